@@ -1,0 +1,119 @@
+//! The crate's one error type.
+//!
+//! Every fallible public function returns [`Result`]. Errors are found as early as possible:
+//! graph-building methods validate their inputs at once, and errors raised while a task runs
+//! are wrapped in [`Error::TaskFailed`], which names the failing task's key.
+
+use std::fmt;
+
+/// Everything that can go wrong in chunkflow.
+///
+/// ```
+/// use chunkflow::Error;
+/// let e = Error::DuplicateKey("a".into());
+/// assert_eq!(e.to_string(), "duplicate key a in the task graph");
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A key was inserted twice into one task graph.
+    #[error("duplicate key {0} in the task graph")]
+    DuplicateKey(String),
+    /// A task names an input key that no task produces.
+    #[error("task {needed_by} needs key {missing}, which is not in the graph")]
+    MissingKey {
+        /// The key nobody produces.
+        missing: String,
+        /// The task that asked for it.
+        needed_by: String,
+    },
+    /// A requested output key is not in the graph.
+    #[error("requested output {0} is not in the graph")]
+    UnknownOutput(String),
+    /// The tasks form a cycle; the keys are listed in dependency order, first repeated last.
+    #[error("cycle in the task graph: {}", .keys.join(" -> "))]
+    Cycle {
+        /// The keys on the cycle.
+        keys: Vec<String>,
+    },
+    /// A value was not of the type a kernel expected.
+    #[error("type mismatch for {key}: expected {expected}, found {found}")]
+    TypeMismatch {
+        /// The key whose value had the wrong type.
+        key: String,
+        /// The type the kernel expected.
+        expected: &'static str,
+        /// The type the value has.
+        found: &'static str,
+    },
+    /// A kernel was given the wrong number of inputs.
+    #[error("{kernel} takes {expected} inputs, got {found}")]
+    Arity {
+        /// The kernel's name.
+        kernel: String,
+        /// How many inputs it takes.
+        expected: usize,
+        /// How many it was given.
+        found: usize,
+    },
+    /// A task returned an error or panicked; `cause` says which.
+    #[error("task {key} failed: {cause}")]
+    TaskFailed {
+        /// The key of the task that failed.
+        key: String,
+        /// What went wrong inside it.
+        cause: Box<Error>,
+    },
+    /// A user closure or kernel panicked, with the panic message.
+    #[error("panicked: {0}")]
+    Panic(String),
+    /// Two shapes cannot be combined.
+    #[error("shape mismatch: {0}")]
+    ShapeMismatch(String),
+    /// A chunk specification is not legal for the shape it is applied to.
+    #[error("invalid chunks: {0}")]
+    InvalidChunks(String),
+    /// An axis is out of range for an array's dimensionality.
+    #[error("axis {axis} is out of range for an array with {ndim} dimensions")]
+    AxisOutOfRange {
+        /// The axis asked for.
+        axis: usize,
+        /// The array's number of dimensions.
+        ndim: usize,
+    },
+    /// An argument is not acceptable (empty input, bad parameter, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// An error raised by user code, with its message.
+    #[error("{0}")]
+    User(String),
+}
+
+impl Error {
+    /// An error carrying a user's message, for kernels and closures that fail.
+    ///
+    /// ```
+    /// let e = chunkflow::Error::user(format!("bad record {}", 7));
+    /// assert_eq!(e.to_string(), "bad record 7");
+    /// ```
+    pub fn user(message: impl fmt::Display) -> Self {
+        Error::User(message.to_string())
+    }
+
+    /// The innermost cause: for [`Error::TaskFailed`] the error inside the task.
+    ///
+    /// ```
+    /// use chunkflow::Error;
+    /// let e = Error::TaskFailed { key: "x".into(), cause: Box::new(Error::Panic("boom".into())) };
+    /// assert_eq!(e.root_cause(), &Error::Panic("boom".into()));
+    /// ```
+    pub fn root_cause(&self) -> &Error {
+        match self {
+            Error::TaskFailed { cause, .. } => cause.root_cause(),
+            other => other,
+        }
+    }
+}
+
+/// `std::result::Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
