@@ -3,23 +3,36 @@
 //! A lazy dataflow engine for chunked n-dimensional arrays and partitioned bags, in the
 //! spirit of Dask's chunked execution model.
 //!
-//! Programs build a lazy task graph, and only then run it with a [`scheduler`]. The lowest
-//! layer, [`graph`], is a Dask-style dictionary of tasks that users can also write by hand:
+//! Programs build a lazy task graph through a familiar API and only then run it:
 //!
 //! ```
-//! use chunkflow::graph::{Task, TaskGraph};
-//! use chunkflow::scheduler::Threaded;
+//! use chunkflow::Array;
 //!
-//! let mut g = TaskGraph::new();
-//! g.literal("a", 2_i64)?;
-//! g.literal("b", 2_i64)?;
-//! g.insert("result", Task::map2("add", |a: &i64, b: &i64| a + b, "a", "b"))?;
-//! assert_eq!(g.get::<i64>(&Threaded::default(), "result")?, 4);
+//! // Monte Carlo-free π: the area under sqrt(1 - x²) on [0, 1], times 4.
+//! let n = 1_000_001;
+//! let x = Array::<f64>::linspace(0.0, 1.0, n, 100_000)?;
+//! let quarter = (1.0 - &x * &x).sqrt().mean().scalar()?;
+//! assert!((4.0 * quarter - std::f64::consts::PI).abs() < 1e-3);
 //! # Ok::<(), chunkflow::Error>(())
 //! ```
+//!
+//! - [`Array`]: lazy chunked arrays with NumPy broadcasting, math and tree reductions.
+//! - [`optimize`]: the passes (CSE, elementwise fusion, cull) run before every computation.
+//! - [`graph`]: the Dask-style task graph everything lowers to, which users can also build
+//!   by hand; [`scheduler`]: the synchronous and threaded schedulers that run it.
 
+pub mod array;
 pub mod error;
 pub mod graph;
+pub mod kernel;
+pub mod optimize;
+mod options;
+pub mod plan;
 pub mod scheduler;
 
+pub use array::{
+    Array, ChunkSpec, Chunks, Computable, DType, Element, Float, Num, Operand, ReduceArgs,
+    Scalar, Signed, compute, concatenate, stack, where_,
+};
 pub use error::{Error, Result};
+pub use options::Options;

@@ -1,0 +1,374 @@
+//! Chunk geometry: how an array is split into blocks along each axis, the ways a user may
+//! specify that, and the rules that line chunkings up for broadcasting.
+
+use crate::error::{Error, Result};
+
+use super::DType;
+
+/// The default target size of one chunk for [`ChunkSpec::Auto`]: 8 MiB.
+pub const AUTO_CHUNK_BYTES: usize = 8 << 20;
+
+/// Per-axis chunk sizes, like Dask's `chunks` tuple: `chunks.axis(1)` is `[3, 3, 1]` for an
+/// axis of length 7 split into 3s. An axis of length 0 has one chunk of size 0; a 0-d array
+/// has no axes and one chunk.
+///
+/// ```
+/// use chunkflow::Chunks;
+/// let c = Chunks::resolve(&[7, 4], 3, chunkflow::DType::F64)?;
+/// assert_eq!(c.axis(0), &[3, 3, 1]);
+/// assert_eq!(c.axis(1), &[3, 1]);
+/// assert_eq!(c.num_chunks(), 6);
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Chunks(Vec<Vec<usize>>);
+
+/// How a user asks for chunks; converted from a number, a list or a list of lists.
+///
+/// ```
+/// use chunkflow::ChunkSpec;
+/// let _every_axis: ChunkSpec = 1000.into();
+/// let _per_axis: ChunkSpec = [100, 50].into();
+/// let _explicit: ChunkSpec = vec![vec![2, 3], vec![5]].into();
+/// let _auto = ChunkSpec::Auto;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChunkSpec {
+    /// The same chunk size along every axis (the last chunk may be short).
+    Uniform(usize),
+    /// One chunk size per axis.
+    PerAxis(Vec<usize>),
+    /// The exact chunk sizes along every axis.
+    Explicit(Vec<Vec<usize>>),
+    /// About [`AUTO_CHUNK_BYTES`] per chunk: trailing axes are kept whole as far as the
+    /// budget allows, so chunks are contiguous row blocks (what the kernels stream fastest).
+    Auto,
+    /// Like `Auto` with another target size in bytes.
+    AutoBytes(usize),
+}
+
+impl From<usize> for ChunkSpec {
+    fn from(size: usize) -> Self {
+        ChunkSpec::Uniform(size)
+    }
+}
+impl<const N: usize> From<[usize; N]> for ChunkSpec {
+    fn from(sizes: [usize; N]) -> Self {
+        ChunkSpec::PerAxis(sizes.to_vec())
+    }
+}
+impl From<&[usize]> for ChunkSpec {
+    fn from(sizes: &[usize]) -> Self {
+        ChunkSpec::PerAxis(sizes.to_vec())
+    }
+}
+impl From<Vec<usize>> for ChunkSpec {
+    fn from(sizes: Vec<usize>) -> Self {
+        ChunkSpec::PerAxis(sizes)
+    }
+}
+impl From<Vec<Vec<usize>>> for ChunkSpec {
+    fn from(sizes: Vec<Vec<usize>>) -> Self {
+        ChunkSpec::Explicit(sizes)
+    }
+}
+impl From<&Chunks> for ChunkSpec {
+    fn from(chunks: &Chunks) -> Self {
+        ChunkSpec::Explicit(chunks.0.clone())
+    }
+}
+
+/// Splits `len` into chunks of `size` (the last one short); a zero-length axis is `[0]`.
+pub(crate) fn regular(len: usize, size: usize) -> Vec<usize> {
+    if len == 0 {
+        return vec![0];
+    }
+    let size = size.min(len);
+    let mut out = vec![size; len / size];
+    if len % size != 0 {
+        out.push(len % size);
+    }
+    out
+}
+
+impl Chunks {
+    /// Resolves a spec for an array of `shape` and `dtype`, checking it.
+    ///
+    /// Errors ([`Error::InvalidChunks`]): a zero chunk size, sizes that do not sum to the axis
+    /// length, or a number of axes that does not match `shape`.
+    pub fn resolve(shape: &[usize], spec: impl Into<ChunkSpec>, dtype: DType) -> Result<Self> {
+        let spec = spec.into();
+        let axes = match spec {
+            ChunkSpec::Uniform(size) => {
+                check_size(size)?;
+                shape.iter().map(|&len| regular(len, size)).collect()
+            }
+            ChunkSpec::PerAxis(sizes) => {
+                check_ndim(sizes.len(), shape)?;
+                sizes
+                    .iter()
+                    .zip(shape)
+                    .map(|(&size, &len)| check_size(size).map(|_| regular(len, size)))
+                    .collect::<Result<_>>()?
+            }
+            ChunkSpec::Explicit(lists) => {
+                check_ndim(lists.len(), shape)?;
+                for (axis, (list, &len)) in lists.iter().zip(shape).enumerate() {
+                    check_explicit(axis, list, len)?;
+                }
+                lists
+            }
+            ChunkSpec::Auto => auto(shape, dtype, AUTO_CHUNK_BYTES),
+            ChunkSpec::AutoBytes(bytes) => {
+                check_size(bytes)?;
+                auto(shape, dtype, bytes)
+            }
+        };
+        Ok(Chunks(axes))
+    }
+
+    /// Chunks from per-axis lists known to be valid (internal constructors).
+    pub(crate) fn from_lists(lists: Vec<Vec<usize>>) -> Self {
+        Chunks(lists)
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The chunk sizes along `axis`.
+    pub fn axis(&self, axis: usize) -> &[usize] {
+        &self.0[axis]
+    }
+
+    /// All axes' chunk sizes.
+    pub fn as_lists(&self) -> &[Vec<usize>] {
+        &self.0
+    }
+
+    /// The number of chunks along each axis.
+    pub fn grid(&self) -> Vec<usize> {
+        self.0.iter().map(Vec::len).collect()
+    }
+
+    /// The total number of chunks.
+    pub fn num_chunks(&self) -> usize {
+        self.0.iter().map(Vec::len).product()
+    }
+
+    /// The shape of the block at `index`.
+    pub fn block_shape(&self, index: &[usize]) -> Vec<usize> {
+        index.iter().zip(&self.0).map(|(&i, c)| c[i]).collect()
+    }
+
+    /// The global position of the block at `index`'s first element.
+    pub fn block_offset(&self, index: &[usize]) -> Vec<usize> {
+        index
+            .iter()
+            .zip(&self.0)
+            .map(|(&i, c)| c[..i].iter().sum())
+            .collect()
+    }
+
+    /// Every block index, in row-major order.
+    pub fn blocks(&self) -> BlockIter {
+        BlockIter::new(self.grid())
+    }
+
+    /// The largest chunk's number of elements.
+    pub fn max_chunk_len(&self) -> usize {
+        self.0
+            .iter()
+            .map(|c| c.iter().copied().max().unwrap_or(0))
+            .product()
+    }
+}
+
+/// Row-major iteration over the indices of a grid.
+pub struct BlockIter {
+    grid: Vec<usize>,
+    next: Option<Vec<usize>>,
+}
+
+impl BlockIter {
+    pub(crate) fn new(grid: Vec<usize>) -> Self {
+        let next = if grid.contains(&0) {
+            None
+        } else {
+            Some(vec![0; grid.len()])
+        };
+        BlockIter { grid, next }
+    }
+}
+
+impl Iterator for BlockIter {
+    type Item = Vec<usize>;
+    fn next(&mut self) -> Option<Vec<usize>> {
+        let current = self.next.take()?;
+        let mut following = current.clone();
+        for axis in (0..self.grid.len()).rev() {
+            following[axis] += 1;
+            if following[axis] < self.grid[axis] {
+                self.next = Some(following);
+                break;
+            }
+            following[axis] = 0;
+        }
+        Some(current)
+    }
+}
+
+fn check_size(size: usize) -> Result<()> {
+    if size == 0 {
+        Err(Error::InvalidChunks("a chunk size must be at least 1".into()))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_ndim(given: usize, shape: &[usize]) -> Result<()> {
+    if given == shape.len() {
+        Ok(())
+    } else {
+        Err(Error::InvalidChunks(format!(
+            "{given} axes of chunks given for shape {shape:?} ({} axes)",
+            shape.len()
+        )))
+    }
+}
+
+fn check_explicit(axis: usize, list: &[usize], len: usize) -> Result<()> {
+    if len == 0 {
+        if list == [0] {
+            return Ok(());
+        }
+        return Err(Error::InvalidChunks(format!(
+            "axis {axis} has length 0 and takes chunks [0], not {list:?}"
+        )));
+    }
+    if list.contains(&0) {
+        return Err(Error::InvalidChunks(format!(
+            "axis {axis}: chunk sizes {list:?} contain a zero"
+        )));
+    }
+    let sum: usize = list.iter().sum();
+    if sum != len {
+        return Err(Error::InvalidChunks(format!(
+            "axis {axis}: chunk sizes {list:?} sum to {sum}, not the axis length {len}"
+        )));
+    }
+    Ok(())
+}
+
+fn auto(shape: &[usize], dtype: DType, bytes: usize) -> Vec<Vec<usize>> {
+    let mut budget = (bytes / dtype.size()).max(1);
+    let mut sizes = vec![0; shape.len()];
+    for axis in (0..shape.len()).rev() {
+        let size = shape[axis].clamp(1, budget.max(1));
+        sizes[axis] = size;
+        budget /= size;
+    }
+    shape
+        .iter()
+        .zip(&sizes)
+        .map(|(&len, &size)| regular(len, size.max(1)))
+        .collect()
+}
+
+/// The common refinement of several chunkings of one axis: every boundary of any of them.
+pub(crate) fn refine(axes: &[&[usize]]) -> Vec<usize> {
+    let mut bounds: Vec<usize> = axes
+        .iter()
+        .flat_map(|c| {
+            c.iter().scan(0, |acc, &s| {
+                *acc += s;
+                Some(*acc)
+            })
+        })
+        .collect();
+    bounds.sort_unstable();
+    bounds.dedup();
+    let mut out = Vec::with_capacity(bounds.len());
+    let mut last = 0;
+    for b in bounds {
+        if b > last {
+            out.push(b - last);
+            last = b;
+        }
+    }
+    if out.is_empty() {
+        out.push(0);
+    }
+    out
+}
+
+/// The broadcast shape of several shapes (NumPy's rules: aligned from the right, size-1 axes
+/// stretch), or an error naming the shapes.
+pub(crate) fn broadcast_shapes(shapes: &[&[usize]]) -> Result<Vec<usize>> {
+    let ndim = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut out = vec![1; ndim];
+    for shape in shapes {
+        let pad = ndim - shape.len();
+        for (axis, &len) in shape.iter().enumerate() {
+            let o = &mut out[pad + axis];
+            if *o == 1 {
+                *o = len;
+            } else if len != 1 && len != *o {
+                let names: Vec<String> = shapes.iter().map(|s| format!("{s:?}")).collect();
+                return Err(Error::ShapeMismatch(format!(
+                    "shapes {} cannot be broadcast together",
+                    names.join(" and ")
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn illegal_specs_are_errors() {
+        let f = DType::F64;
+        assert!(Chunks::resolve(&[4], 0, f).is_err());
+        assert!(Chunks::resolve(&[4, 4], [2], f).is_err());
+        assert!(Chunks::resolve(&[4], vec![vec![1, 2]], f).is_err());
+        assert!(Chunks::resolve(&[4], vec![vec![4, 0]], f).is_err());
+        assert!(Chunks::resolve(&[0], vec![vec![0]], f).is_ok());
+    }
+
+    #[test]
+    fn auto_keeps_trailing_axes_whole() {
+        let c = Chunks::resolve(&[20_000, 5_000], ChunkSpec::Auto, DType::F64).unwrap();
+        assert_eq!(c.axis(1), &[5_000]);
+        assert_eq!(c.axis(0)[0], (AUTO_CHUNK_BYTES / 8) / 5_000);
+        let small = Chunks::resolve(&[3, 0, 2], ChunkSpec::Auto, DType::I32).unwrap();
+        assert_eq!(small.as_lists(), &[vec![3], vec![0], vec![2]]);
+    }
+
+    #[test]
+    fn refinement_and_broadcasting() {
+        assert_eq!(refine(&[&[3, 3, 1], &[2, 5]]), vec![2, 1, 3, 1]);
+        assert_eq!(
+            broadcast_shapes(&[&[5, 1, 3], &[4, 1]]).unwrap(),
+            vec![5, 4, 3]
+        );
+        let err = broadcast_shapes(&[&[2, 3], &[4]]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "shape mismatch: shapes [2, 3] and [4] cannot be broadcast together"
+        );
+    }
+
+    #[test]
+    fn blocks_iterate_row_major() {
+        let c = Chunks::from_lists(vec![vec![1, 1], vec![2, 2, 2]]);
+        let all: Vec<_> = c.blocks().collect();
+        assert_eq!(all.len(), 6);
+        assert_eq!(all[1], vec![0, 1]);
+        assert_eq!(Chunks::from_lists(vec![]).blocks().count(), 1);
+    }
+}

@@ -1,0 +1,115 @@
+//! Computing arrays: plan → optimize → lower → run, for one or several arrays at once.
+
+use std::sync::Arc;
+
+use ndarray::ArrayD;
+
+use super::{Array, Element};
+use crate::error::{Error, Result};
+use crate::graph::{Key, Value};
+use crate::optimize::optimize;
+use crate::options::Options;
+use crate::plan::lower::{Lowered, assemble, lower};
+use crate::plan::{Meta, Node, Plan};
+
+/// One computed output: its meta and its chunks' values and keys in row-major block order.
+pub(crate) struct ComputedChunks {
+    pub(crate) meta: Meta,
+    pub(crate) chunks: Vec<Value>,
+    pub(crate) keys: Vec<Key>,
+}
+
+impl ComputedChunks {
+    pub(crate) fn into_array<T: Element>(self) -> Result<ArrayD<T>> {
+        assemble::<T>(&self.meta, self.chunks, &self.keys)
+    }
+}
+
+/// Plans, optimizes and lowers `nodes` under `options`.
+pub(crate) fn lower_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Lowered> {
+    if let Some(error) = nodes.iter().find_map(|n| n.error()) {
+        return Err(error.clone());
+    }
+    let mut plan = Plan::from_outputs(nodes);
+    optimize(&mut plan, options)?;
+    lower(&plan)
+}
+
+/// Computes `nodes` in one run (shared work is done once).
+pub(crate) fn compute_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Vec<ComputedChunks>> {
+    let lowered = lower_nodes(nodes, options)?;
+    let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();
+    let exec = lowered.graph.compile(&all)?;
+    let mut values = options
+        .scheduler
+        .run(&exec, options.observer.as_deref())?
+        .into_iter();
+    Ok(nodes
+        .iter()
+        .zip(lowered.outputs)
+        .map(|(node, keys)| ComputedChunks {
+            meta: node.meta.clone(),
+            chunks: values.by_ref().take(keys.len()).collect(),
+            keys,
+        })
+        .collect())
+}
+
+/// A tuple of arrays that can be computed together in one run.
+pub trait Computable {
+    /// The computed results (a tuple of `ArrayD`s).
+    type Output;
+    #[doc(hidden)]
+    fn nodes(&self) -> Vec<Arc<Node>>;
+    #[doc(hidden)]
+    fn collect(results: Vec<ComputedChunksHandle>) -> Result<Self::Output>;
+}
+
+/// A computed output, opaque to users.
+#[doc(hidden)]
+pub struct ComputedChunksHandle(ComputedChunks);
+
+macro_rules! computable_tuple {
+    ($($name:ident),+) => {
+        impl<'a, $($name: Element),+> Computable for ($(&'a Array<$name>,)+) {
+            type Output = ($(ArrayD<$name>,)+);
+            #[allow(non_snake_case)]
+            fn nodes(&self) -> Vec<Arc<Node>> {
+                let ($($name,)+) = self;
+                vec![$($name.node().clone()),+]
+            }
+            #[allow(non_snake_case)]
+            fn collect(results: Vec<ComputedChunksHandle>) -> Result<Self::Output> {
+                let mut it = results.into_iter();
+                $(let $name = it.next().ok_or_else(|| Error::InvalidArgument("missing output".into()))?.0.into_array::<$name>()?;)+
+                Ok(($($name,)+))
+            }
+        }
+    };
+}
+
+computable_tuple!(A);
+computable_tuple!(A, B);
+computable_tuple!(A, B, C);
+computable_tuple!(A, B, C, D);
+
+/// Computes several arrays in one run, so work they share (reading the same chunks, common
+/// subexpressions) is done once.
+///
+/// ```
+/// use chunkflow::Array;
+/// let x = Array::<f64>::from_fn(&[6, 4], [3, 2], |i| (i[0] * 4 + i[1]) as f64)?;
+/// let (m, s) = chunkflow::compute((&x.mean_axis(0)?, &x.std_axis(1, 0)?))?;
+/// assert_eq!(m.as_slice().unwrap(), &[10.0, 11.0, 12.0, 13.0]);
+/// assert_eq!(s.len(), 6);
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+pub fn compute<C: Computable>(arrays: C) -> Result<C::Output> {
+    compute_with(arrays, &Options::default())
+}
+
+/// Like [`compute`] with `options`.
+pub fn compute_with<C: Computable>(arrays: C, options: &Options) -> Result<C::Output> {
+    let results = compute_nodes(&arrays.nodes(), options)?;
+    C::collect(results.into_iter().map(ComputedChunksHandle).collect())
+}

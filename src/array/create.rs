@@ -1,0 +1,286 @@
+//! Creating arrays: from an ndarray, constants, ranges, a function of the index, or
+//! persisted chunks. Every source makes its chunks on demand, one task per chunk; nothing is
+//! materialised whole.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, Dimension, IxDyn, Slice};
+
+use super::{Array, ChunkSpec, Chunks, Element, Float, Num};
+use crate::error::{Error, Result};
+use crate::graph::Value;
+use crate::plan::node::fresh_id;
+use crate::plan::{ChunkSource, Meta, Node, Op};
+
+fn source_array<T: Element>(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    source: Arc<dyn ChunkSource>,
+) -> Result<Array<T>> {
+    let chunks = Chunks::resolve(shape, chunks, T::DTYPE)?;
+    let meta = Meta {
+        shape: shape.to_vec(),
+        chunks,
+        dtype: T::DTYPE,
+    };
+    Ok(Array::wrap(Node::new(Op::Source(source), vec![], meta)))
+}
+
+struct FromNdarray<T> {
+    data: Arc<ArrayD<T>>,
+    id: u64,
+}
+
+impl<T: Element> ChunkSource for FromNdarray<T> {
+    fn name(&self) -> &str {
+        "from_ndarray"
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
+        let view = self.data.slice_each_axis(|ax| {
+            let a = ax.axis.index();
+            Slice::from(offset[a]..offset[a] + shape[a])
+        });
+        Ok(Value::new(view.as_standard_layout().into_owned()))
+    }
+}
+
+struct Full<T> {
+    value: T,
+    id: u64,
+}
+
+impl<T: Element> ChunkSource for Full<T> {
+    fn name(&self) -> &str {
+        "full"
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn chunk(&self, _offset: &[usize], shape: &[usize]) -> Result<Value> {
+        Ok(Value::new(ArrayD::from_elem(IxDyn(shape), self.value)))
+    }
+}
+
+/// `start + i * step` along one axis, computed in f64 and converted.
+struct Linear<T> {
+    name: &'static str,
+    start: f64,
+    step: f64,
+    /// For linspace: the exact last value at this index.
+    last: Option<(usize, f64)>,
+    id: u64,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Element> ChunkSource for Linear<T> {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
+        let values: Vec<T> = (offset[0]..offset[0] + shape[0])
+            .map(|i| match self.last {
+                Some((n, v)) if i == n => v,
+                _ => self.start + i as f64 * self.step,
+            })
+            .map(|v| T::from_scalar(crate::Scalar::F64(v)))
+            .collect();
+        Ok(Value::new(ArrayD::from_shape_vec(IxDyn(shape), values).expect("1-d")))
+    }
+}
+
+struct FromFn<T, F> {
+    f: F,
+    id: u64,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Element, F: Fn(&[usize]) -> T + Send + Sync> ChunkSource for FromFn<T, F> {
+    fn name(&self) -> &str {
+        "from_fn"
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
+        let mut global = offset.to_vec();
+        let array = ArrayD::from_shape_fn(IxDyn(shape), |local| {
+            for (g, (&o, &l)) in global.iter_mut().zip(offset.iter().zip(local.slice())) {
+                *g = o + l;
+            }
+            (self.f)(&global)
+        });
+        Ok(Value::new(array))
+    }
+}
+
+/// Chunks computed earlier, served by block offset.
+struct Persisted {
+    chunks: HashMap<Vec<usize>, Value>,
+    id: u64,
+}
+
+impl ChunkSource for Persisted {
+    fn name(&self) -> &str {
+        "persisted"
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn chunk(&self, offset: &[usize], _shape: &[usize]) -> Result<Value> {
+        self.chunks.get(offset).cloned().ok_or_else(|| {
+            Error::InvalidArgument(format!("no persisted chunk at offset {offset:?}"))
+        })
+    }
+}
+
+/// An array served from computed chunks (row-major block order).
+pub(crate) fn persisted<T: Element>(meta: Meta, chunks: Vec<Value>) -> Array<T> {
+    let by_offset = meta
+        .chunks
+        .blocks()
+        .map(|b| meta.chunks.block_offset(&b))
+        .zip(chunks)
+        .collect();
+    let source = Arc::new(Persisted {
+        chunks: by_offset,
+        id: fresh_id(),
+    });
+    Array::wrap(Node::new(Op::Source(source), vec![], meta))
+}
+
+impl<T: Element> Array<T> {
+    /// A lazy array over an in-memory ndarray (any dimensionality). The data is shared, not
+    /// copied; each chunk is sliced out when its task runs.
+    ///
+    /// ```
+    /// use chunkflow::Array;
+    /// let a = ndarray::arr2(&[[1, 2, 3], [4, 5, 6]]);
+    /// let x = Array::from_ndarray(a.clone(), [1, 2])?;
+    /// assert_eq!(x.num_chunks(), 4);
+    /// assert_eq!(x.compute()?, a.into_dyn());
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn from_ndarray<D: Dimension>(
+        array: ndarray::Array<T, D>,
+        chunks: impl Into<ChunkSpec>,
+    ) -> Result<Self> {
+        let data = Arc::new(array.into_dyn());
+        let shape = data.shape().to_vec();
+        source_array(&shape, chunks, Arc::new(FromNdarray { data, id: fresh_id() }))
+    }
+
+    /// An array filled with `value`.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::full(&[2, 2], 7_u64, 1)?;
+    /// assert_eq!(x.sum().scalar()?, 28);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn full(shape: &[usize], value: T, chunks: impl Into<ChunkSpec>) -> Result<Self> {
+        source_array(shape, chunks, Arc::new(Full { value, id: fresh_id() }))
+    }
+
+    /// An array whose element at index `i` is `f(i)` (the global index). Each chunk calls
+    /// `f` for its own elements when its task runs.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::from_fn(&[2, 3], 2, |i| (10 * i[0] + i[1]) as i32)?;
+    /// assert_eq!(x.compute()?, ndarray::arr2(&[[0, 1, 2], [10, 11, 12]]).into_dyn());
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn from_fn(
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        f: impl Fn(&[usize]) -> T + Send + Sync + 'static,
+    ) -> Result<Self> {
+        let source = FromFn {
+            f,
+            id: fresh_id(),
+            _t: std::marker::PhantomData,
+        };
+        source_array(shape, chunks, Arc::new(source))
+    }
+}
+
+impl<T: Num> Array<T> {
+    /// An array of zeros.
+    ///
+    /// ```
+    /// assert_eq!(chunkflow::Array::<f32>::zeros(&[3], 2)?.sum().scalar()?, 0.0);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn zeros(shape: &[usize], chunks: impl Into<ChunkSpec>) -> Result<Self> {
+        Self::full(shape, T::ZERO, chunks)
+    }
+
+    /// An array of ones.
+    ///
+    /// ```
+    /// assert_eq!(chunkflow::Array::<i32>::ones(&[3, 3], 2)?.sum().scalar()?, 9);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn ones(shape: &[usize], chunks: impl Into<ChunkSpec>) -> Result<Self> {
+        Self::full(shape, T::ONE, chunks)
+    }
+
+    /// `start, start + step, ...` up to but excluding `stop`, like NumPy's `arange`.
+    /// A zero step is an error.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<i64>::arange(10, 0, -3, 2)?;
+    /// assert_eq!(x.compute()?.as_slice().unwrap(), &[10, 7, 4, 1]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn arange(start: T, stop: T, step: T, chunks: impl Into<ChunkSpec>) -> Result<Self> {
+        let (a, b, s) = (start.to_f64(), stop.to_f64(), step.to_f64());
+        if s == 0.0 || !s.is_finite() {
+            return Err(Error::InvalidArgument(format!(
+                "arange needs a finite nonzero step, got {s}"
+            )));
+        }
+        let n = ((b - a) / s).ceil().max(0.0) as usize;
+        let source = Linear::<T> {
+            name: "arange",
+            start: a,
+            step: s,
+            last: None,
+            id: fresh_id(),
+            _t: std::marker::PhantomData,
+        };
+        source_array(&[n], chunks, Arc::new(source))
+    }
+}
+
+impl<T: Float> Array<T> {
+    /// `num` evenly spaced values from `start` to `stop` inclusive, like NumPy's `linspace`.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<f64>::linspace(0.0, 1.0, 5, 2)?;
+    /// assert_eq!(x.compute()?.as_slice().unwrap(), &[0.0, 0.25, 0.5, 0.75, 1.0]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<ChunkSpec>) -> Result<Self> {
+        let step = if num > 1 {
+            (stop - start) / (num - 1) as f64
+        } else {
+            0.0
+        };
+        let source = Linear::<T> {
+            name: "linspace",
+            start,
+            step,
+            last: (num > 1).then_some((num - 1, stop)),
+            id: fresh_id(),
+            _t: std::marker::PhantomData,
+        };
+        source_array(&[num], chunks, Arc::new(source))
+    }
+}
+

@@ -1,0 +1,277 @@
+//! `Array<T>`: the lazy chunked n-dimensional array.
+//!
+//! An `Array<T>` is a cheap handle (an `Arc` to a plan node): cloning it, and every method
+//! that builds a new array, is O(1) and runs nothing. Work happens in [`Array::compute`]
+//! (or [`compute`](crate::compute) for several arrays at once), which optimizes the plan,
+//! lowers it to one task per chunk, and runs the tasks on a scheduler.
+//!
+//! Errors are found when an array is built: methods taking parameters (axes, chunks,
+//! slices) return `Result`. Operators cannot return `Result`, so an operator given
+//! incompatible shapes returns a *poisoned* array: it carries the error (naming both
+//! shapes), every array built from it carries it too, and `compute` returns it.
+//! [`Array::check`] reports it at once.
+//!
+//! ```
+//! use chunkflow::Array;
+//! let x = Array::<f64>::linspace(-1.0, 1.0, 1_000, 250)?;
+//! let y = (&x * &x).sum();
+//! assert!((y.scalar()? - 334.0).abs() < 1.0);
+//! # Ok::<(), chunkflow::Error>(())
+//! ```
+
+pub mod chunks;
+mod compute;
+mod create;
+pub mod dtype;
+mod elementwise;
+mod reduce;
+mod shape;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use ndarray::ArrayD;
+
+pub use chunks::{ChunkSpec, Chunks};
+pub use compute::{Computable, compute};
+pub use dtype::{DType, Element, Float, Num, Scalar, Signed};
+pub use elementwise::{Operand, where_};
+pub use reduce::ReduceArgs;
+pub use shape::{concatenate, stack};
+
+use crate::error::{Error, Result};
+use crate::options::Options;
+use crate::plan::{Meta, Node, Op, Plan};
+
+/// A lazy chunked n-dimensional array of `T`.
+pub struct Array<T: Element> {
+    node: Arc<Node>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: Element> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array::wrap(self.node.clone())
+    }
+}
+
+impl<T: Element> std::fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Array<{}>(shape={:?}, chunks={:?})",
+            T::DTYPE,
+            self.shape(),
+            self.chunks().as_lists()
+        )
+    }
+}
+
+impl<T: Element> Array<T> {
+    pub(crate) fn wrap(node: Arc<Node>) -> Self {
+        Array {
+            node,
+            _type: PhantomData,
+        }
+    }
+
+    /// An array carrying `error` (see the module docs on poisoned arrays).
+    pub(crate) fn poisoned(error: Error) -> Self {
+        let meta = Meta {
+            shape: vec![],
+            chunks: Chunks::from_lists(vec![]),
+            dtype: T::DTYPE,
+        };
+        Array::wrap(Node::new(Op::Invalid(error), vec![], meta))
+    }
+
+    /// A new array from an op, its inputs and its meta, or the first input's poison.
+    pub(crate) fn build(op: Op, inputs: Vec<Arc<Node>>, meta: Meta) -> Self {
+        if let Some(error) = inputs.iter().find_map(|n| n.error()) {
+            return Array::poisoned(error.clone());
+        }
+        Array::wrap(Node::new(op, inputs, meta))
+    }
+
+    /// The plan node behind this handle.
+    #[doc(hidden)]
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    pub(crate) fn meta(&self) -> &Meta {
+        &self.node.meta
+    }
+
+    /// The shape.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<i32>::zeros(&[4, 6], 3)?;
+    /// assert_eq!(x.shape(), &[4, 6]);
+    /// assert_eq!(x.ndim(), 2);
+    /// assert_eq!(x.len(), 24);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn shape(&self) -> &[usize] {
+        &self.meta().shape
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.shape().len()
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// Whether the array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The chunk sizes along each axis (Dask's `chunks`).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<f64>::zeros(&[5, 4], [2, 4])?;
+    /// assert_eq!(x.chunks().as_lists(), &[vec![2, 2, 1], vec![4]]);
+    /// assert_eq!(x.num_chunks(), 3);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn chunks(&self) -> &Chunks {
+        &self.meta().chunks
+    }
+
+    /// The number of chunks.
+    pub fn num_chunks(&self) -> usize {
+        self.chunks().num_chunks()
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        T::DTYPE
+    }
+
+    /// The error this array carries, if an operator built it from incompatible inputs.
+    ///
+    /// ```
+    /// use chunkflow::Array;
+    /// let a = Array::<f64>::zeros(&[2, 3], 2)?;
+    /// let b = Array::<f64>::zeros(&[4], 2)?;
+    /// let err = (&a + &b).check().unwrap_err();
+    /// assert!(err.to_string().contains("[2, 3] and [4]"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        match self.node.error() {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Computes the array with the default [`Options`].
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<i64>::arange(0, 6, 1, 4)?;
+    /// assert_eq!((&x * 2).compute()?.as_slice().unwrap(), &[0, 2, 4, 6, 8, 10]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn compute(&self) -> Result<ArrayD<T>> {
+        self.compute_with(&Options::default())
+    }
+
+    /// Computes the array with `options`.
+    pub fn compute_with(&self, options: &Options) -> Result<ArrayD<T>> {
+        compute::compute_nodes(std::slice::from_ref(&self.node), options)?
+            .pop()
+            .expect("one output")
+            .into_array()
+    }
+
+    /// Computes a 0-d array and returns its value (an error for other shapes).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<u32>::arange(1, 5, 1, 2)?;
+    /// assert_eq!(x.sum().scalar()?, 10);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn scalar(&self) -> Result<T> {
+        self.scalar_with(&Options::default())
+    }
+
+    /// Like [`Array::scalar`] with `options`.
+    pub fn scalar_with(&self, options: &Options) -> Result<T> {
+        self.check()?;
+        if self.ndim() != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "scalar() needs a 0-d array, not shape {:?}",
+                self.shape()
+            )));
+        }
+        let array = self.compute_with(options)?;
+        Ok(*array.first().expect("a 0-d array has one element"))
+    }
+
+    /// Computes the array and returns a new array backed by the computed chunks, for
+    /// iterative algorithms that reuse a result many times.
+    ///
+    /// ```
+    /// use chunkflow::Array;
+    /// let x = Array::<f64>::linspace(0.0, 1.0, 11, 4)?;
+    /// let y = (&x + 1.0).persist()?;
+    /// assert_eq!(y.chunks(), x.chunks());
+    /// assert_eq!(y.sum().scalar()?, 16.5);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn persist(&self) -> Result<Array<T>> {
+        self.persist_with(&Options::default())
+    }
+
+    /// Like [`Array::persist`] with `options`.
+    pub fn persist_with(&self, options: &Options) -> Result<Array<T>> {
+        let out = compute::compute_nodes(std::slice::from_ref(&self.node), options)?
+            .pop()
+            .expect("one output");
+        Ok(create::persisted(self.meta().clone(), out.chunks))
+    }
+
+    /// The task graph (after optimization) in Graphviz DOT: chunks as boxes, tasks as
+    /// circles labelled with their function (a fused task shows its whole expression).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<f64>::ones(&[4], 2)?;
+    /// let dot = (&x * 2.0 + 1.0).to_dot()?;
+    /// assert!(dot.contains("fused: ((a * 2) + 1)"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn to_dot(&self) -> Result<String> {
+        self.to_dot_with(&Options::default())
+    }
+
+    /// The task graph under `options` (e.g. with fusion off) in Graphviz DOT.
+    pub fn to_dot_with(&self, options: &Options) -> Result<String> {
+        Ok(compute::lower_nodes(std::slice::from_ref(&self.node), options)?
+            .graph
+            .to_dot())
+    }
+
+    /// The plan (one box per whole-array operation) in Graphviz DOT, before or after
+    /// optimization; fused nodes show their composite expression.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<f64>::ones(&[4], 2)?;
+    /// let d = (&x - 0.5).powi(2).sum().sqrt();
+    /// assert!(d.plan_dot(false)?.contains("powi2"));
+    /// assert!(d.plan_dot(true)?.contains("fused: sum((a - 0.5)^2)"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn plan_dot(&self, optimized: bool) -> Result<String> {
+        self.check()?;
+        let mut plan = Plan::from_outputs(std::slice::from_ref(&self.node));
+        if optimized {
+            crate::optimize::optimize(&mut plan, &Options::default())?;
+        }
+        Ok(plan.to_dot())
+    }
+}

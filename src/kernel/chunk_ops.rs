@@ -1,0 +1,239 @@
+//! Kernels that move or reshape chunk data: sources, rechunking, transposes, axis
+//! insertion/removal, broadcasting, slicing, identity, user block functions, reductions.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, Axis, IxDyn, Slice};
+
+use super::program::Program;
+use super::reduce::ReduceOps;
+use crate::array::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::graph::{Kernel, Key, Value};
+use crate::plan::node::{BlockFn, ChunkSource};
+use crate::with_dtype;
+
+/// Runs a source for one chunk.
+pub(crate) struct SourceKernel {
+    pub(crate) source: Arc<dyn ChunkSource>,
+    pub(crate) offset: Vec<usize>,
+    pub(crate) shape: Vec<usize>,
+}
+
+impl Kernel for SourceKernel {
+    fn name(&self) -> &str {
+        self.source.name()
+    }
+    fn call(&self, _inputs: Vec<Value>) -> Result<Value> {
+        self.source.chunk(&self.offset, &self.shape)
+    }
+}
+
+/// Runs an elementwise program over one output chunk.
+pub(crate) struct ProgramKernel {
+    pub(crate) name: Arc<str>,
+    pub(crate) program: Arc<Program>,
+    pub(crate) keys: Vec<Key>,
+    pub(crate) shape: Vec<usize>,
+}
+
+impl Kernel for ProgramKernel {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn call(&self, inputs: Vec<Value>) -> Result<Value> {
+        self.program.run_to_array(&inputs, &self.keys, &self.shape)
+    }
+}
+
+/// Passes its single input through: a chunk that is already where it belongs.
+pub(crate) struct Identity(pub(crate) &'static str);
+
+impl Kernel for Identity {
+    fn name(&self) -> &str {
+        self.0
+    }
+    fn call(&self, mut inputs: Vec<Value>) -> Result<Value> {
+        inputs
+            .pop()
+            .ok_or_else(|| Error::InvalidArgument("identity of nothing".into()))
+    }
+}
+
+/// A per-chunk shape operation.
+#[derive(Clone, Debug)]
+pub(crate) enum ShapeOp {
+    Transpose(Vec<usize>),
+    InsertAxis(usize),
+    RemoveAxis(usize),
+    Broadcast(Vec<usize>),
+    /// Per axis: local start, length, step.
+    Slice(Vec<(usize, usize, isize)>),
+}
+
+pub(crate) struct ShapeKernel {
+    pub(crate) name: &'static str,
+    pub(crate) dtype: DType,
+    pub(crate) op: ShapeOp,
+    pub(crate) key: Key,
+}
+
+impl Kernel for ShapeKernel {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn call(&self, mut inputs: Vec<Value>) -> Result<Value> {
+        let input = inputs
+            .pop()
+            .ok_or_else(|| Error::InvalidArgument("shape op without input".into()))?;
+        with_dtype!(self.dtype, T => shape_op::<T>(&self.op, input, &self.key).map(Value::new))
+    }
+}
+
+fn owned<T: Element>(value: Value, key: &Key) -> Result<ArrayD<T>> {
+    value.take::<ArrayD<T>>(key)
+}
+
+fn shape_op<T: Element>(op: &ShapeOp, input: Value, key: &Key) -> Result<ArrayD<T>> {
+    Ok(match op {
+        ShapeOp::Transpose(perm) => {
+            let a = owned::<T>(input, key)?.permuted_axes(IxDyn(perm));
+            if a.is_standard_layout() {
+                a
+            } else {
+                a.as_standard_layout().into_owned()
+            }
+        }
+        ShapeOp::InsertAxis(axis) => owned::<T>(input, key)?.insert_axis(Axis(*axis)),
+        ShapeOp::RemoveAxis(axis) => owned::<T>(input, key)?.index_axis_move(Axis(*axis), 0),
+        ShapeOp::Broadcast(shape) => {
+            let a: &ArrayD<T> = input.get(key)?;
+            a.broadcast(IxDyn(shape))
+                .ok_or_else(|| {
+                    Error::ShapeMismatch(format!("cannot broadcast {:?} to {shape:?}", a.shape()))
+                })?
+                .to_owned()
+        }
+        ShapeOp::Slice(axes) => {
+            let a: &ArrayD<T> = input.get(key)?;
+            let view = a.slice_each_axis(|ax| {
+                let (start, len, step) = axes[ax.axis.index()];
+                if len == 0 {
+                    return Slice::new(0, Some(0), 1);
+                }
+                let span = (len - 1) * step.unsigned_abs();
+                if step > 0 {
+                    Slice::new(start as isize, Some((start + span + 1) as isize), step)
+                } else {
+                    Slice::new((start - span) as isize, Some(start as isize + 1), step)
+                }
+            });
+            view.as_standard_layout().into_owned()
+        }
+    })
+}
+
+/// One piece of a rechunk: input slot, and per axis (source start, destination start, len).
+#[derive(Clone, Debug)]
+pub(crate) struct Piece {
+    pub(crate) input: usize,
+    pub(crate) ranges: Vec<(usize, usize, usize)>,
+}
+
+pub(crate) struct RechunkKernel {
+    pub(crate) dtype: DType,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) pieces: Vec<Piece>,
+    pub(crate) keys: Vec<Key>,
+}
+
+impl Kernel for RechunkKernel {
+    fn name(&self) -> &str {
+        "rechunk"
+    }
+    fn call(&self, inputs: Vec<Value>) -> Result<Value> {
+        with_dtype!(self.dtype, T => self.assemble::<T>(inputs).map(Value::new))
+    }
+}
+
+impl RechunkKernel {
+    fn assemble<T: Element>(&self, inputs: Vec<Value>) -> Result<ArrayD<T>> {
+        let mut out = ArrayD::<T>::default(IxDyn(&self.shape));
+        for piece in &self.pieces {
+            let src: &ArrayD<T> = inputs[piece.input].get(&self.keys[piece.input])?;
+            let src = src.slice_each_axis(|ax| {
+                let (s, _, n) = piece.ranges[ax.axis.index()];
+                Slice::from(s..s + n)
+            });
+            out.slice_each_axis_mut(|ax| {
+                let (_, d, n) = piece.ranges[ax.axis.index()];
+                Slice::from(d..d + n)
+            })
+            .assign(&src);
+        }
+        Ok(out)
+    }
+}
+
+/// Applies a user block function.
+pub(crate) struct BlockKernel {
+    pub(crate) f: Arc<dyn BlockFn>,
+    pub(crate) shape: Vec<usize>,
+}
+
+impl Kernel for BlockKernel {
+    fn name(&self) -> &str {
+        self.f.name()
+    }
+    fn call(&self, mut inputs: Vec<Value>) -> Result<Value> {
+        let input = inputs
+            .pop()
+            .ok_or_else(|| Error::InvalidArgument("map_blocks without input".into()))?;
+        self.f.apply(input, &self.shape)
+    }
+}
+
+/// The three steps of a reduction tree.
+pub(crate) enum ReduceStep {
+    Partial {
+        pre: Option<Arc<Program>>,
+        keys: Vec<Key>,
+        shape: Vec<usize>,
+        offset: Vec<usize>,
+    },
+    Combine {
+        key: Key,
+    },
+    Aggregate {
+        key: Key,
+        out_shape: Vec<usize>,
+    },
+}
+
+pub(crate) struct ReduceKernel {
+    pub(crate) name: Arc<str>,
+    pub(crate) ops: Arc<dyn ReduceOps>,
+    pub(crate) step: ReduceStep,
+}
+
+impl Kernel for ReduceKernel {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn call(&self, inputs: Vec<Value>) -> Result<Value> {
+        match &self.step {
+            ReduceStep::Partial {
+                pre,
+                keys,
+                shape,
+                offset,
+            } => self
+                .ops
+                .partial(pre.as_deref(), inputs, keys, shape, offset),
+            ReduceStep::Combine { key } => self.ops.combine(inputs, key),
+            ReduceStep::Aggregate { key, out_shape } => {
+                self.ops.aggregate(inputs, key, out_shape)
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! What tasks run: the fused elementwise program and its strip loops, reductions, and the
+//! kernels that move chunk data.
+
+pub mod chunk_ops;
+pub mod ops;
+pub mod program;
+pub mod reduce;

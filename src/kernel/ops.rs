@@ -1,0 +1,336 @@
+//! Elementwise operations over strips: the tight loops the fused program is made of.
+//!
+//! Each operation is applied to whole slices with the operation chosen outside the loop, so
+//! every loop is monomorphic and the compiler can vectorise it.
+
+use std::fmt;
+
+use crate::array::dtype::{Col, DType, Element, Float, FloatFn, Num, Signed};
+use crate::error::{Error, Result};
+use crate::with_dtype;
+
+/// A one-input elementwise operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[allow(missing_docs)]
+pub enum UnaryOp {
+    Neg,
+    Abs,
+    Not,
+    Math(FloatFn),
+    Powi(i32),
+}
+
+/// A two-input elementwise operation. Comparisons give `bool`; the others keep the type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Pow,
+    Maximum,
+    Minimum,
+    And,
+    Or,
+    Xor,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl BinaryOp {
+    /// Whether the result is `bool` whatever the operand type.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne
+        )
+    }
+
+    /// The infix symbol or function name, for expression labels.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+            BinaryOp::Pow => "^",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+            BinaryOp::And => "&",
+            BinaryOp::Or => "|",
+            BinaryOp::Xor => "xor",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+        }
+    }
+
+    /// Whether the label writes it as a function call rather than infix.
+    pub fn is_function(self) -> bool {
+        matches!(self, BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Xor)
+    }
+}
+
+impl fmt::Display for UnaryOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnaryOp::Neg => f.write_str("neg"),
+            UnaryOp::Abs => f.write_str("abs"),
+            UnaryOp::Not => f.write_str("not"),
+            UnaryOp::Math(m) => write!(f, "{}", format!("{m:?}").to_lowercase()),
+            UnaryOp::Powi(n) => write!(f, "powi{n}"),
+        }
+    }
+}
+
+fn unsupported(what: impl fmt::Display, dtype: DType) -> Error {
+    Error::InvalidArgument(format!("{what} is not defined for {dtype}"))
+}
+
+#[inline(always)]
+fn map1<A: Copy, O>(a: &[A], out: &mut [O], f: impl Fn(A) -> O) {
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = f(x);
+    }
+}
+
+#[inline(always)]
+fn map2<A: Copy, B: Copy, O>(a: &[A], b: &[B], out: &mut [O], f: impl Fn(A, B) -> O) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = f(x, y);
+    }
+}
+
+/// NumPy's `maximum`: NaN in either operand gives NaN.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+pub(crate) fn maximum<T: Element>(a: T, b: T) -> T {
+    if a >= b || a != a { a } else { b }
+}
+
+/// NumPy's `minimum`: NaN in either operand gives NaN.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+pub(crate) fn minimum<T: Element>(a: T, b: T) -> T {
+    if a <= b || a != a { a } else { b }
+}
+
+fn out_vec<'a, T: Element>(out: &'a mut Col<'static>, len: usize) -> Result<&'a mut [T]> {
+    let dtype = out.dtype();
+    let v = T::col_vec(out).ok_or_else(|| unsupported("writing this register", dtype))?;
+    v.resize(len, T::default());
+    Ok(&mut v[..len])
+}
+
+fn input<'a, T: Element>(c: &'a Col<'_>, len: usize) -> Result<&'a [T]> {
+    T::col(c)
+        .map(|s| &s[..len])
+        .ok_or_else(|| unsupported(format!("reading as {}", T::DTYPE), c.dtype()))
+}
+
+/// `out[..len] = op(a[..len])`.
+pub(crate) fn unary(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
+    let dtype = a.dtype();
+    match (op, dtype) {
+        (UnaryOp::Not, DType::Bool) => {
+            map1(input::<bool>(a, len)?, out_vec(out, len)?, |x| !x);
+            Ok(())
+        }
+        (UnaryOp::Neg | UnaryOp::Abs, DType::I32) => signed::<i32>(op, a, out, len),
+        (UnaryOp::Neg | UnaryOp::Abs, DType::I64) => signed::<i64>(op, a, out, len),
+        (_, DType::F32) => float::<f32>(op, a, out, len),
+        (_, DType::F64) => float::<f64>(op, a, out, len),
+        _ => Err(unsupported(op, dtype)),
+    }
+}
+
+fn signed<T: Signed>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
+    let (a, o) = (input::<T>(a, len)?, out_vec::<T>(out, len)?);
+    match op {
+        UnaryOp::Neg => map1(a, o, T::neg),
+        UnaryOp::Abs => map1(a, o, T::abs),
+        _ => return Err(unsupported(op, T::DTYPE)),
+    }
+    Ok(())
+}
+
+fn float<T: Float>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
+    let (a, o) = (input::<T>(a, len)?, out_vec::<T>(out, len)?);
+    match op {
+        UnaryOp::Neg => map1(a, o, T::neg),
+        UnaryOp::Abs => map1(a, o, T::abs),
+        UnaryOp::Powi(2) => map1(a, o, |x| x.mul(x)),
+        UnaryOp::Powi(n) => map1(a, o, |x| x.powi(n)),
+        UnaryOp::Math(f) => match f {
+            // One loop per function, so each is monomorphic.
+            FloatFn::Sqrt => map1(a, o, |x| x.apply(FloatFn::Sqrt)),
+            FloatFn::Exp => map1(a, o, |x| x.apply(FloatFn::Exp)),
+            FloatFn::Ln => map1(a, o, |x| x.apply(FloatFn::Ln)),
+            FloatFn::Log10 => map1(a, o, |x| x.apply(FloatFn::Log10)),
+            FloatFn::Sin => map1(a, o, |x| x.apply(FloatFn::Sin)),
+            FloatFn::Cos => map1(a, o, |x| x.apply(FloatFn::Cos)),
+            FloatFn::Tan => map1(a, o, |x| x.apply(FloatFn::Tan)),
+            FloatFn::Tanh => map1(a, o, |x| x.apply(FloatFn::Tanh)),
+            FloatFn::Floor => map1(a, o, |x| x.apply(FloatFn::Floor)),
+            FloatFn::Ceil => map1(a, o, |x| x.apply(FloatFn::Ceil)),
+            FloatFn::Round => map1(a, o, |x| x.apply(FloatFn::Round)),
+        },
+        UnaryOp::Not => return Err(unsupported(op, T::DTYPE)),
+    }
+    Ok(())
+}
+
+/// `out[..len] = op(a[..len], b[..len])`; `a` and `b` have the same type.
+pub(crate) fn binary(
+    op: BinaryOp,
+    a: &Col<'_>,
+    b: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let dtype = a.dtype();
+    if op.is_comparison() {
+        return with_dtype!(dtype, T => compare::<T>(op, a, b, out, len));
+    }
+    match (op, dtype) {
+        (BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Eq, DType::Bool) => {
+            let (a, b, o) = (input::<bool>(a, len)?, input::<bool>(b, len)?, out_vec(out, len)?);
+            match op {
+                BinaryOp::And => map2(a, b, o, |x, y| x & y),
+                BinaryOp::Or => map2(a, b, o, |x, y| x | y),
+                _ => map2(a, b, o, |x, y| x ^ y),
+            }
+            Ok(())
+        }
+        (BinaryOp::Pow, DType::F32) => pow::<f32>(a, b, out, len),
+        (BinaryOp::Pow, DType::F64) => pow::<f64>(a, b, out, len),
+        (_, DType::I32) => numeric::<i32>(op, a, b, out, len),
+        (_, DType::I64) => numeric::<i64>(op, a, b, out, len),
+        (_, DType::U32) => numeric::<u32>(op, a, b, out, len),
+        (_, DType::U64) => numeric::<u64>(op, a, b, out, len),
+        (_, DType::F32) => numeric::<f32>(op, a, b, out, len),
+        (_, DType::F64) => numeric::<f64>(op, a, b, out, len),
+        _ => Err(unsupported(op.symbol(), dtype)),
+    }
+}
+
+fn pow<T: Float>(a: &Col<'_>, b: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
+    let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec(out, len)?);
+    map2(a, b, o, T::powf);
+    Ok(())
+}
+
+fn numeric<T: Num>(
+    op: BinaryOp,
+    a: &Col<'_>,
+    b: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec::<T>(out, len)?);
+    match op {
+        BinaryOp::Add => map2(a, b, o, T::add),
+        BinaryOp::Sub => map2(a, b, o, T::sub),
+        BinaryOp::Mul => map2(a, b, o, T::mul),
+        BinaryOp::Div => map2(a, b, o, T::div),
+        BinaryOp::Rem => map2(a, b, o, T::rem),
+        BinaryOp::Maximum => map2(a, b, o, maximum),
+        BinaryOp::Minimum => map2(a, b, o, minimum),
+        _ => return Err(unsupported(op.symbol(), T::DTYPE)),
+    }
+    Ok(())
+}
+
+fn compare<T: Element>(
+    op: BinaryOp,
+    a: &Col<'_>,
+    b: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec::<bool>(out, len)?);
+    match op {
+        BinaryOp::Lt => map2(a, b, o, |x, y| x < y),
+        BinaryOp::Le => map2(a, b, o, |x, y| x <= y),
+        BinaryOp::Gt => map2(a, b, o, |x, y| x > y),
+        BinaryOp::Ge => map2(a, b, o, |x, y| x >= y),
+        BinaryOp::Eq => map2(a, b, o, |x, y| x == y),
+        BinaryOp::Ne => map2(a, b, o, |x, y| x != y),
+        _ => return Err(unsupported(op.symbol(), T::DTYPE)),
+    }
+    Ok(())
+}
+
+/// `out[..len] = cond ? a : b`.
+pub(crate) fn select(
+    cond: &Col<'_>,
+    a: &Col<'_>,
+    b: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let cond = input::<bool>(cond, len)?;
+    with_dtype!(a.dtype(), T => {
+        let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec::<T>(out, len)?);
+        for (((o, &c), &x), &y) in o.iter_mut().zip(cond).zip(a).zip(b) {
+            *o = if c { x } else { y };
+        }
+        Ok(())
+    })
+}
+
+/// `out[..len] = a[..len] as to`.
+pub(crate) fn cast(a: &Col<'_>, to: DType, out: &mut Col<'static>, len: usize) -> Result<()> {
+    with_dtype!(a.dtype(), A => with_dtype!(to, B => {
+        let (a, o) = (input::<A>(a, len)?, out_vec::<B>(out, len)?);
+        map1(a, o, |x| x.cast::<B>());
+        Ok(())
+    }))
+}
+
+/// Fills `out` with `len` copies of `value`.
+pub(crate) fn splat(value: crate::Scalar, out: &mut Col<'static>, len: usize) -> Result<()> {
+    with_dtype!(value.dtype(), T => {
+        let o = out_vec::<T>(out, len)?;
+        o.fill(T::from_scalar(value));
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maximum_propagates_nan_both_ways() {
+        assert!(maximum(f64::NAN, 1.0).is_nan());
+        assert!(maximum(1.0, f64::NAN).is_nan());
+        assert!(minimum(f64::NAN, 1.0).is_nan());
+        assert!(minimum(1.0, f64::NAN).is_nan());
+        assert_eq!(maximum(2, 3), 3);
+    }
+
+    #[test]
+    fn binary_over_columns() {
+        let a = Col::F64(vec![1.0, 2.0, 3.0].into());
+        let b = Col::F64(vec![0.5, 2.5, 3.0].into());
+        let mut out = Col::empty(DType::Bool);
+        binary(BinaryOp::Lt, &a, &b, &mut out, 3).unwrap();
+        assert_eq!(bool::col(&out).unwrap(), &[false, true, false]);
+        let mut out = Col::empty(DType::F64);
+        binary(BinaryOp::Sub, &a, &b, &mut out, 2).unwrap();
+        assert_eq!(f64::col(&out).unwrap(), &[0.5, -0.5]);
+        let mut bad = Col::empty(DType::Bool);
+        assert!(unary(UnaryOp::Math(FloatFn::Sqrt), &bad.clone(), &mut bad, 0).is_err());
+    }
+}

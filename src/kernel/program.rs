@@ -1,0 +1,349 @@
+//! The fused elementwise program: a register-based instruction list (the numexpr idea) and
+//! its strip-mined evaluation over one chunk.
+//!
+//! Every instruction writes its own register (SSA), so no instruction reads a register it is
+//! overwriting. A chunk is evaluated in strips: each input contributes a strip (a borrowed
+//! slice of a contiguous input, or a strip gathered from a broadcast input through
+//! ndarray's stride-0 view, never expanded), every instruction runs as one tight loop over
+//! the strip, and the result strip goes to a [`StripSink`]: the output chunk, or a
+//! reduction's partial states. The strip length is chosen so that all registers together fit
+//! in about 256 KiB (L2), with at least 256 and at most 8192 elements.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+
+use super::ops::{self, BinaryOp, UnaryOp};
+use crate::array::dtype::{Col, DType, Element, Scalar};
+use crate::error::{Error, Result};
+use crate::graph::{Key, Value};
+use crate::with_dtype;
+
+/// Where an instruction reads an operand: a program input or an earlier register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Src {
+    /// Input number `k` of the program.
+    Input(usize),
+    /// The register written by instruction `r`.
+    Reg(usize),
+}
+
+/// A user closure applied elementwise, over a strip at a time.
+pub trait StripMap: Send + Sync {
+    /// The name shown in labels.
+    fn name(&self) -> &str;
+    /// The result type.
+    fn out_dtype(&self) -> DType;
+    /// `out[..len] = f(a[..len])`.
+    fn apply(&self, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()>;
+}
+
+/// A typed closure `T -> U` as a [`StripMap`].
+pub(crate) struct MapFn<T, U, F> {
+    pub(crate) name: String,
+    pub(crate) f: F,
+    pub(crate) _types: PhantomData<fn(T) -> U>,
+}
+
+impl<T: Element, U: Element, F: Fn(T) -> U + Send + Sync> StripMap for MapFn<T, U, F> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn out_dtype(&self) -> DType {
+        U::DTYPE
+    }
+    fn apply(&self, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
+        let a = T::col(a).ok_or_else(|| Error::InvalidArgument("map input type".into()))?;
+        let o = U::col_vec(out).ok_or_else(|| Error::InvalidArgument("map output type".into()))?;
+        o.resize(len, U::default());
+        for (o, &x) in o.iter_mut().zip(&a[..len]) {
+            *o = (self.f)(x);
+        }
+        Ok(())
+    }
+}
+
+/// What an instruction computes.
+#[derive(Clone)]
+pub enum InstrOp {
+    /// A constant, filled once per chunk.
+    Const(Scalar),
+    /// A one-operand operation.
+    Unary(UnaryOp),
+    /// A two-operand operation (operands of one type).
+    Binary(BinaryOp),
+    /// `where(cond, a, b)`.
+    Where,
+    /// A type conversion.
+    Cast(DType),
+    /// A user closure.
+    Map(Arc<dyn StripMap>),
+}
+
+/// One instruction: an operation, its operands and its result type.
+#[derive(Clone)]
+pub struct Instr {
+    /// The operation.
+    pub op: InstrOp,
+    /// Its operands.
+    pub args: Vec<Src>,
+    /// The type of the register it writes.
+    pub dtype: DType,
+}
+
+/// A straight-line elementwise program over `inputs.len()` input chunks.
+#[derive(Clone)]
+pub struct Program {
+    /// The element type of each input.
+    pub inputs: Vec<DType>,
+    /// The instructions; instruction `i` writes register `i`.
+    pub instrs: Vec<Instr>,
+    /// Where the result is.
+    pub output: Src,
+}
+
+/// Receives a program's result strips, in order.
+pub trait StripSink {
+    /// Strip of `len` elements starting at flat position `start` of the chunk.
+    fn push(&mut self, start: usize, strip: &Col<'_>, len: usize) -> Result<()>;
+}
+
+/// Collects strips into a chunk buffer.
+pub(crate) struct CollectSink<T> {
+    pub(crate) data: Vec<T>,
+}
+
+impl<T: Element> StripSink for CollectSink<T> {
+    fn push(&mut self, _start: usize, strip: &Col<'_>, len: usize) -> Result<()> {
+        let s = T::col(strip).ok_or_else(|| Error::InvalidArgument("output type".into()))?;
+        self.data.extend_from_slice(&s[..len]);
+        Ok(())
+    }
+}
+
+/// A source of input strips for one chunk.
+trait StripReader {
+    fn load(&mut self, start: usize, len: usize) -> Col<'_>;
+}
+
+struct Contiguous<'a, T> {
+    data: &'a [T],
+}
+
+impl<T: Element> StripReader for Contiguous<'_, T> {
+    fn load(&mut self, start: usize, len: usize) -> Col<'_> {
+        T::borrowed(&self.data[start..start + len])
+    }
+}
+
+struct Broadcast<'a, T> {
+    iter: ndarray::iter::Iter<'a, T, IxDyn>,
+    buf: Vec<T>,
+}
+
+impl<T: Element> StripReader for Broadcast<'_, T> {
+    fn load(&mut self, _start: usize, len: usize) -> Col<'_> {
+        self.buf.clear();
+        self.buf.extend(self.iter.by_ref().take(len).copied());
+        T::borrowed(&self.buf)
+    }
+}
+
+fn reader<'a, T: Element>(
+    value: &'a Value,
+    key: &Key,
+    shape: &[usize],
+) -> Result<Box<dyn StripReader + 'a>> {
+    let chunk: &ArrayD<T> = value.get(key)?;
+    if chunk.shape() == shape
+        && let Some(data) = chunk.as_slice()
+    {
+        return Ok(Box::new(Contiguous { data }));
+    }
+    let view: ArrayViewD<'a, T> = chunk.broadcast(IxDyn(shape)).ok_or_else(|| {
+        Error::ShapeMismatch(format!(
+            "chunk of shape {:?} cannot broadcast to {shape:?}",
+            chunk.shape()
+        ))
+    })?;
+    Ok(Box::new(Broadcast {
+        iter: view.into_iter(),
+        buf: Vec::new(),
+    }))
+}
+
+impl Program {
+    /// The strip length for this program (see the module docs).
+    pub fn strip_len(&self) -> usize {
+        let columns = self.instrs.len() + self.inputs.len();
+        ((256 << 10) / (8 * columns.max(1))).clamp(256, 8192)
+    }
+
+    /// The result type.
+    pub fn out_dtype(&self) -> DType {
+        match self.output {
+            Src::Input(k) => self.inputs[k],
+            Src::Reg(r) => self.instrs[r].dtype,
+        }
+    }
+
+    /// Evaluates the program over one chunk of `shape`, whose inputs are `inputs` (chunks
+    /// broadcastable to `shape`, named by `keys` for error messages), sending result strips
+    /// to `sink`.
+    pub fn run(
+        &self,
+        inputs: &[Value],
+        keys: &[Key],
+        shape: &[usize],
+        sink: &mut dyn StripSink,
+    ) -> Result<()> {
+        let mut readers = inputs
+            .iter()
+            .zip(keys)
+            .zip(&self.inputs)
+            .map(|((v, k), &dt)| with_dtype!(dt, T => reader::<T>(v, k, shape)))
+            .collect::<Result<Vec<_>>>()?;
+        let n: usize = shape.iter().product();
+        let strip = self.strip_len().min(n.max(1));
+        let mut regs: Vec<Col<'static>> = self.instrs.iter().map(|i| Col::empty(i.dtype)).collect();
+        for (reg, instr) in regs.iter_mut().zip(&self.instrs) {
+            if let InstrOp::Const(value) = instr.op {
+                ops::splat(value, reg, strip)?;
+            }
+        }
+        let mut start = 0;
+        while start < n {
+            let len = strip.min(n - start);
+            let strips: Vec<Col<'_>> = readers.iter_mut().map(|r| r.load(start, len)).collect();
+            for (i, instr) in self.instrs.iter().enumerate() {
+                if matches!(instr.op, InstrOp::Const(_)) {
+                    continue;
+                }
+                let mut out = std::mem::replace(&mut regs[i], Col::Bool(Cow::Borrowed(&[])));
+                let arg = |k: usize| match instr.args[k] {
+                    Src::Input(j) => &strips[j],
+                    Src::Reg(r) => &regs[r],
+                };
+                match &instr.op {
+                    InstrOp::Unary(op) => ops::unary(*op, arg(0), &mut out, len)?,
+                    InstrOp::Binary(op) => ops::binary(*op, arg(0), arg(1), &mut out, len)?,
+                    InstrOp::Where => ops::select(arg(0), arg(1), arg(2), &mut out, len)?,
+                    InstrOp::Cast(to) => ops::cast(arg(0), *to, &mut out, len)?,
+                    InstrOp::Map(f) => f.apply(arg(0), &mut out, len)?,
+                    InstrOp::Const(_) => unreachable!("constants are skipped above"),
+                }
+                regs[i] = out;
+            }
+            let result = match self.output {
+                Src::Input(j) => &strips[j],
+                Src::Reg(r) => &regs[r],
+            };
+            sink.push(start, result, len)?;
+            start += len;
+        }
+        Ok(())
+    }
+
+    /// Evaluates the program over one chunk and returns the result chunk.
+    pub fn run_to_array(&self, inputs: &[Value], keys: &[Key], shape: &[usize]) -> Result<Value> {
+        with_dtype!(self.out_dtype(), T => {
+            let mut sink = CollectSink::<T> { data: Vec::with_capacity(shape.iter().product()) };
+            self.run(inputs, keys, shape, &mut sink)?;
+            let array = ArrayD::from_shape_vec(IxDyn(shape), sink.data)
+                .map_err(|e| Error::ShapeMismatch(e.to_string()))?;
+            Ok(Value::new(array))
+        })
+    }
+
+    /// The program as an expression over inputs named `names`, e.g. `sqrt((a - b)^2)`.
+    pub fn expr(&self, names: &[String]) -> String {
+        self.render(self.output, names)
+    }
+
+    fn render(&self, src: Src, names: &[String]) -> String {
+        let r = match src {
+            Src::Input(k) => return names.get(k).cloned().unwrap_or_else(|| format!("in{k}")),
+            Src::Reg(r) => r,
+        };
+        let instr = &self.instrs[r];
+        let arg = |k: usize| self.render(instr.args[k], names);
+        let mut out = String::new();
+        let _ = match &instr.op {
+            InstrOp::Const(v) => write!(out, "{v}"),
+            InstrOp::Unary(UnaryOp::Powi(n)) => write!(out, "{}^{n}", wrap(&arg(0))),
+            InstrOp::Unary(UnaryOp::Neg) => write!(out, "-{}", wrap(&arg(0))),
+            InstrOp::Unary(op) => write!(out, "{op}({})", arg(0)),
+            InstrOp::Binary(op) if op.is_function() => {
+                write!(out, "{}({}, {})", op.symbol(), arg(0), arg(1))
+            }
+            InstrOp::Binary(op) => {
+                write!(out, "({} {} {})", arg(0), op.symbol(), arg(1))
+            }
+            InstrOp::Where => write!(out, "where({}, {}, {})", arg(0), arg(1), arg(2)),
+            InstrOp::Cast(to) => write!(out, "{to}({})", arg(0)),
+            InstrOp::Map(f) => write!(out, "{}({})", f.name(), arg(0)),
+        };
+        out
+    }
+}
+
+/// Parenthesises `s` unless it is a plain name, a number or already parenthesised.
+fn wrap(s: &str) -> String {
+    let simple = s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        || (s.starts_with('(') && s.ends_with(')'));
+    if simple { s.to_string() } else { format!("({s})") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn diff_squared() -> Program {
+        Program {
+            inputs: vec![DType::F64, DType::F64],
+            instrs: vec![
+                Instr {
+                    op: InstrOp::Binary(BinaryOp::Sub),
+                    args: vec![Src::Input(0), Src::Input(1)],
+                    dtype: DType::F64,
+                },
+                Instr {
+                    op: InstrOp::Unary(UnaryOp::Powi(2)),
+                    args: vec![Src::Reg(0)],
+                    dtype: DType::F64,
+                },
+            ],
+            output: Src::Reg(1),
+        }
+    }
+
+    #[test]
+    fn runs_with_broadcast_inputs_without_expanding_them() {
+        let a = Value::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]].into_dyn());
+        let b = Value::new(array![[1.0], [2.0]].into_dyn());
+        let keys = [Key::new("a"), Key::new("b")];
+        let out = diff_squared().run_to_array(&[a, b], &keys, &[2, 3]).unwrap();
+        let out: &ArrayD<f64> = out.get(&keys[0]).unwrap();
+        assert_eq!(out, &array![[0.0, 1.0, 4.0], [4.0, 9.0, 16.0]].into_dyn());
+    }
+
+    #[test]
+    fn renders_the_composite_expression() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(diff_squared().expr(&names), "(a - b)^2");
+    }
+
+    #[test]
+    fn wrong_input_type_is_an_error() {
+        let a = Value::new(array![1_i32].into_dyn());
+        let keys = [Key::new("a"), Key::new("b")];
+        let err = diff_squared()
+            .run_to_array(&[a.clone(), a], &keys, &[1])
+            .unwrap_err();
+        assert!(matches!(err, Error::TypeMismatch { .. }));
+    }
+}

@@ -1,0 +1,252 @@
+//! Plan nodes: the immutable, high-level DAG that `Array` handles point into.
+//!
+//! A node is one operation on whole arrays (not chunks): its inputs, its result's shape,
+//! chunking and element type, and a structural hash of all of that, which names its tasks
+//! and lets common-subexpression elimination merge equal nodes.
+
+use std::collections::hash_map::DefaultHasher;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::array::chunks::Chunks;
+use crate::array::dtype::{DType, Scalar};
+use crate::error::{Error, Result};
+use crate::graph::Value;
+use crate::kernel::ops::{BinaryOp, UnaryOp};
+use crate::kernel::program::{Program, StripMap};
+use crate::kernel::reduce::ReduceKind;
+
+/// A fresh identity for a closure or data source, so structural hashing never merges two
+/// different ones.
+pub(crate) fn fresh_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Produces the chunks of a source array (data in memory, a generator, a file...).
+pub trait ChunkSource: Send + Sync {
+    /// A short name for labels (`from_ndarray`, `arange`, ...).
+    fn name(&self) -> &str;
+    /// An identity: sources with equal ids produce equal chunks.
+    fn id(&self) -> u64;
+    /// The chunk starting at global position `offset` with `shape`, as an `ArrayD<T>` value.
+    fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value>;
+}
+
+/// A user closure applied to whole chunks.
+pub trait BlockFn: Send + Sync {
+    /// The name shown in labels.
+    fn name(&self) -> &str;
+    /// An identity for hashing.
+    fn id(&self) -> u64;
+    /// Applies the closure to the chunk at `index` (checking the declared output shape).
+    fn apply(&self, input: Value, expected_shape: &[usize]) -> Result<Value>;
+}
+
+/// An elementwise operation before fusion.
+#[derive(Clone)]
+pub enum ElemOp {
+    /// A one-operand operation.
+    Unary(UnaryOp),
+    /// A two-operand operation.
+    Binary(BinaryOp),
+    /// `where(cond, a, b)`.
+    Where,
+    /// A type conversion.
+    Cast(DType),
+    /// A user closure `T -> U`, with its identity.
+    Map(Arc<dyn StripMap>, u64),
+}
+
+/// One axis of a slice: output element `k` is input element `start + k * step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AxisSlice {
+    /// First input index.
+    pub start: usize,
+    /// Number of output elements.
+    pub len: usize,
+    /// Step between input indices (negative walks backwards).
+    pub step: isize,
+}
+
+/// A reduction's parameters.
+#[derive(Clone)]
+pub struct ReduceSpec {
+    /// Which reduction.
+    pub kind: ReduceKind,
+    /// The reduced axes of the input, sorted.
+    pub axes: Vec<usize>,
+    /// Whether reduced axes stay as length 1.
+    pub keepdims: bool,
+    /// The largest number of partials one combine task merges.
+    pub split_every: usize,
+    /// An elementwise program fused in front of the reduction (set by the optimizer), with
+    /// the shape, chunks and type of what it computes; the node's inputs are then the
+    /// program's inputs.
+    pub pre: Option<(Arc<Program>, Meta)>,
+}
+
+/// What a node computes.
+#[derive(Clone)]
+pub enum Op {
+    /// Chunks from a source.
+    Source(Arc<dyn ChunkSource>),
+    /// A 0-d constant (scalar operands of elementwise operations).
+    Const(Scalar),
+    /// An elementwise operation of its inputs, broadcast to the node's shape.
+    Elementwise(ElemOp),
+    /// Several elementwise operations fused into one program (made by the optimizer).
+    Fused(Arc<Program>),
+    /// The input with other chunks.
+    Rechunk,
+    /// Axes permuted: output axis `i` is input axis `perm[i]`.
+    Transpose(Vec<usize>),
+    /// A new axis of length 1 at this position.
+    InsertAxis(usize),
+    /// The axis at this position (of length 1) removed.
+    RemoveAxis(usize),
+    /// The input broadcast to the node's shape, materialised.
+    BroadcastTo,
+    /// A strided selection per axis.
+    Slice(Vec<AxisSlice>),
+    /// The inputs joined along an axis.
+    Concatenate(usize),
+    /// A reduction.
+    Reduce(ReduceSpec),
+    /// A user closure over chunks.
+    MapBlocks(Arc<dyn BlockFn>),
+    /// An array that could not be built (an operator given incompatible inputs); computing
+    /// it returns the error.
+    Invalid(Error),
+}
+
+impl Op {
+    /// The short name used in task keys (`add`, `sum`, `fused`, ...).
+    pub fn name(&self) -> String {
+        match self {
+            Op::Source(s) => s.name().to_string(),
+            Op::Const(_) => "const".into(),
+            Op::Elementwise(ElemOp::Unary(op)) => op.to_string(),
+            Op::Elementwise(ElemOp::Binary(op)) => format!("{op:?}").to_lowercase(),
+            Op::Elementwise(ElemOp::Where) => "where".into(),
+            Op::Elementwise(ElemOp::Cast(to)) => format!("astype-{to}"),
+            Op::Elementwise(ElemOp::Map(f, _)) => f.name().to_string(),
+            Op::Fused(_) => "fused".into(),
+            Op::Rechunk => "rechunk".into(),
+            Op::Transpose(_) => "transpose".into(),
+            Op::InsertAxis(_) => "insert_axis".into(),
+            Op::RemoveAxis(_) => "remove_axis".into(),
+            Op::BroadcastTo => "broadcast_to".into(),
+            Op::Slice(_) => "slice".into(),
+            Op::Concatenate(_) => "concatenate".into(),
+            Op::Reduce(spec) => spec.kind.name().into(),
+            Op::MapBlocks(f) => f.name().to_string(),
+            Op::Invalid(_) => "invalid".into(),
+        }
+    }
+
+    /// Whether the op is elementwise (a fusion candidate).
+    pub fn is_elementwise(&self) -> bool {
+        matches!(self, Op::Elementwise(_) | Op::Fused(_))
+    }
+
+    fn hash_into(&self, h: &mut DefaultHasher) {
+        std::mem::discriminant(self).hash(h);
+        match self {
+            Op::Source(s) => s.id().hash(h),
+            Op::Const(v) => {
+                v.dtype().hash(h);
+                v.bits().hash(h);
+            }
+            Op::Elementwise(e) => match e {
+                ElemOp::Unary(op) => format!("{op:?}").hash(h),
+                ElemOp::Binary(op) => op.hash(h),
+                ElemOp::Where => 0u8.hash(h),
+                ElemOp::Cast(to) => to.hash(h),
+                ElemOp::Map(_, id) => id.hash(h),
+            },
+            Op::Fused(p) => (Arc::as_ptr(p) as *const u8 as usize).hash(h),
+            Op::Rechunk | Op::BroadcastTo => {}
+            Op::Transpose(perm) => perm.hash(h),
+            Op::InsertAxis(a) | Op::RemoveAxis(a) | Op::Concatenate(a) => a.hash(h),
+            Op::Slice(s) => s.hash(h),
+            Op::Reduce(spec) => {
+                spec.kind.hash(h);
+                spec.axes.hash(h);
+                spec.keepdims.hash(h);
+                spec.split_every.hash(h);
+                spec.pre
+                    .as_ref()
+                    .map(|(p, _)| Arc::as_ptr(p) as *const u8 as usize)
+                    .hash(h);
+            }
+            Op::MapBlocks(f) => f.id().hash(h),
+            Op::Invalid(e) => e.to_string().hash(h),
+        }
+    }
+}
+
+/// The shape, chunking and element type of a node's result.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Meta {
+    /// The array's shape.
+    pub shape: Vec<usize>,
+    /// Its chunking.
+    pub chunks: Chunks,
+    /// Its element type.
+    pub dtype: DType,
+}
+
+/// One node of the plan DAG.
+pub struct Node {
+    pub(crate) op: Op,
+    pub(crate) inputs: Vec<Arc<Node>>,
+    pub(crate) meta: Meta,
+    pub(crate) hash: u64,
+}
+
+impl Node {
+    /// The error of an invalid node.
+    pub(crate) fn error(&self) -> Option<&Error> {
+        match &self.op {
+            Op::Invalid(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// A node, with its structural hash computed from the op, the inputs' hashes and meta.
+    pub(crate) fn new(op: Op, inputs: Vec<Arc<Node>>, meta: Meta) -> Arc<Node> {
+        let hash = structural_hash(&op, inputs.iter().map(|n| n.hash), &meta);
+        Arc::new(Node {
+            op,
+            inputs,
+            meta,
+            hash,
+        })
+    }
+}
+
+/// The hash of an op applied to inputs with the given hashes, producing `meta`.
+pub(crate) fn structural_hash(op: &Op, inputs: impl Iterator<Item = u64>, meta: &Meta) -> u64 {
+    let mut h = DefaultHasher::new();
+    op.hash_into(&mut h);
+    for i in inputs {
+        i.hash(&mut h);
+    }
+    meta.hash(&mut h);
+    h.finish()
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}{:?}<{}>",
+            self.op.name(),
+            self.meta.shape,
+            self.meta.dtype
+        )
+    }
+}
