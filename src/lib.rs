@@ -31,8 +31,8 @@ pub mod plan;
 pub mod scheduler;
 
 pub use array::{
-    Array, ChunkSpec, Chunks, Computable, DType, Element, Float, Num, Operand, ReduceArgs,
-    Scalar, Signed, compute, concatenate, stack, where_,
+    Array, ChunkSpec, Chunks, Computable, DType, Element, Float, Num, Operand, ReduceArgs, Scalar,
+    Signed, compute, concatenate, stack, where_,
 };
 pub use error::{Error, Result};
 pub use options::Options;

@@ -221,7 +221,9 @@ impl Iterator for BlockIter {
 
 fn check_size(size: usize) -> Result<()> {
     if size == 0 {
-        Err(Error::InvalidChunks("a chunk size must be at least 1".into()))
+        Err(Error::InvalidChunks(
+            "a chunk size must be at least 1".into(),
+        ))
     } else {
         Ok(())
     }

@@ -91,7 +91,9 @@ impl<T: Element> ChunkSource for Linear<T> {
             })
             .map(|v| T::from_scalar(crate::Scalar::F64(v)))
             .collect();
-        Ok(Value::new(ArrayD::from_shape_vec(IxDyn(shape), values).expect("1-d")))
+        Ok(Value::new(
+            ArrayD::from_shape_vec(IxDyn(shape), values).expect("1-d"),
+        ))
     }
 }
 
@@ -173,7 +175,14 @@ impl<T: Element> Array<T> {
     ) -> Result<Self> {
         let data = Arc::new(array.into_dyn());
         let shape = data.shape().to_vec();
-        source_array(&shape, chunks, Arc::new(FromNdarray { data, id: fresh_id() }))
+        source_array(
+            &shape,
+            chunks,
+            Arc::new(FromNdarray {
+                data,
+                id: fresh_id(),
+            }),
+        )
     }
 
     /// An array filled with `value`.
@@ -184,7 +193,14 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn full(shape: &[usize], value: T, chunks: impl Into<ChunkSpec>) -> Result<Self> {
-        source_array(shape, chunks, Arc::new(Full { value, id: fresh_id() }))
+        source_array(
+            shape,
+            chunks,
+            Arc::new(Full {
+                value,
+                id: fresh_id(),
+            }),
+        )
     }
 
     /// An array whose element at index `i` is `f(i)` (the global index). Each chunk calls
@@ -266,7 +282,12 @@ impl<T: Float> Array<T> {
     /// assert_eq!(x.compute()?.as_slice().unwrap(), &[0.0, 0.25, 0.5, 0.75, 1.0]);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<ChunkSpec>) -> Result<Self> {
+    pub fn linspace(
+        start: f64,
+        stop: f64,
+        num: usize,
+        chunks: impl Into<ChunkSpec>,
+    ) -> Result<Self> {
         let step = if num > 1 {
             (stop - start) / (num - 1) as f64
         } else {
@@ -283,4 +304,3 @@ impl<T: Float> Array<T> {
         source_array(&[num], chunks, Arc::new(source))
     }
 }
-

@@ -504,4 +504,3 @@ impl ops::Not for Array<bool> {
         self.unary(UnaryOp::Not)
     }
 }
-

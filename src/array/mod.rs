@@ -251,9 +251,11 @@ impl<T: Element> Array<T> {
 
     /// The task graph under `options` (e.g. with fusion off) in Graphviz DOT.
     pub fn to_dot_with(&self, options: &Options) -> Result<String> {
-        Ok(compute::lower_nodes(std::slice::from_ref(&self.node), options)?
-            .graph
-            .to_dot())
+        Ok(
+            compute::lower_nodes(std::slice::from_ref(&self.node), options)?
+                .graph
+                .to_dot(),
+        )
     }
 
     /// The plan (one box per whole-array operation) in Graphviz DOT, before or after

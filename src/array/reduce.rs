@@ -120,7 +120,11 @@ impl<T: Element> Array<T> {
             split_every: args.split_every,
             pre: None,
         };
-        Ok(Array::build(Op::Reduce(spec), vec![self.node().clone()], meta))
+        Ok(Array::build(
+            Op::Reduce(spec),
+            vec![self.node().clone()],
+            meta,
+        ))
     }
 
     /// Reduces all axes; a failure (only possible for an empty input to min/max/arg*)
@@ -227,12 +231,18 @@ impl<T: Element> Array<T> {
     /// argmin/argmax along `axis` with `keepdims` and `split_every` from `args` (which
     /// must name one axis, or none for the flattened array).
     pub fn arg_reduce_with(&self, max: bool, args: &ReduceArgs) -> Result<Array<u64>> {
-        if matches!(&args.axes, Some(a) if a.len() > 1) && args.axes.as_ref().map(Vec::len) != Some(self.ndim()) {
+        if matches!(&args.axes, Some(a) if a.len() > 1)
+            && args.axes.as_ref().map(Vec::len) != Some(self.ndim())
+        {
             return Err(Error::InvalidArgument(
                 "argmin/argmax take one axis or all of them".into(),
             ));
         }
-        let kind = if max { ReduceKind::ArgMax } else { ReduceKind::ArgMin };
+        let kind = if max {
+            ReduceKind::ArgMax
+        } else {
+            ReduceKind::ArgMin
+        };
         self.reduce(kind, args)
     }
 }

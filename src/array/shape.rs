@@ -32,7 +32,9 @@ impl<T: Element> Array<T> {
         self.check()?;
         let mut seen = vec![false; self.ndim()];
         if perm.len() != self.ndim()
-            || perm.iter().any(|&p| p >= self.ndim() || std::mem::replace(&mut seen[p], true))
+            || perm
+                .iter()
+                .any(|&p| p >= self.ndim() || std::mem::replace(&mut seen[p], true))
         {
             return Err(Error::InvalidArgument(format!(
                 "{perm:?} is not a permutation of {} axes",
@@ -41,10 +43,18 @@ impl<T: Element> Array<T> {
         }
         let meta = Meta {
             shape: perm.iter().map(|&p| self.shape()[p]).collect(),
-            chunks: Chunks::from_lists(perm.iter().map(|&p| self.chunks().axis(p).to_vec()).collect()),
+            chunks: Chunks::from_lists(
+                perm.iter()
+                    .map(|&p| self.chunks().axis(p).to_vec())
+                    .collect(),
+            ),
             dtype: T::DTYPE,
         };
-        Ok(Array::build(Op::Transpose(perm.to_vec()), vec![self.node().clone()], meta))
+        Ok(Array::build(
+            Op::Transpose(perm.to_vec()),
+            vec![self.node().clone()],
+            meta,
+        ))
     }
 
     /// Inserts an axis of length 1 at `axis` (NumPy's `newaxis`).
@@ -71,7 +81,11 @@ impl<T: Element> Array<T> {
             chunks: Chunks::from_lists(chunks),
             dtype: T::DTYPE,
         };
-        Ok(Array::build(Op::InsertAxis(axis), vec![self.node().clone()], meta))
+        Ok(Array::build(
+            Op::InsertAxis(axis),
+            vec![self.node().clone()],
+            meta,
+        ))
     }
 
     fn remove_axis(&self, axis: usize) -> Array<T> {
@@ -120,7 +134,11 @@ impl<T: Element> Array<T> {
             chunks: Chunks::from_lists(chunks),
             dtype: T::DTYPE,
         };
-        Ok(Array::build(Op::BroadcastTo, vec![self.node().clone()], meta))
+        Ok(Array::build(
+            Op::BroadcastTo,
+            vec![self.node().clone()],
+            meta,
+        ))
     }
 
     /// The same values with other chunks.
@@ -275,11 +293,7 @@ impl<T: Element> Array<T> {
                 self.chunks().grid()
             )));
         }
-        let shape = chunks
-            .as_lists()
-            .iter()
-            .map(|c| c.iter().sum())
-            .collect();
+        let shape = chunks.as_lists().iter().map(|c| c.iter().sum()).collect();
         let meta = Meta {
             shape,
             chunks,
@@ -405,8 +419,8 @@ pub fn concatenate<T: Element>(arrays: &[&Array<T>], axis: usize) -> Result<Arra
         return Err(Error::AxisOutOfRange { axis, ndim });
     }
     for a in arrays {
-        let same = a.ndim() == ndim
-            && (0..ndim).all(|d| d == axis || a.shape()[d] == first.shape()[d]);
+        let same =
+            a.ndim() == ndim && (0..ndim).all(|d| d == axis || a.shape()[d] == first.shape()[d]);
         if !same {
             return Err(Error::ShapeMismatch(format!(
                 "cannot concatenate shapes {:?} and {:?} along axis {axis}",

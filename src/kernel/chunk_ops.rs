@@ -231,9 +231,7 @@ impl Kernel for ReduceKernel {
                 .ops
                 .partial(pre.as_deref(), inputs, keys, shape, offset),
             ReduceStep::Combine { key } => self.ops.combine(inputs, key),
-            ReduceStep::Aggregate { key, out_shape } => {
-                self.ops.aggregate(inputs, key, out_shape)
-            }
+            ReduceStep::Aggregate { key, out_shape } => self.ops.aggregate(inputs, key, out_shape),
         }
     }
 }

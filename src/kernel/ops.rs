@@ -204,7 +204,11 @@ pub(crate) fn binary(
     }
     match (op, dtype) {
         (BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Eq, DType::Bool) => {
-            let (a, b, o) = (input::<bool>(a, len)?, input::<bool>(b, len)?, out_vec(out, len)?);
+            let (a, b, o) = (
+                input::<bool>(a, len)?,
+                input::<bool>(b, len)?,
+                out_vec(out, len)?,
+            );
             match op {
                 BinaryOp::And => map2(a, b, o, |x, y| x & y),
                 BinaryOp::Or => map2(a, b, o, |x, y| x | y),
@@ -237,7 +241,11 @@ fn numeric<T: Num>(
     out: &mut Col<'static>,
     len: usize,
 ) -> Result<()> {
-    let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec::<T>(out, len)?);
+    let (a, b, o) = (
+        input::<T>(a, len)?,
+        input::<T>(b, len)?,
+        out_vec::<T>(out, len)?,
+    );
     match op {
         BinaryOp::Add => map2(a, b, o, T::add),
         BinaryOp::Sub => map2(a, b, o, T::sub),
@@ -258,7 +266,11 @@ fn compare<T: Element>(
     out: &mut Col<'static>,
     len: usize,
 ) -> Result<()> {
-    let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec::<bool>(out, len)?);
+    let (a, b, o) = (
+        input::<T>(a, len)?,
+        input::<T>(b, len)?,
+        out_vec::<bool>(out, len)?,
+    );
     match op {
         BinaryOp::Lt => map2(a, b, o, |x, y| x < y),
         BinaryOp::Le => map2(a, b, o, |x, y| x <= y),

@@ -292,9 +292,15 @@ impl Program {
 
 /// Parenthesises `s` unless it is a plain name, a number or already parenthesised.
 fn wrap(s: &str) -> String {
-    let simple = s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    let simple = s
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
         || (s.starts_with('(') && s.ends_with(')'));
-    if simple { s.to_string() } else { format!("({s})") }
+    if simple {
+        s.to_string()
+    } else {
+        format!("({s})")
+    }
 }
 
 #[cfg(test)]
@@ -326,7 +332,9 @@ mod tests {
         let a = Value::new(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]].into_dyn());
         let b = Value::new(array![[1.0], [2.0]].into_dyn());
         let keys = [Key::new("a"), Key::new("b")];
-        let out = diff_squared().run_to_array(&[a, b], &keys, &[2, 3]).unwrap();
+        let out = diff_squared()
+            .run_to_array(&[a, b], &keys, &[2, 3])
+            .unwrap();
         let out: &ArrayD<f64> = out.get(&keys[0]).unwrap();
         assert_eq!(out, &array![[0.0, 1.0, 4.0], [4.0, 9.0, 16.0]].into_dyn());
     }

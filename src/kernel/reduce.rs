@@ -655,7 +655,13 @@ mod tests {
         let shape = x.shape().to_vec();
         let offset = vec![0; shape.len()];
         let p = ops
-            .partial(None, vec![Value::new(x)], std::slice::from_ref(&key), &shape, &offset)
+            .partial(
+                None,
+                vec![Value::new(x)],
+                std::slice::from_ref(&key),
+                &shape,
+                &offset,
+            )
             .unwrap();
         ops.aggregate(vec![p], &key, out_shape).unwrap()
     }
@@ -664,9 +670,15 @@ mod tests {
     fn reduces_inner_and_outer_axes() {
         let x = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]].into_dyn();
         let rows = run(ReduceKind::Sum, x.clone(), &[1], &[2]);
-        assert_eq!(rows.downcast_ref::<ArrayD<f64>>().unwrap(), &array![6.0, 15.0].into_dyn());
+        assert_eq!(
+            rows.downcast_ref::<ArrayD<f64>>().unwrap(),
+            &array![6.0, 15.0].into_dyn()
+        );
         let cols = run(ReduceKind::Max, x.clone(), &[0], &[3]);
-        assert_eq!(cols.downcast_ref::<ArrayD<f64>>().unwrap(), &array![4.0, 5.0, 6.0].into_dyn());
+        assert_eq!(
+            cols.downcast_ref::<ArrayD<f64>>().unwrap(),
+            &array![4.0, 5.0, 6.0].into_dyn()
+        );
         let arg = run(ReduceKind::ArgMax, x, &[0, 1], &[]);
         assert_eq!(arg.downcast_ref::<ArrayD<u64>>().unwrap()[[]], 5);
     }
@@ -674,7 +686,10 @@ mod tests {
     #[test]
     fn chan_merge_matches_two_pass_variance() {
         let mut a = Moments::default();
-        let r = MomentsR::<f64> { kind: ReduceKind::Var { ddof: 0 }, _t: PhantomData };
+        let r = MomentsR::<f64> {
+            kind: ReduceKind::Var { ddof: 0 },
+            _t: PhantomData,
+        };
         r.fold_lane(&mut a, &[1.0, 2.0, 3.0], 0);
         let mut b = Moments::default();
         r.fold_lane(&mut b, &[10.0, 20.0], 0);

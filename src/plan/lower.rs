@@ -108,7 +108,10 @@ pub fn lower(plan: &Plan) -> Result<Lowered> {
                         ib[p] = b[o];
                     }
                     let op = ShapeOp::Transpose(perm.clone());
-                    graph.insert(key(&b), shape_task("transpose", meta, op, input_key(0, &ib)))?;
+                    graph.insert(
+                        key(&b),
+                        shape_task("transpose", meta, op, input_key(0, &ib)),
+                    )?;
                 }
             }
             Op::InsertAxis(axis) => {
@@ -116,7 +119,10 @@ pub fn lower(plan: &Plan) -> Result<Lowered> {
                     let mut ib = b.clone();
                     ib.remove(*axis);
                     let op = ShapeOp::InsertAxis(*axis);
-                    graph.insert(key(&b), shape_task("insert_axis", meta, op, input_key(0, &ib)))?;
+                    graph.insert(
+                        key(&b),
+                        shape_task("insert_axis", meta, op, input_key(0, &ib)),
+                    )?;
                 }
             }
             Op::RemoveAxis(axis) => {
@@ -124,7 +130,10 @@ pub fn lower(plan: &Plan) -> Result<Lowered> {
                     let mut ib = b.clone();
                     ib.insert(*axis, 0);
                     let op = ShapeOp::RemoveAxis(*axis);
-                    graph.insert(key(&b), shape_task("remove_axis", meta, op, input_key(0, &ib)))?;
+                    graph.insert(
+                        key(&b),
+                        shape_task("remove_axis", meta, op, input_key(0, &ib)),
+                    )?;
                 }
             }
             Op::BroadcastTo => {
@@ -252,7 +261,10 @@ fn locate(chunks: &[usize], i: usize) -> (usize, usize) {
         }
         start += size;
     }
-    (chunks.len() - 1, start - chunks.last().copied().unwrap_or(0))
+    (
+        chunks.len() - 1,
+        start - chunks.last().copied().unwrap_or(0),
+    )
 }
 
 /// The input blocks overlapping output block `b`, and how to copy each into place.
@@ -279,7 +291,11 @@ fn rechunk_pieces(from: &Meta, to: &Meta, b: &[usize]) -> (Vec<Vec<usize>>, Vec<
     let mut blocks = Vec::new();
     let mut pieces = Vec::new();
     for combo in BlockIter::new(grid) {
-        let parts: Vec<_> = combo.iter().enumerate().map(|(a, &k)| per_axis[a][k]).collect();
+        let parts: Vec<_> = combo
+            .iter()
+            .enumerate()
+            .map(|(a, &k)| per_axis[a][k])
+            .collect();
         blocks.push(parts.iter().map(|p| p.0).collect());
         pieces.push(Piece {
             input: pieces.len(),
@@ -325,7 +341,10 @@ fn lower_reduce(
                 offset: in_meta.chunks.block_offset(&b),
             },
         };
-        graph.insert(Key::chunk(partial_key.as_str(), &b), Task::call(kernel, keys))?;
+        graph.insert(
+            Key::chunk(partial_key.as_str(), &b),
+            Task::call(kernel, keys),
+        )?;
     }
 
     let reduced: Vec<bool> = (0..in_meta.shape.len())
@@ -371,7 +390,13 @@ fn lower_reduce(
             let keys: Vec<Key> = BlockIter::new(span)
                 .map(|d| {
                     let ob: Vec<usize> = (0..nb.len())
-                        .map(|a| if reduced[a] { nb[a] * fan_in + d[a] } else { nb[a] })
+                        .map(|a| {
+                            if reduced[a] {
+                                nb[a] * fan_in + d[a]
+                            } else {
+                                nb[a]
+                            }
+                        })
                         .collect();
                     Key::chunk(level_name.as_str(), &ob)
                 })
@@ -437,7 +462,11 @@ pub(crate) fn assemble<T: crate::Element>(
     keys: &[Key],
 ) -> Result<ArrayD<T>> {
     if chunks.len() == 1 {
-        let chunk: ArrayD<T> = chunks.into_iter().next().expect("one chunk").take(&keys[0])?;
+        let chunk: ArrayD<T> = chunks
+            .into_iter()
+            .next()
+            .expect("one chunk")
+            .take(&keys[0])?;
         return Ok(chunk);
     }
     let mut out = ArrayD::<T>::default(IxDyn(&meta.shape));

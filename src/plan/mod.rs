@@ -59,11 +59,7 @@ impl Plan {
                     }
                     continue;
                 }
-                let inputs = node
-                    .inputs
-                    .iter()
-                    .map(|i| index[&Arc::as_ptr(i)])
-                    .collect();
+                let inputs = node.inputs.iter().map(|i| index[&Arc::as_ptr(i)]).collect();
                 index.insert(ptr, nodes.len());
                 nodes.push(PlanNode {
                     op: node.op.clone(),
