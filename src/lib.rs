@@ -28,6 +28,7 @@ pub mod kernel;
 pub mod optimize;
 mod options;
 pub mod plan;
+pub mod random;
 pub mod scheduler;
 
 pub use array::{

@@ -1,0 +1,178 @@
+//! Array behaviour beyond value equality: errors, laziness, shared work, fusion's task
+//! counts, determinism across thread counts, persist and DOT output.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chunkflow::{Array, Error, Options, compute};
+
+#[test]
+fn shape_mismatch_names_both_shapes_and_poisons_what_follows() {
+    let a = Array::<f64>::zeros(&[3, 4], 2).unwrap();
+    let b = Array::<f64>::zeros(&[5], 2).unwrap();
+    let bad = (&a + &b).sqrt().sum();
+    let err = bad.compute().unwrap_err();
+    assert_eq!(
+        err,
+        Error::ShapeMismatch("shapes [3, 4] and [5] cannot be broadcast together".into())
+    );
+    assert_eq!(bad.check().unwrap_err(), err);
+}
+
+#[test]
+fn bad_parameters_are_errors_not_panics() {
+    let a = Array::<f64>::zeros(&[3, 4], 2).unwrap();
+    assert_eq!(
+        a.sum_axis(2).unwrap_err(),
+        Error::AxisOutOfRange { axis: 2, ndim: 2 }
+    );
+    assert!(matches!(a.rechunk(0), Err(Error::InvalidChunks(_))));
+    assert!(matches!(
+        Array::<f64>::zeros(&[3], vec![vec![1, 1]]),
+        Err(Error::InvalidChunks(_))
+    ));
+    assert!(a.slice(ndarray::s![.., 7]).is_err());
+    assert!(a.permuted_axes(&[0, 0]).is_err());
+    let empty = Array::<f64>::zeros(&[0, 3], 2).unwrap();
+    assert!(empty.max_axis(0).is_err());
+    assert_eq!(empty.max_axis(1).unwrap().shape(), &[0]);
+    assert!(empty.mean().scalar().unwrap().is_nan());
+    assert_eq!(empty.sum().scalar().unwrap(), 0.0);
+}
+
+#[test]
+fn a_panicking_closure_is_an_error_naming_the_chunk() {
+    let x = Array::<i64>::arange(0, 100, 1, 10).unwrap();
+    let y = x.map(|v| {
+        if v == 55 {
+            panic!("bad value {v}")
+        } else {
+            v * 2
+        }
+    });
+    for options in [Options::default().synchronous(), Options::default()] {
+        let err = y.sum().compute_with(&options).unwrap_err();
+        let Error::TaskFailed { key, cause } = &err else {
+            panic!("expected TaskFailed, got {err:?}");
+        };
+        assert!(key.contains(", 5)"), "{key}");
+        assert_eq!(**cause, Error::Panic("bad value 55".into()));
+    }
+    // The shared scheduler keeps working.
+    assert_eq!(x.sum().scalar().unwrap(), 4950);
+}
+
+#[test]
+fn building_is_lazy_and_compute_shares_reads() {
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counter = reads.clone();
+    let x = Array::<f64>::from_fn(&[60, 40], [20, 10], move |i| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        (i[0] * 40 + i[1]) as f64
+    })
+    .unwrap();
+    let mean0 = x.mean_axis(0).unwrap();
+    let std1 = x.std_axis(1, 0).unwrap();
+    assert_eq!(reads.load(Ordering::Relaxed), 0, "building ran a kernel");
+    let (m, s) = compute((&mean0, &std1)).unwrap();
+    assert_eq!(reads.load(Ordering::Relaxed), 60 * 40, "X read once");
+    assert_eq!(m[[0]], (0..60).map(|r| (r * 40) as f64).sum::<f64>() / 60.0);
+    assert!((s[[0]] - 11.543_396_380_615_196).abs() < 1e-12);
+}
+
+#[test]
+fn fused_chain_runs_one_task_per_chunk() {
+    let x = Array::<f64>::linspace(0.0, 1.0, 1000, 100).unwrap();
+    let mut y = x.clone();
+    for k in 0..8 {
+        y = (&y * 1.5 + k as f64).sin();
+    }
+    let count = |options: &Options| {
+        let dot = y.to_dot_with(options).unwrap();
+        dot.matches("shape=circle").count()
+    };
+    // 10 source chunks + 10 fused chunks, versus 10 + 8 ops × 3 nodes × 10 chunks + consts.
+    assert_eq!(count(&Options::default()), 20);
+    assert!(count(&Options::default().fuse(false)) > 200);
+    let fused = y.compute().unwrap();
+    let unfused = y.compute_with(&Options::default().fuse(false)).unwrap();
+    assert_eq!(fused, unfused);
+}
+
+#[test]
+fn reductions_are_bit_identical_across_thread_counts() {
+    let x = Array::<f64>::from_fn(&[300, 70], [17, 9], |i| {
+        ((i[0] * 131 + i[1] * 7) as f64).sin()
+    })
+    .unwrap();
+    let exprs = [
+        x.sum(),
+        x.mean(),
+        x.std(1),
+        (&x * &x).sum(),
+        x.sum_axis(0).unwrap().sum(),
+    ];
+    for e in &exprs {
+        let one = e
+            .scalar_with(&Options::default().threads(1).unwrap())
+            .unwrap();
+        let two = e
+            .scalar_with(&Options::default().threads(2).unwrap())
+            .unwrap();
+        let sync = e.scalar_with(&Options::default().synchronous()).unwrap();
+        assert_eq!(one.to_bits(), two.to_bits());
+        assert_eq!(one.to_bits(), sync.to_bits());
+    }
+}
+
+#[test]
+fn persist_serves_computed_chunks() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let x = Array::<f64>::from_fn(&[100], 25, move |i| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        i[0] as f64
+    })
+    .unwrap();
+    let p = (&x * 2.0).persist().unwrap();
+    assert_eq!(runs.load(Ordering::Relaxed), 100);
+    assert_eq!(p.sum().scalar().unwrap(), 9900.0);
+    assert_eq!((&p + 1.0).max().scalar().unwrap(), 199.0);
+    assert_eq!(
+        runs.load(Ordering::Relaxed),
+        100,
+        "persisted chunks are not recomputed"
+    );
+}
+
+#[test]
+fn dot_shows_the_plan_before_and_after_fusion() {
+    let a = Array::<f64>::ones(&[8], 4).unwrap();
+    let b = Array::<f64>::zeros(&[8], 4).unwrap();
+    let d = (&a - &b).powi(2).sum().sqrt();
+    let before = d.plan_dot(false).unwrap();
+    let after = d.plan_dot(true).unwrap();
+    assert!(before.contains("sub [8] f64") && before.contains("powi2 [8] f64"));
+    assert!(after.contains("fused: sum((a - b)^2)"));
+    assert!(!after.contains("powi2 [8]"));
+    let tasks = d.to_dot().unwrap();
+    assert!(tasks.contains("fused: sum((a - b)^2)"));
+}
+
+#[test]
+fn chunks_of_different_operands_are_unified() {
+    let a = Array::<i32>::arange(0, 10, 1, 3).unwrap();
+    let b = Array::<i32>::arange(0, 10, 1, 4).unwrap();
+    let c = &a + &b;
+    assert_eq!(c.chunks().axis(0), &[3, 1, 2, 2, 1, 1]);
+    assert_eq!(
+        c.compute().unwrap().as_slice().unwrap(),
+        &[0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
+    );
+    let col = Array::<f64>::ones(&[4, 1], 2).unwrap();
+    let row = Array::<f64>::ones(&[5], 3).unwrap();
+    let outer = &col + &row;
+    assert_eq!(outer.shape(), &[4, 5]);
+    assert_eq!(outer.chunks().as_lists(), &[vec![2, 2], vec![3, 2]]);
+    assert_eq!(outer.sum().scalar().unwrap(), 40.0);
+}
