@@ -30,8 +30,10 @@ mod options;
 pub mod plan;
 pub mod random;
 pub mod scheduler;
+pub mod workloads;
 
 pub use array::{
+    compute_with,
     Array, ChunkSpec, Chunks, Computable, DType, Element, Float, Num, Operand, ReduceArgs, Scalar,
     Signed, compute, concatenate, stack, where_,
 };

@@ -9,7 +9,10 @@ use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
 use crate::optimize::optimize;
 use crate::options::Options;
-use crate::plan::lower::{Lowered, assemble, lower};
+use std::collections::HashMap;
+
+use crate::kernel::output::OutputBuffer;
+use crate::plan::lower::{Lowered, assemble, lower, lower_into};
 use crate::plan::{Meta, Node, Plan};
 
 /// One computed output: its meta and its chunks' values and keys in row-major block order.
@@ -17,40 +20,83 @@ pub(crate) struct ComputedChunks {
     pub(crate) meta: Meta,
     pub(crate) chunks: Vec<Value>,
     pub(crate) keys: Vec<Key>,
+    /// The result, when its tasks wrote straight into it.
+    pub(crate) buffer: Option<Arc<OutputBuffer>>,
 }
 
 impl ComputedChunks {
     pub(crate) fn into_array<T: Element>(self) -> Result<ArrayD<T>> {
-        assemble::<T>(&self.meta, self.chunks, &self.keys)
+        match self.buffer {
+            Some(buffer) => buffer.into_array::<T>(),
+            None => assemble::<T>(&self.meta, self.chunks, &self.keys),
+        }
     }
 }
 
-/// Plans, optimizes and lowers `nodes` under `options`.
-pub(crate) fn lower_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Lowered> {
+/// How results come back: assembled arrays (elementwise outputs written in place) or the
+/// chunks themselves (for `persist`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Collect {
+    Arrays,
+    Chunks,
+}
+
+/// Plans and optimizes `nodes` under `options`.
+fn plan_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Plan> {
     if let Some(error) = nodes.iter().find_map(|n| n.error()) {
         return Err(error.clone());
     }
     let mut plan = Plan::from_outputs(nodes);
     optimize(&mut plan, options)?;
-    lower(&plan)
+    Ok(plan)
+}
+
+/// Plans, optimizes and lowers `nodes` under `options`.
+pub(crate) fn lower_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Lowered> {
+    lower(&plan_nodes(nodes, options)?)
+}
+
+/// Output buffers for the requested outputs that an elementwise program computes and
+/// nothing else reads (each requested once).
+fn direct_outputs(plan: &Plan) -> HashMap<usize, Arc<OutputBuffer>> {
+    let uses = plan.use_counts();
+    plan.outputs
+        .iter()
+        .filter(|&&o| uses[o] == 1 && plan.nodes[o].op.is_elementwise())
+        .map(|&o| {
+            let meta = &plan.nodes[o].meta;
+            (o, OutputBuffer::new(meta.dtype, &meta.shape))
+        })
+        .collect()
 }
 
 /// Computes `nodes` in one run (shared work is done once).
-pub(crate) fn compute_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Vec<ComputedChunks>> {
-    let lowered = lower_nodes(nodes, options)?;
+pub(crate) fn compute_nodes(
+    nodes: &[Arc<Node>],
+    options: &Options,
+    collect: Collect,
+) -> Result<Vec<ComputedChunks>> {
+    let plan = plan_nodes(nodes, options)?;
+    let mut direct = match collect {
+        Collect::Arrays => direct_outputs(&plan),
+        Collect::Chunks => HashMap::new(),
+    };
+    let lowered = lower_into(&plan, &direct)?;
     let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();
     let exec = lowered.graph.compile(&all)?;
-    let mut values = options
-        .scheduler
-        .run(&exec, options.observer.as_deref())?
-        .into_iter();
+    drop(lowered.graph);
+    let values = options.scheduler.run(&exec, options.observer.as_deref());
+    drop(exec); // the kernels hold the output buffers
+    let mut values = values?.into_iter();
     Ok(nodes
         .iter()
         .zip(lowered.outputs)
-        .map(|(node, keys)| ComputedChunks {
+        .zip(&plan.outputs)
+        .map(|((node, keys), out)| ComputedChunks {
             meta: node.meta.clone(),
             chunks: values.by_ref().take(keys.len()).collect(),
             keys,
+            buffer: direct.remove(out),
         })
         .collect())
 }
@@ -110,6 +156,6 @@ pub fn compute<C: Computable>(arrays: C) -> Result<C::Output> {
 
 /// Like [`compute`] with `options`.
 pub fn compute_with<C: Computable>(arrays: C, options: &Options) -> Result<C::Output> {
-    let results = compute_nodes(&arrays.nodes(), options)?;
+    let results = compute_nodes(&arrays.nodes(), options, Collect::Arrays)?;
     C::collect(results.into_iter().map(ComputedChunksHandle).collect())
 }

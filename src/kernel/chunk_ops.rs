@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
+use super::output::OutputBuffer;
 use super::program::Program;
 use super::reduce::ReduceOps;
 use crate::array::dtype::{DType, Element};
@@ -35,6 +36,8 @@ pub(crate) struct ProgramKernel {
     pub(crate) program: Arc<Program>,
     pub(crate) keys: Vec<Key>,
     pub(crate) shape: Vec<usize>,
+    /// Where to write the chunk in the final result instead of returning it.
+    pub(crate) dest: Option<(Arc<OutputBuffer>, Vec<usize>)>,
 }
 
 impl Kernel for ProgramKernel {
@@ -42,7 +45,15 @@ impl Kernel for ProgramKernel {
         &self.name
     }
     fn call(&self, inputs: Vec<Value>) -> Result<Value> {
-        self.program.run_to_array(&inputs, &self.keys, &self.shape)
+        match &self.dest {
+            None => self.program.run_to_array(&inputs, &self.keys, &self.shape),
+            Some((buffer, offset)) => {
+                let mut sink = buffer.sink(offset, &self.shape)?;
+                self.program
+                    .run(&inputs, &self.keys, &self.shape, sink.as_mut())?;
+                Ok(Value::new(()))
+            }
+        }
     }
 }
 

@@ -3,5 +3,6 @@
 
 pub mod chunk_ops;
 pub mod ops;
+pub mod output;
 pub mod program;
 pub mod reduce;

@@ -169,7 +169,15 @@ fn float<T: Float>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize)
     match op {
         UnaryOp::Neg => map1(a, o, T::neg),
         UnaryOp::Abs => map1(a, o, T::abs),
+        // Small powers as multiplications (a powi call per element costs several ns).
+        UnaryOp::Powi(0) => map1(a, o, |_| T::ONE),
+        UnaryOp::Powi(1) => map1(a, o, |x| x),
         UnaryOp::Powi(2) => map1(a, o, |x| x.mul(x)),
+        UnaryOp::Powi(3) => map1(a, o, |x| x.mul(x).mul(x)),
+        UnaryOp::Powi(4) => map1(a, o, |x| {
+            let y = x.mul(x);
+            y.mul(y)
+        }),
         UnaryOp::Powi(n) => map1(a, o, |x| x.powi(n)),
         UnaryOp::Math(f) => match f {
             // One loop per function, so each is monomorphic.

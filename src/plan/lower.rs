@@ -1,7 +1,7 @@
 //! Lowering: every plan node becomes tasks, one per output chunk; a reduction becomes a
 //! tree of partial → combine → aggregate tasks whose fan-in is at most `split_every`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn, arr0};
@@ -14,6 +14,7 @@ use crate::kernel::chunk_ops::{
     BlockKernel, Identity, Piece, ProgramKernel, RechunkKernel, ReduceKernel, ReduceStep,
     ShapeKernel, ShapeOp, SourceKernel,
 };
+use crate::kernel::output::OutputBuffer;
 use crate::kernel::program::Program;
 use crate::kernel::reduce::reduce_ops;
 use crate::optimize::fuse_elementwise::single_program;
@@ -30,6 +31,12 @@ pub struct Lowered {
 
 /// Lowers `plan` to tasks.
 pub fn lower(plan: &Plan) -> Result<Lowered> {
+    lower_into(plan, &HashMap::new())
+}
+
+/// Lowers `plan` to tasks; the elementwise nodes in `direct` write their chunks straight
+/// into the given result buffers (their tasks then return `()`).
+pub fn lower_into(plan: &Plan, direct: &HashMap<usize, Arc<OutputBuffer>>) -> Result<Lowered> {
     let names = unique_names(plan);
     let mut graph = TaskGraph::new();
     for (i, node) in plan.nodes.iter().enumerate() {
@@ -76,6 +83,9 @@ pub fn lower(plan: &Plan) -> Result<Lowered> {
                         program: program.clone(),
                         keys: keys.clone(),
                         shape: meta.chunks.block_shape(&b),
+                        dest: direct
+                            .get(&i)
+                            .map(|buf| (buf.clone(), meta.chunks.block_offset(&b))),
                     };
                     graph.insert(key(&b), Task::call(kernel, keys))?;
                 }

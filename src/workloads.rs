@@ -1,0 +1,182 @@
+//! The workloads of the design notes (poly, pi, dist, distmat, meanstd, anomaly), built as
+//! chunkflow arrays and as hand-written single-pass rayon loops, shared by the benchmarks
+//! and the `workloads` example so both measure the same thing.
+//!
+//! Inputs are generated (and persisted) by [`Inputs::new`], outside any timing.
+
+use ndarray::{ArrayD, s};
+use rayon::prelude::*;
+
+use crate::{Array, Options, Result, random};
+
+/// The workloads by name.
+pub const NAMES: [&str; 6] = ["poly", "pi", "dist", "distmat", "meanstd", "anomaly"];
+
+/// Persisted inputs for one workload: chunked arrays plus the same data as plain vectors.
+pub struct Inputs {
+    /// The workload's name.
+    pub name: String,
+    /// The problem size (elements per input vector, or points/rows as the workload says).
+    pub n: usize,
+    /// Chunk length (elements along the first axis).
+    pub chunk: usize,
+    arrays: Vec<Array<f64>>,
+    plain: Vec<ArrayD<f64>>,
+}
+
+impl Inputs {
+    /// Generates and persists the inputs of `name` at size `n` with chunks of `chunk` rows.
+    ///
+    /// - poly, pi, dist: `n` elements per vector (design notes: 1e8).
+    /// - distmat: `n` points in 2-D (5000).
+    /// - meanstd, anomaly: an `n` × 5000 matrix (n = 20000 in the notes).
+    pub fn new(name: &str, n: usize, chunk: usize) -> Result<Inputs> {
+        let persist = |a: Array<f64>| -> Result<(Array<f64>, ArrayD<f64>)> {
+            let p = a.persist()?;
+            let plain = p.compute()?;
+            Ok((p, plain))
+        };
+        let specs: Vec<Array<f64>> = match name {
+            "poly" => vec![Array::linspace(-1.0, 1.0, n, chunk)?],
+            "pi" => vec![
+                random::uniform(-1.0, 1.0, &[n], chunk, 1)?,
+                random::uniform(-1.0, 1.0, &[n], chunk, 2)?,
+            ],
+            "dist" => vec![
+                random::normal(0.0, 1.0, &[n], chunk, 3)?,
+                random::normal(0.0, 1.0, &[n], chunk, 4)?,
+            ],
+            "distmat" => vec![random::uniform(0.0, 1.0, &[n, 2], [chunk, 2], 5)?],
+            "meanstd" | "anomaly" => vec![random::normal(0.0, 1.0, &[n, 5000], [chunk, 5000], 6)?],
+            other => {
+                return Err(crate::Error::InvalidArgument(format!(
+                    "unknown workload {other:?}; known: {NAMES:?}"
+                )));
+            }
+        };
+        let (arrays, plain) = specs.into_iter().map(persist).collect::<Result<Vec<_>>>()?.into_iter().unzip();
+        Ok(Inputs {
+            name: name.to_string(),
+            n,
+            chunk,
+            arrays,
+            plain,
+        })
+    }
+
+    /// Runs the workload with chunkflow under `options`; returns its checksum (the sum of
+    /// the result's elements, or the scalar result).
+    pub fn run_chunkflow(&self, options: &Options) -> Result<f64> {
+        let a = &self.arrays;
+        Ok(match self.name.as_str() {
+            "poly" => {
+                let x = &a[0];
+                let y = 0.25 * x.powi(3) + 0.75 * x.powi(2) - 1.5 * x - 2.0;
+                y.compute_with(options)?.sum()
+            }
+            "pi" => {
+                let inside = (&a[0] * &a[0] + &a[1] * &a[1]).lt(1.0).sum();
+                4.0 * inside.scalar_with(options)? as f64 / self.n as f64
+            }
+            "dist" => (&a[0] - &a[1]).powi(2).sum().sqrt().scalar_with(options)?,
+            "distmat" => {
+                let r = &a[0];
+                let d = &r.slice(s![.., ndarray::NewAxis, ..])? - &r.slice(s![ndarray::NewAxis, .., ..])?;
+                d.powi(2).sum_axis(2)?.sqrt().compute_with(options)?.sum()
+            }
+            "meanstd" => {
+                let (m, s) = crate::array::compute_with((&a[0].mean_axis(0)?, &a[0].std_axis(1, 0)?), options)?;
+                m.sum() + s.sum()
+            }
+            "anomaly" => {
+                let x = &a[0];
+                (x - &x.mean_axis(0)?).powi(2).sum().scalar_with(options)?
+            }
+            _ => unreachable!("checked in new"),
+        })
+    }
+
+    /// Runs the hand-written single-pass rayon loop for the workload (on the current rayon
+    /// pool); returns the same checksum.
+    pub fn run_hand_written(&self) -> f64 {
+        let p = &self.plain;
+        let slice = |k: usize| p[k].as_slice().expect("standard layout");
+        const BLOCK: usize = 1 << 16;
+        match self.name.as_str() {
+            "poly" => {
+                let x = slice(0);
+                let mut out = vec![0.0; x.len()];
+                out.par_chunks_mut(BLOCK).zip(x.par_chunks(BLOCK)).for_each(|(o, x)| {
+                    for (o, &x) in o.iter_mut().zip(x) {
+                        *o = 0.25 * x * x * x + 0.75 * x * x - 1.5 * x - 2.0;
+                    }
+                });
+                out.iter().sum()
+            }
+            "pi" => {
+                let (x, y) = (slice(0), slice(1));
+                let inside: u64 = x
+                    .par_chunks(BLOCK)
+                    .zip(y.par_chunks(BLOCK))
+                    .map(|(x, y)| x.iter().zip(y).filter(|&(x, y)| x * x + y * y < 1.0).count() as u64)
+                    .sum();
+                4.0 * inside as f64 / self.n as f64
+            }
+            "dist" => {
+                let (a, b) = (slice(0), slice(1));
+                a.par_chunks(BLOCK)
+                    .zip(b.par_chunks(BLOCK))
+                    .map(|(a, b)| a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
+                    .sum::<f64>()
+                    .sqrt()
+            }
+            "distmat" => {
+                let r = slice(0);
+                let n = self.n;
+                let mut out = vec![0.0; n * n];
+                out.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+                    let (xi, yi) = (r[2 * i], r[2 * i + 1]);
+                    for (j, o) in row.iter_mut().enumerate() {
+                        let (dx, dy) = (xi - r[2 * j], yi - r[2 * j + 1]);
+                        *o = (dx * dx + dy * dy).sqrt();
+                    }
+                });
+                out.iter().sum()
+            }
+            "meanstd" | "anomaly" => {
+                let x = slice(0);
+                let cols = 5000;
+                let rows = x.len() / cols;
+                let col_sums = x
+                    .par_chunks(cols * 64)
+                    .map(|block| {
+                        let mut acc = vec![0.0; cols];
+                        for row in block.chunks(cols) {
+                            acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+                        }
+                        acc
+                    })
+                    .reduce(|| vec![0.0; cols], |mut a, b| {
+                        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                        a
+                    });
+                let means: Vec<f64> = col_sums.iter().map(|s| s / rows as f64).collect();
+                if self.name == "anomaly" {
+                    x.par_chunks(cols)
+                        .map(|row| row.iter().zip(&means).map(|(v, m)| (v - m) * (v - m)).sum::<f64>())
+                        .sum()
+                } else {
+                    let stds: f64 = x
+                        .par_chunks(cols)
+                        .map(|row| {
+                            let m = row.iter().sum::<f64>() / cols as f64;
+                            (row.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / cols as f64).sqrt()
+                        })
+                        .sum();
+                    means.iter().sum::<f64>() + stds
+                }
+            }
+            _ => unreachable!("checked in new"),
+        }
+    }
+}
