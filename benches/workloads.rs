@@ -28,18 +28,27 @@ fn bench(c: &mut Criterion) {
         ("anomaly", 20000.0 * s, 400),
     ];
     let two = Options::default().threads(2).unwrap();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
     for (name, n, chunk) in sizes {
         let inputs = Inputs::new(name, n as usize, chunk).unwrap();
         let mut group = c.benchmark_group(format!("workload/{name}"));
         group.sample_size(10);
         group.bench_function("fused", |b| b.iter(|| inputs.run_chunkflow(&two).unwrap()));
         let unfused = two.clone().fuse(false);
-        group.bench_function("unfused", |b| b.iter(|| inputs.run_chunkflow(&unfused).unwrap()));
-        group.bench_function("hand-written", |b| b.iter(|| pool.install(|| inputs.run_hand_written())));
+        group.bench_function("unfused", |b| {
+            b.iter(|| inputs.run_chunkflow(&unfused).unwrap())
+        });
+        group.bench_function("hand-written", |b| {
+            b.iter(|| pool.install(|| inputs.run_hand_written()))
+        });
         if name == "distmat" {
             let one = Options::default().threads(1).unwrap();
-            group.bench_function("fused-1-thread", |b| b.iter(|| inputs.run_chunkflow(&one).unwrap()));
+            group.bench_function("fused-1-thread", |b| {
+                b.iter(|| inputs.run_chunkflow(&one).unwrap())
+            });
         }
         group.finish();
     }

@@ -28,7 +28,9 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let name = args.next().ok_or("usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse]")?;
+    let name = args
+        .next()
+        .ok_or("usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse]")?;
     let mut parsed = Args {
         name,
         n: None,

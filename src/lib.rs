@@ -24,6 +24,7 @@
 pub mod array;
 pub mod error;
 pub mod graph;
+pub mod io;
 pub mod kernel;
 pub mod optimize;
 mod options;
@@ -33,9 +34,8 @@ pub mod scheduler;
 pub mod workloads;
 
 pub use array::{
-    compute_with,
     Array, ChunkSpec, Chunks, Computable, DType, Element, Float, Num, Operand, ReduceArgs, Scalar,
-    Signed, compute, concatenate, stack, where_,
+    Signed, compute, compute_with, concatenate, stack, where_,
 };
 pub use error::{Error, Result};
 pub use options::Options;

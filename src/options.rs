@@ -22,6 +22,7 @@ pub struct Options {
     pub(crate) observer: Option<Arc<dyn Observer>>,
     pub(crate) cse: bool,
     pub(crate) fuse: bool,
+    pub(crate) rematerialize: bool,
 }
 
 impl Default for Options {
@@ -31,6 +32,7 @@ impl Default for Options {
             observer: None,
             cse: true,
             fuse: true,
+            rematerialize: true,
         }
     }
 }
@@ -72,6 +74,12 @@ impl Options {
     /// Switches elementwise fusion on or off.
     pub fn fuse(mut self, on: bool) -> Self {
         self.fuse = on;
+        self
+    }
+
+    /// Switches rematerialization of cheap sources on or off.
+    pub fn rematerialize(mut self, on: bool) -> Self {
+        self.rematerialize = on;
         self
     }
 

@@ -103,6 +103,9 @@ impl ChunkSource for RandomSource {
     fn id(&self) -> u64 {
         self.id
     }
+    fn cheap(&self) -> bool {
+        true
+    }
     fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
         let seed = self.seed;
         Ok(match self.dist {

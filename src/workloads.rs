@@ -54,7 +54,12 @@ impl Inputs {
                 )));
             }
         };
-        let (arrays, plain) = specs.into_iter().map(persist).collect::<Result<Vec<_>>>()?.into_iter().unzip();
+        let (arrays, plain) = specs
+            .into_iter()
+            .map(persist)
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
         Ok(Inputs {
             name: name.to_string(),
             n,
@@ -81,11 +86,15 @@ impl Inputs {
             "dist" => (&a[0] - &a[1]).powi(2).sum().sqrt().scalar_with(options)?,
             "distmat" => {
                 let r = &a[0];
-                let d = &r.slice(s![.., ndarray::NewAxis, ..])? - &r.slice(s![ndarray::NewAxis, .., ..])?;
+                let d = &r.slice(s![.., ndarray::NewAxis, ..])?
+                    - &r.slice(s![ndarray::NewAxis, .., ..])?;
                 d.powi(2).sum_axis(2)?.sqrt().compute_with(options)?.sum()
             }
             "meanstd" => {
-                let (m, s) = crate::array::compute_with((&a[0].mean_axis(0)?, &a[0].std_axis(1, 0)?), options)?;
+                let (m, s) = crate::array::compute_with(
+                    (&a[0].mean_axis(0)?, &a[0].std_axis(1, 0)?),
+                    options,
+                )?;
                 m.sum() + s.sum()
             }
             "anomaly" => {
@@ -106,11 +115,13 @@ impl Inputs {
             "poly" => {
                 let x = slice(0);
                 let mut out = vec![0.0; x.len()];
-                out.par_chunks_mut(BLOCK).zip(x.par_chunks(BLOCK)).for_each(|(o, x)| {
-                    for (o, &x) in o.iter_mut().zip(x) {
-                        *o = 0.25 * x * x * x + 0.75 * x * x - 1.5 * x - 2.0;
-                    }
-                });
+                out.par_chunks_mut(BLOCK)
+                    .zip(x.par_chunks(BLOCK))
+                    .for_each(|(o, x)| {
+                        for (o, &x) in o.iter_mut().zip(x) {
+                            *o = 0.25 * x * x * x + 0.75 * x * x - 1.5 * x - 2.0;
+                        }
+                    });
                 out.iter().sum()
             }
             "pi" => {
@@ -118,7 +129,12 @@ impl Inputs {
                 let inside: u64 = x
                     .par_chunks(BLOCK)
                     .zip(y.par_chunks(BLOCK))
-                    .map(|(x, y)| x.iter().zip(y).filter(|&(x, y)| x * x + y * y < 1.0).count() as u64)
+                    .map(|(x, y)| {
+                        x.iter()
+                            .zip(y)
+                            .filter(|&(x, y)| x * x + y * y < 1.0)
+                            .count() as u64
+                    })
                     .sum();
                 4.0 * inside as f64 / self.n as f64
             }
@@ -156,21 +172,30 @@ impl Inputs {
                         }
                         acc
                     })
-                    .reduce(|| vec![0.0; cols], |mut a, b| {
-                        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-                        a
-                    });
+                    .reduce(
+                        || vec![0.0; cols],
+                        |mut a, b| {
+                            a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                            a
+                        },
+                    );
                 let means: Vec<f64> = col_sums.iter().map(|s| s / rows as f64).collect();
                 if self.name == "anomaly" {
                     x.par_chunks(cols)
-                        .map(|row| row.iter().zip(&means).map(|(v, m)| (v - m) * (v - m)).sum::<f64>())
+                        .map(|row| {
+                            row.iter()
+                                .zip(&means)
+                                .map(|(v, m)| (v - m) * (v - m))
+                                .sum::<f64>()
+                        })
                         .sum()
                 } else {
                     let stds: f64 = x
                         .par_chunks(cols)
                         .map(|row| {
                             let m = row.iter().sum::<f64>() / cols as f64;
-                            (row.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / cols as f64).sqrt()
+                            (row.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / cols as f64)
+                                .sqrt()
                         })
                         .sum();
                     means.iter().sum::<f64>() + stds

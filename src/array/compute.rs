@@ -159,3 +159,13 @@ pub fn compute_with<C: Computable>(arrays: C, options: &Options) -> Result<C::Ou
     let results = compute_nodes(&arrays.nodes(), options, Collect::Arrays)?;
     C::collect(results.into_iter().map(ComputedChunksHandle).collect())
 }
+
+/// The optimized task graph of `array` and its chunks' keys (row-major), for writers that
+/// add a store task per chunk.
+pub(crate) fn lower_for_store<T: Element>(
+    array: &Array<T>,
+    options: &Options,
+) -> Result<(crate::graph::TaskGraph, Vec<Key>)> {
+    let mut lowered = lower_nodes(std::slice::from_ref(array.node()), options)?;
+    Ok((lowered.graph, lowered.outputs.pop().expect("one output")))
+}

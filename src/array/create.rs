@@ -60,6 +60,9 @@ impl<T: Element> ChunkSource for Full<T> {
     fn id(&self) -> u64 {
         self.id
     }
+    fn cheap(&self) -> bool {
+        true
+    }
     fn chunk(&self, _offset: &[usize], shape: &[usize]) -> Result<Value> {
         Ok(Value::new(ArrayD::from_elem(IxDyn(shape), self.value)))
     }
@@ -82,6 +85,9 @@ impl<T: Element> ChunkSource for Linear<T> {
     }
     fn id(&self) -> u64 {
         self.id
+    }
+    fn cheap(&self) -> bool {
+        true
     }
     fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
         let values: Vec<T> = (offset[0]..offset[0] + shape[0])

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use ndarray::ArrayD;
 
 pub use chunks::{ChunkSpec, Chunks};
+pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
 pub use dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use elementwise::{Operand, where_};
@@ -183,10 +184,14 @@ impl<T: Element> Array<T> {
 
     /// Computes the array with `options`.
     pub fn compute_with(&self, options: &Options) -> Result<ArrayD<T>> {
-        compute::compute_nodes(std::slice::from_ref(&self.node), options, compute::Collect::Arrays)?
-            .pop()
-            .expect("one output")
-            .into_array()
+        compute::compute_nodes(
+            std::slice::from_ref(&self.node),
+            options,
+            compute::Collect::Arrays,
+        )?
+        .pop()
+        .expect("one output")
+        .into_array()
     }
 
     /// Computes a 0-d array and returns its value (an error for other shapes).
@@ -230,9 +235,13 @@ impl<T: Element> Array<T> {
 
     /// Like [`Array::persist`] with `options`.
     pub fn persist_with(&self, options: &Options) -> Result<Array<T>> {
-        let out = compute::compute_nodes(std::slice::from_ref(&self.node), options, compute::Collect::Chunks)?
-            .pop()
-            .expect("one output");
+        let out = compute::compute_nodes(
+            std::slice::from_ref(&self.node),
+            options,
+            compute::Collect::Chunks,
+        )?
+        .pop()
+        .expect("one output");
         Ok(create::persisted(self.meta().clone(), out.chunks))
     }
 

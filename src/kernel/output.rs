@@ -35,7 +35,8 @@ impl OutputBuffer {
     pub fn new(dtype: DType, shape: &[usize]) -> Arc<Self> {
         let n: usize = shape.iter().product();
         let mut col = with_dtype!(dtype, T => T::owned(vec![T::default(); n]));
-        let base = with_dtype!(dtype, T => T::col_vec(&mut col).expect("owned").as_mut_ptr() as *mut u8);
+        let base =
+            with_dtype!(dtype, T => T::col_vec(&mut col).expect("owned").as_mut_ptr() as *mut u8);
         let mut strides = vec![1; shape.len()];
         for a in (0..shape.len().saturating_sub(1)).rev() {
             strides[a] = strides[a + 1] * shape[a + 1];
@@ -80,7 +81,8 @@ impl OutputBuffer {
         let data = std::mem::take(
             T::col_vec(&mut col).ok_or_else(|| Error::InvalidArgument("output type".into()))?,
         );
-        ArrayD::from_shape_vec(IxDyn(&buffer.shape), data).map_err(|e| Error::ShapeMismatch(e.to_string()))
+        ArrayD::from_shape_vec(IxDyn(&buffer.shape), data)
+            .map_err(|e| Error::ShapeMismatch(e.to_string()))
     }
 
     /// The element type.

@@ -5,6 +5,8 @@
 //! - [`fuse_elementwise::FuseElementwise`]: turns each connected group of elementwise nodes
 //!   into one node running a fused program, and folds such a program into the reduction
 //!   that consumes it.
+//! - [`rematerialize::Rematerialize`]: gives each reader of a cheap generated array its own
+//!   copy of the chunk tasks, so chunks are never held for a second reader.
 //! - [`cull::Cull`]: drops nodes no output needs (run after the rewrites).
 //!
 //! [`Options`](crate::Options) switches passes off, so benchmarks can compare.
@@ -12,6 +14,7 @@
 pub mod cse;
 pub mod cull;
 pub mod fuse_elementwise;
+pub mod rematerialize;
 
 use crate::error::Result;
 use crate::options::Options;
@@ -33,6 +36,9 @@ pub fn passes(options: &Options) -> Vec<Box<dyn Pass>> {
     }
     if options.fuse {
         passes.push(Box::new(fuse_elementwise::FuseElementwise));
+    }
+    if options.rematerialize {
+        passes.push(Box::new(rematerialize::Rematerialize));
     }
     passes.push(Box::new(cull::Cull));
     passes

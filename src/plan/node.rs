@@ -33,6 +33,12 @@ pub trait ChunkSource: Send + Sync {
     fn id(&self) -> u64;
     /// The chunk starting at global position `offset` with `shape`, as an `ArrayD<T>` value.
     fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value>;
+    /// Whether making a chunk again is cheaper than keeping it in memory (generators such
+    /// as random or constant arrays). The optimizer gives each consumer of a cheap source
+    /// its own copy of the chunk tasks, so no chunk waits in memory for a second reader.
+    fn cheap(&self) -> bool {
+        false
+    }
 }
 
 /// A user closure applied to whole chunks.

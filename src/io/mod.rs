@@ -1,0 +1,3 @@
+//! Reading and writing arrays in files, chunk by chunk.
+
+pub mod npy;

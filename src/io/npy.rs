@@ -1,0 +1,375 @@
+//! NumPy `.npy` files: read lazily through a memory map (each chunk is copied out of the
+//! map when its task runs) and written chunk by chunk (each chunk's task writes its rows at
+//! their offsets in the file), so neither direction holds the whole array in memory.
+//!
+//! Supported: format versions 1.0–3.0, little-endian `b1`, `i4`, `i8`, `u4`, `u8`, `f4`,
+//! `f8`, C order. Fortran-order files, big-endian data and other types are an error.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::Mmap;
+use ndarray::{ArrayD, IxDyn};
+
+use crate::array::{Array, ChunkSpec, Chunks, DType, Element};
+use crate::error::{Error, Result};
+use crate::graph::{FnKernel, Key, Task, Value};
+use crate::options::Options;
+use crate::plan::node::fresh_id;
+use crate::plan::{ChunkSource, Meta, Node, Op};
+use crate::with_dtype;
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+fn descr(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Bool => "|b1",
+        DType::I32 => "<i4",
+        DType::I64 => "<i8",
+        DType::U32 => "<u4",
+        DType::U64 => "<u8",
+        DType::F32 => "<f4",
+        DType::F64 => "<f8",
+    }
+}
+
+fn bad(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::InvalidArgument(format!("{}: {why}", path.display()))
+}
+
+/// What a `.npy` header says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// The element type.
+    pub dtype: DType,
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// Where the data starts.
+    pub data_offset: usize,
+}
+
+/// Parses the header of a `.npy` file held in `bytes`.
+pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header> {
+    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+        return Err(bad(path, "not a .npy file (bad magic)"));
+    }
+    let (len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(bad(path, format!("unsupported .npy version {v}"))),
+    };
+    let text = bytes
+        .get(start..start + len)
+        .ok_or_else(|| bad(path, "truncated header"))?;
+    let text = std::str::from_utf8(text).map_err(|_| bad(path, "header is not text"))?;
+    let field = |name: &str| -> Result<&str> {
+        let at = text
+            .find(&format!("'{name}'"))
+            .ok_or_else(|| bad(path, format!("header has no '{name}'")))?;
+        Ok(text[at + name.len() + 2..]
+            .trim_start()
+            .trim_start_matches(':')
+            .trim_start())
+    };
+    let descr_text = field("descr")?;
+    let descr_value = descr_text
+        .trim_start_matches('\'')
+        .split('\'')
+        .next()
+        .unwrap_or("");
+    let dtype = [
+        DType::Bool,
+        DType::I32,
+        DType::I64,
+        DType::U32,
+        DType::U64,
+        DType::F32,
+        DType::F64,
+    ]
+    .into_iter()
+    .find(|&d| descr(d) == descr_value || (d == DType::Bool && descr_value == "<b1"))
+    .ok_or_else(|| bad(path, format!("unsupported dtype {descr_value:?}")))?;
+    if field("fortran_order")?.starts_with("True") {
+        return Err(bad(path, "Fortran-order arrays are not supported"));
+    }
+    let shape_text = field("shape")?;
+    let inner = shape_text
+        .strip_prefix('(')
+        .and_then(|s| s.split(')').next())
+        .ok_or_else(|| bad(path, "malformed shape"))?;
+    let shape = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| bad(path, format!("bad shape entry {s:?}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Header {
+        dtype,
+        shape,
+        data_offset: start + len,
+    })
+}
+
+/// The header bytes for an array of `dtype` and `shape` (version 1.0, padded to 64 bytes).
+pub fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
+    let shape_text = match shape.len() {
+        1 => format!("({},)", shape[0]),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut dict = format!(
+        "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_text}, }}",
+        descr(dtype)
+    );
+    let total = 10 + dict.len() + 1;
+    dict.push_str(&" ".repeat(total.next_multiple_of(64) - total));
+    dict.push('\n');
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
+
+/// Element conversion from little-endian bytes.
+trait Bytes: Element {
+    fn read(bytes: &[u8]) -> Self;
+}
+
+/// Appends a scalar's little-endian bytes.
+fn write_scalar(s: crate::Scalar, out: &mut Vec<u8>) {
+    use crate::Scalar::*;
+    match s {
+        Bool(v) => out.push(v as u8),
+        I32(v) => out.extend_from_slice(&v.to_le_bytes()),
+        I64(v) => out.extend_from_slice(&v.to_le_bytes()),
+        U32(v) => out.extend_from_slice(&v.to_le_bytes()),
+        U64(v) => out.extend_from_slice(&v.to_le_bytes()),
+        F32(v) => out.extend_from_slice(&v.to_le_bytes()),
+        F64(v) => out.extend_from_slice(&v.to_le_bytes()),
+    }
+}
+
+macro_rules! bytes_impl {
+    ($($t:ty),*) => {$(
+        impl Bytes for $t {
+            fn read(b: &[u8]) -> Self {
+                <$t>::from_le_bytes(b.try_into().expect("element size"))
+            }
+        }
+    )*};
+}
+bytes_impl!(i32, i64, u32, u64, f32, f64);
+
+impl Bytes for bool {
+    fn read(b: &[u8]) -> Self {
+        b[0] != 0
+    }
+}
+
+struct NpySource {
+    map: Arc<Mmap>,
+    header: Header,
+    path: PathBuf,
+    id: u64,
+}
+
+impl NpySource {
+    fn read<T: Bytes>(&self, offset: &[usize], shape: &[usize]) -> Result<ArrayD<T>> {
+        let size = T::DTYPE.size();
+        let full = &self.header.shape;
+        let n: usize = shape.iter().product();
+        let mut out = Vec::with_capacity(n);
+        for_each_row(full, offset, shape, |start, len| {
+            let from = self.header.data_offset + start * size;
+            let bytes = self
+                .map
+                .get(from..from + len * size)
+                .ok_or_else(|| bad(&self.path, "file is shorter than its header says"))?;
+            out.extend(bytes.chunks_exact(size).map(T::read));
+            Ok(())
+        })?;
+        ArrayD::from_shape_vec(IxDyn(shape), out).map_err(|e| Error::ShapeMismatch(e.to_string()))
+    }
+}
+
+impl ChunkSource for NpySource {
+    fn name(&self) -> &str {
+        "from_npy"
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
+        with_dtype!(self.header.dtype, T => self.read::<T>(offset, shape).map(Value::new))
+    }
+}
+
+/// Calls `f(flat_start, len)` for each contiguous row of the block at `offset` with `shape`
+/// inside a C-order array of shape `full`.
+fn for_each_row(
+    full: &[usize],
+    offset: &[usize],
+    shape: &[usize],
+    mut f: impl FnMut(usize, usize) -> Result<()>,
+) -> Result<()> {
+    if shape.contains(&0) {
+        return Ok(());
+    }
+    let ndim = full.len();
+    let mut strides = vec![1; ndim];
+    for a in (0..ndim.saturating_sub(1)).rev() {
+        strides[a] = strides[a + 1] * full[a + 1];
+    }
+    let inner = shape.last().copied().unwrap_or(1);
+    let mut row = vec![0; ndim.saturating_sub(1)];
+    loop {
+        let mut start: usize = row
+            .iter()
+            .enumerate()
+            .map(|(a, &r)| (offset[a] + r) * strides[a])
+            .sum();
+        if ndim > 0 {
+            start += offset[ndim - 1];
+        }
+        f(start, inner)?;
+        let mut axis = row.len();
+        loop {
+            if axis == 0 {
+                return Ok(());
+            }
+            axis -= 1;
+            row[axis] += 1;
+            if row[axis] < shape[axis] {
+                break;
+            }
+            row[axis] = 0;
+        }
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// A lazy array over a `.npy` file, memory-mapped; chunks are read when their tasks run.
+    /// A file that is not `.npy`, holds another type than `T`, or is shorter than its header
+    /// says is an error.
+    ///
+    /// ```
+    /// use chunkflow::Array;
+    /// let path = std::env::temp_dir().join(format!("doc-{}.npy", std::process::id()));
+    /// Array::<i32>::arange(0, 10, 1, 4)?.to_npy(&path)?;
+    /// let back = Array::<i32>::from_npy(&path, 3)?;
+    /// assert_eq!(back.sum().scalar()?, 45);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| bad(path, e))?;
+        // SAFETY: the map is read-only; like every memory map, it assumes no other process
+        // truncates the file while the array is in use (documented limitation).
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| bad(path, e))?;
+        let header = parse_header(&map, path)?;
+        if header.dtype != T::DTYPE {
+            return Err(bad(
+                path,
+                format!("holds {}, not {}", header.dtype, T::DTYPE),
+            ));
+        }
+        let needed = header.data_offset + header.shape.iter().product::<usize>() * T::DTYPE.size();
+        if map.len() < needed {
+            return Err(bad(
+                path,
+                format!("truncated: {} bytes, the header needs {needed}", map.len()),
+            ));
+        }
+        let meta = Meta {
+            chunks: Chunks::resolve(&header.shape, chunks, T::DTYPE)?,
+            shape: header.shape.clone(),
+            dtype: T::DTYPE,
+        };
+        let source = NpySource {
+            map: Arc::new(map),
+            header,
+            path: path.to_path_buf(),
+            id: fresh_id(),
+        };
+        Ok(Array::wrap(Node::new(
+            Op::Source(Arc::new(source)),
+            vec![],
+            meta,
+        )))
+    }
+
+    /// Writes the array to a `.npy` file chunk by chunk: each chunk is written at its place
+    /// as soon as it is computed and then dropped, so memory holds only chunks in flight.
+    pub fn to_npy(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.to_npy_with(path, &Options::default())
+    }
+
+    /// Like [`Array::to_npy`] with `options`.
+    pub fn to_npy_with(&self, path: impl AsRef<Path>, options: &Options) -> Result<()> {
+        self.check()?;
+        let path = path.as_ref();
+        let header = header_bytes(T::DTYPE, self.shape());
+        let mut file = File::create(path).map_err(|e| bad(path, e))?;
+        file.write_all(&header).map_err(|e| bad(path, e))?;
+        file.set_len((header.len() + self.len() * T::DTYPE.size()) as u64)
+            .map_err(|e| bad(path, e))?;
+        let file = Arc::new(file);
+        let lowered = crate::array::lower_for_store(self, options)?;
+        let mut graph = lowered.0;
+        let meta = self.meta().clone();
+        let store_name = Key::unique_name("to_npy");
+        let mut stores = Vec::new();
+        for (b, chunk_key) in meta.chunks.blocks().zip(lowered.1) {
+            let (offset, shape) = (meta.chunks.block_offset(&b), meta.chunks.block_shape(&b));
+            let (file, full, data_offset) = (file.clone(), meta.shape.clone(), header.len());
+            let key = chunk_key.clone();
+            let kernel = FnKernel::new("to_npy", move |inputs: Vec<Value>| {
+                let chunk: &ArrayD<T> = inputs[0].get(&key)?;
+                let chunk = chunk.as_standard_layout();
+                let data = chunk.as_slice().expect("standard layout");
+                let size = T::DTYPE.size();
+                let mut k = 0;
+                let mut bytes = Vec::new();
+                for_each_row(&full, &offset, &shape, |start, len| {
+                    bytes.clear();
+                    data[k..k + len]
+                        .iter()
+                        .for_each(|v| write_scalar(v.to_scalar(), &mut bytes));
+                    file.write_all_at(&bytes, (data_offset + start * size) as u64)
+                        .map_err(|e| Error::User(format!("writing .npy: {e}")))?;
+                    k += len;
+                    Ok(())
+                })?;
+                Ok(Value::new(()))
+            });
+            let store = Key::chunk(store_name.as_str(), &b);
+            graph.insert(store.clone(), Task::call(kernel, vec![chunk_key]))?;
+            stores.push(store);
+        }
+        let done = Key::new(format!("{store_name}-done"));
+        graph.insert(
+            done.clone(),
+            Task::call(FnKernel::new("done", |_| Ok(Value::new(()))), stores),
+        )?;
+        let exec = graph.compile(&[done])?;
+        options.scheduler.run(&exec, options.observer.as_deref())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,97 @@
+//! `.npy` storage: round trips for every element type and chunking, and bad files.
+
+use chunkflow::{Array, Element, Error};
+use ndarray::ArrayD;
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("chunkflow-{}-{name}.npy", std::process::id()))
+}
+
+fn round_trip<T: Element>(x: Array<T>, name: &str) {
+    let path = temp(name);
+    x.to_npy(&path).unwrap();
+    let want = x.compute().unwrap();
+    for chunks in [1usize, 3, 1000] {
+        let back = Array::<T>::from_npy(&path, chunks).unwrap();
+        assert_eq!(back.compute().unwrap(), want, "{name} chunks {chunks}");
+    }
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn every_type_round_trips_through_npy() {
+    let f = |i: &[usize]| (i[0] * 7 + i[1] * 3) as f64 - 10.5;
+    round_trip(Array::from_fn(&[5, 7], [2, 3], f).unwrap(), "f64");
+    round_trip(
+        Array::from_fn(&[5, 7], [5, 2], f).unwrap().cast::<f32>(),
+        "f32",
+    );
+    round_trip(Array::from_fn(&[5, 7], 4, f).unwrap().cast::<i32>(), "i32");
+    round_trip(Array::from_fn(&[5, 7], 4, f).unwrap().cast::<i64>(), "i64");
+    round_trip(
+        Array::from_fn(&[5, 7], 4, f).unwrap().abs().cast::<u32>(),
+        "u32",
+    );
+    round_trip(
+        Array::from_fn(&[5, 7], 4, f).unwrap().abs().cast::<u64>(),
+        "u64",
+    );
+    round_trip(Array::from_fn(&[5, 7], 2, f).unwrap().gt(0.0), "bool");
+    round_trip(
+        Array::<f64>::from_fn(&[2, 3, 4], [1, 2, 3], |i| i.iter().sum::<usize>() as f64).unwrap(),
+        "3d",
+    );
+    round_trip(Array::<i64>::full(&[], 42, 1).unwrap(), "0d");
+    round_trip(Array::<f64>::zeros(&[0, 4], 2).unwrap(), "empty");
+}
+
+#[test]
+fn header_matches_numpy_layout() {
+    let path = temp("header");
+    Array::<f64>::zeros(&[3, 4], 2)
+        .unwrap()
+        .to_npy(&path)
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!((10 + header_len) % 64, 0);
+    let text = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
+    assert!(text.starts_with("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }"));
+    assert_eq!(bytes.len(), 10 + header_len + 12 * 8);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn bad_files_are_clear_errors() {
+    let path = temp("bad");
+    let x: ArrayD<f64> = ndarray::Array::zeros(ndarray::IxDyn(&[10]));
+    Array::from_ndarray(x, 5).unwrap().to_npy(&path).unwrap();
+    // Wrong type.
+    let err = Array::<i32>::from_npy(&path, 5).unwrap_err();
+    assert!(err.to_string().contains("holds f64, not i32"), "{err}");
+    // Truncated.
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 8]).unwrap();
+    let err = Array::<f64>::from_npy(&path, 5).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    // Not .npy at all.
+    std::fs::write(&path, b"hello world, not numpy").unwrap();
+    assert!(matches!(
+        Array::<f64>::from_npy(&path, 5),
+        Err(Error::InvalidArgument(_))
+    ));
+    // Fortran order.
+    let mut fortran = bytes.clone();
+    let at = fortran.windows(5).position(|w| w == b"False").unwrap();
+    fortran[at..at + 5].copy_from_slice(b"True ");
+    std::fs::write(&path, &fortran).unwrap();
+    assert!(
+        Array::<f64>::from_npy(&path, 5)
+            .unwrap_err()
+            .to_string()
+            .contains("Fortran")
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert!(Array::<f64>::from_npy(&path, 5).is_err());
+}
