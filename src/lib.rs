@@ -22,6 +22,7 @@
 //!   by hand; [`scheduler`]: the synchronous and threaded schedulers that run it.
 
 pub mod array;
+pub mod diagnostics;
 pub mod error;
 pub mod graph;
 pub mod io;

@@ -19,7 +19,7 @@ use crate::scheduler::{Observer, Scheduler, Synchronous, Threaded};
 #[derive(Clone)]
 pub struct Options {
     pub(crate) scheduler: Arc<dyn Scheduler>,
-    pub(crate) observer: Option<Arc<dyn Observer>>,
+    pub(crate) observers: Vec<Arc<dyn Observer>>,
     pub(crate) cse: bool,
     pub(crate) fuse: bool,
     pub(crate) rematerialize: bool,
@@ -29,7 +29,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             scheduler: Arc::new(Threaded::default()),
-            observer: None,
+            observers: Vec::new(),
             cse: true,
             fuse: true,
             rematerialize: true,
@@ -59,10 +59,30 @@ impl Options {
         self.scheduler(Synchronous)
     }
 
-    /// Reports task events to `observer`.
+    /// Also reports task events to `observer` (a profiler, say).
     pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
-        self.observer = Some(observer);
+        self.observers.push(observer);
         self
+    }
+
+    /// Shows a progress bar on stderr when it is a terminal (see
+    /// [`Progress`](crate::diagnostics::Progress)).
+    pub fn progress(self, on: bool) -> Self {
+        if on {
+            self.observer(Arc::new(crate::diagnostics::Progress::new()))
+        } else {
+            self
+        }
+    }
+
+    /// Runs `graph` on the scheduler, with the observers if there are any.
+    pub(crate) fn run(&self, graph: &crate::graph::ExecGraph) -> Result<Vec<crate::graph::Value>> {
+        if self.observers.is_empty() {
+            self.scheduler.run(graph, None)
+        } else {
+            let fanout = crate::diagnostics::Fanout(&self.observers);
+            self.scheduler.run(graph, Some(&fanout))
+        }
     }
 
     /// Switches common-subexpression elimination on or off.

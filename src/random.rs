@@ -165,7 +165,7 @@ pub fn uniform(
     chunks: impl Into<ChunkSpec>,
     seed: u64,
 ) -> Result<Array<f64>> {
-    if !(low < high) || !low.is_finite() || !high.is_finite() {
+    if !low.is_finite() || !high.is_finite() || low >= high {
         return Err(Error::InvalidArgument(format!(
             "uniform needs finite low < high, got [{low}, {high})"
         )));
@@ -187,7 +187,7 @@ pub fn normal(
     chunks: impl Into<ChunkSpec>,
     seed: u64,
 ) -> Result<Array<f64>> {
-    if !(std >= 0.0) || !std.is_finite() || !mean.is_finite() {
+    if !std.is_finite() || !mean.is_finite() || std < 0.0 {
         return Err(Error::InvalidArgument(format!(
             "normal needs a finite mean and std >= 0, got {mean}, {std}"
         )));

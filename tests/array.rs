@@ -153,10 +153,12 @@ fn dot_shows_the_plan_before_and_after_fusion() {
     let before = d.plan_dot(false).unwrap();
     let after = d.plan_dot(true).unwrap();
     assert!(before.contains("sub [8] f64") && before.contains("powi2 [8] f64"));
-    assert!(after.contains("fused: sum((a - b)^2)"));
+    assert!(after.contains("fused: sqrt(sum((a - b)^2))"));
     assert!(!after.contains("powi2 [8]"));
     let tasks = d.to_dot().unwrap();
-    assert!(tasks.contains("fused: sum((a - b)^2)"));
+    assert!(
+        tasks.contains("fused: sum((a - b)^2)") && tasks.contains("fused: sqrt(sum((a - b)^2))")
+    );
 }
 
 #[test]
@@ -175,4 +177,26 @@ fn chunks_of_different_operands_are_unified() {
     assert_eq!(outer.shape(), &[4, 5]);
     assert_eq!(outer.chunks().as_lists(), &[vec![2, 2], vec![3, 2]]);
     assert_eq!(outer.sum().scalar().unwrap(), 40.0);
+}
+
+#[test]
+fn elementwise_after_a_reduction_fuses_into_its_aggregate() {
+    let x = Array::<f64>::from_fn(&[40, 30], [7, 8], |i| {
+        (i[0] as f64 - 20.0) * 0.37 + i[1] as f64
+    })
+    .unwrap();
+    let y = (x.sum_axis(1).unwrap() * 0.5 + 3.0).sqrt().cast::<f32>();
+    let dot = y.plan_dot(true).unwrap();
+    assert!(
+        dot.contains("fused: f32(sqrt(((sum(a) * 0.5) + 3)))"),
+        "{dot}"
+    );
+    let fused = y.compute().unwrap();
+    let unfused = y.compute_with(&Options::default().fuse(false)).unwrap();
+    assert_eq!(fused, unfused);
+    // A reduction that is also an output is not absorbed.
+    let s = x.sum_axis(0).unwrap();
+    let t = &s * 2.0;
+    let (s1, t1) = compute((&s, &t)).unwrap();
+    assert_eq!(s1.mapv(|v| v * 2.0), t1);
 }

@@ -85,7 +85,7 @@ pub(crate) fn regular(len: usize, size: usize) -> Vec<usize> {
     }
     let size = size.min(len);
     let mut out = vec![size; len / size];
-    if len % size != 0 {
+    if !len.is_multiple_of(size) {
         out.push(len % size);
     }
     out

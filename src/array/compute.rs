@@ -85,7 +85,7 @@ pub(crate) fn compute_nodes(
     let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();
     let exec = lowered.graph.compile(&all)?;
     drop(lowered.graph);
-    let values = options.scheduler.run(&exec, options.observer.as_deref());
+    let values = options.run(&exec);
     drop(exec); // the kernels hold the output buffers
     let mut values = values?.into_iter();
     Ok(nodes

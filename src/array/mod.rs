@@ -274,7 +274,7 @@ impl<T: Element> Array<T> {
     /// let x = chunkflow::Array::<f64>::ones(&[4], 2)?;
     /// let d = (&x - 0.5).powi(2).sum().sqrt();
     /// assert!(d.plan_dot(false)?.contains("powi2"));
-    /// assert!(d.plan_dot(true)?.contains("fused: sum((a - 0.5)^2)"));
+    /// assert!(d.plan_dot(true)?.contains("fused: sqrt(sum((a - 0.5)^2))"));
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn plan_dot(&self, optimized: bool) -> Result<String> {

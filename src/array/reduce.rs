@@ -119,6 +119,7 @@ impl<T: Element> Array<T> {
             keepdims: args.keepdims,
             split_every: args.split_every,
             pre: None,
+            post: None,
         };
         Ok(Array::build(
             Op::Reduce(spec),

@@ -369,7 +369,7 @@ impl<T: Element> Array<T> {
             Task::call(FnKernel::new("done", |_| Ok(Value::new(()))), stores),
         )?;
         let exec = graph.compile(&[done])?;
-        options.scheduler.run(&exec, options.observer.as_deref())?;
+        options.run(&exec)?;
         Ok(())
     }
 }

@@ -218,6 +218,7 @@ pub(crate) enum ReduceStep {
     Aggregate {
         key: Key,
         out_shape: Vec<usize>,
+        post: Option<Arc<Program>>,
     },
 }
 
@@ -242,7 +243,17 @@ impl Kernel for ReduceKernel {
                 .ops
                 .partial(pre.as_deref(), inputs, keys, shape, offset),
             ReduceStep::Combine { key } => self.ops.combine(inputs, key),
-            ReduceStep::Aggregate { key, out_shape } => self.ops.aggregate(inputs, key, out_shape),
+            ReduceStep::Aggregate {
+                key,
+                out_shape,
+                post,
+            } => {
+                let value = self.ops.aggregate(inputs, key, out_shape)?;
+                match post {
+                    Some(p) => p.run_to_array(&[value], std::slice::from_ref(key), out_shape),
+                    None => Ok(value),
+                }
+            }
         }
     }
 }

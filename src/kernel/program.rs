@@ -15,7 +15,7 @@ use std::fmt::Write;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
 use super::ops::{self, BinaryOp, UnaryOp};
 use crate::array::dtype::{Col, DType, Element, Scalar};
@@ -140,15 +140,105 @@ impl<T: Element> StripReader for Contiguous<'_, T> {
     }
 }
 
-struct Broadcast<'a, T> {
-    iter: ndarray::iter::Iter<'a, T, IxDyn>,
+/// Reads an input broadcast to the chunk's shape through its strides (0 on broadcast
+/// axes), walking the chunk in row-major order: each row is a slice copy, a splat (stride 0)
+/// or a strided gather. Adjacent axes that are contiguous together are merged first, so rows
+/// are as long as possible.
+struct Strided<'a, T> {
+    data: &'a [T],
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    index: Vec<usize>,
+    offset: isize,
+    col: usize,
     buf: Vec<T>,
 }
 
-impl<T: Element> StripReader for Broadcast<'_, T> {
+impl<'a, T: Element> Strided<'a, T> {
+    fn new(chunk: &'a ArrayD<T>, shape: &[usize]) -> Option<Self> {
+        let pad = shape.len().checked_sub(chunk.ndim())?;
+        let mut strides = vec![0isize; shape.len()];
+        for (a, (&len, &stride)) in chunk.shape().iter().zip(chunk.strides()).enumerate() {
+            if len == shape[pad + a] {
+                strides[pad + a] = if len == 1 { 0 } else { stride };
+            } else if len != 1 {
+                return None;
+            }
+        }
+        // Merge axis a into a + 1 when stepping a equals a full run of a + 1.
+        let mut dims: Vec<(usize, isize)> = Vec::new();
+        for (&len, &stride) in shape.iter().zip(&strides) {
+            if len == 1 {
+                continue;
+            }
+            match dims.last_mut() {
+                Some(last) if last.1 == stride * len as isize => *last = (last.0 * len, stride),
+                _ => dims.push((len, stride)),
+            }
+        }
+        if dims.is_empty() {
+            dims.push((1, 0));
+        }
+        let data = chunk.as_slice_memory_order()?;
+        // With negative strides the first logical element is not the lowest address.
+        let min_offset: isize = chunk
+            .shape()
+            .iter()
+            .zip(chunk.strides())
+            .map(|(&l, &s)| {
+                if s < 0 && l > 0 {
+                    s * (l as isize - 1)
+                } else {
+                    0
+                }
+            })
+            .sum();
+        Some(Strided {
+            data,
+            index: vec![0; dims.len()],
+            shape: dims.iter().map(|d| d.0).collect(),
+            strides: dims.iter().map(|d| d.1).collect(),
+            offset: -min_offset,
+            col: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    fn next_row(&mut self) {
+        let last = self.shape.len() - 1;
+        for a in (0..last).rev() {
+            self.index[a] += 1;
+            self.offset += self.strides[a];
+            if self.index[a] < self.shape[a] {
+                return;
+            }
+            self.offset -= self.strides[a] * self.shape[a] as isize;
+            self.index[a] = 0;
+        }
+    }
+}
+
+impl<T: Element> StripReader for Strided<'_, T> {
     fn load(&mut self, _start: usize, len: usize) -> Col<'_> {
         self.buf.clear();
-        self.buf.extend(self.iter.by_ref().take(len).copied());
+        let last = self.shape.len() - 1;
+        let (inner, step) = (self.shape[last], self.strides[last]);
+        while self.buf.len() < len {
+            let run = (inner - self.col).min(len - self.buf.len());
+            let at = (self.offset + self.col as isize * step) as usize;
+            match step {
+                0 => self.buf.extend(std::iter::repeat_n(self.data[at], run)),
+                1 => self.buf.extend_from_slice(&self.data[at..at + run]),
+                _ => self.buf.extend(
+                    (0..run).map(|k| self.data[(at as isize + k as isize * step) as usize]),
+                ),
+            }
+            self.col += run;
+            if self.col == inner {
+                self.col = 0;
+                self.next_row();
+            }
+        }
         T::borrowed(&self.buf)
     }
 }
@@ -164,16 +254,13 @@ fn reader<'a, T: Element>(
     {
         return Ok(Box::new(Contiguous { data }));
     }
-    let view: ArrayViewD<'a, T> = chunk.broadcast(IxDyn(shape)).ok_or_else(|| {
+    let strided = Strided::new(chunk, shape).ok_or_else(|| {
         Error::ShapeMismatch(format!(
             "chunk of shape {:?} cannot broadcast to {shape:?}",
             chunk.shape()
         ))
     })?;
-    Ok(Box::new(Broadcast {
-        iter: view.into_iter(),
-        buf: Vec::new(),
-    }))
+    Ok(Box::new(strided))
 }
 
 impl Program {

@@ -29,8 +29,12 @@ impl Pass for FuseElementwise {
     }
 
     fn run(&self, plan: &mut Plan) -> Result<()> {
+        // Each step counts uses, so nodes absorbed by the previous step are culled first.
         fuse_groups(plan);
+        plan.cull();
         fuse_into_reductions(plan);
+        plan.cull();
+        fuse_after_reductions(plan);
         plan.cull();
         Ok(())
     }
@@ -208,6 +212,44 @@ fn fuse_into_reductions(plan: &mut Plan) {
     }
 }
 
+/// Folds an elementwise node whose only array input is a reduction (read by nothing else)
+/// into that reduction's aggregate step, e.g. the `sqrt` of `sqrt(sum(..))`.
+fn fuse_after_reductions(plan: &mut Plan) {
+    let uses = plan.use_counts();
+    let is_output: Vec<bool> = (0..plan.nodes.len())
+        .map(|i| plan.outputs.contains(&i))
+        .collect();
+    for e in 0..plan.nodes.len() {
+        let (program, inputs) = match &plan.nodes[e].op {
+            Op::Fused(p) => (p.clone(), plan.nodes[e].inputs.clone()),
+            Op::Elementwise(_) => {
+                let (p, inputs) = build_program(plan, &[e]);
+                (Arc::new(p), inputs)
+            }
+            _ => continue,
+        };
+        let [r] = inputs[..] else { continue };
+        let Op::Reduce(spec) = &plan.nodes[r].op else {
+            continue;
+        };
+        if uses[r] != 1 || is_output[r] || spec.post.is_some() {
+            continue;
+        }
+        if plan.nodes[r].meta.shape != plan.nodes[e].meta.shape
+            || plan.nodes[r].meta.chunks != plan.nodes[e].meta.chunks
+        {
+            continue;
+        }
+        let mut spec = spec.clone();
+        spec.post = Some(program);
+        let reduce_inputs = plan.nodes[r].inputs.clone();
+        let node = &mut plan.nodes[e];
+        node.op = Op::Reduce(spec);
+        node.inputs = reduce_inputs;
+        node.hash ^= 0xF05E_D000_0000_0003;
+    }
+}
+
 /// A lone elementwise node as a program with its constant operands inlined.
 fn fuse_single_with_consts(plan: &Plan, j: usize) -> Program {
     build_program(plan, &[j]).0
@@ -247,8 +289,7 @@ mod tests {
             [
                 "full [10] f64",
                 "full [10] f64",
-                "fused: sum((a - b)^2) [] f64",
-                "sqrt [] f64"
+                "fused: sqrt(sum((a - b)^2)) [] f64"
             ]
         );
     }

@@ -328,12 +328,14 @@ fn lower_reduce(
     };
     let ops = reduce_ops(spec.kind, in_meta.dtype, &in_meta.shape, &spec.axes);
     let kind = spec.kind.name();
+    let names: Vec<String> = (0..inputs.len()).map(input_name).collect();
     let partial_name: Arc<str> = match &pre {
-        Some(p) => {
-            let names: Vec<String> = (0..inputs.len()).map(input_name).collect();
-            format!("fused: {kind}({})", p.expr(&names)).into()
-        }
+        Some(p) => format!("fused: {kind}({})", p.expr(&names)).into(),
         None => format!("{kind}-partial").into(),
+    };
+    let aggregate_name: Arc<str> = match &spec.post {
+        Some(_) => super::reduce_label(spec, &names).into(),
+        None => format!("{kind}-aggregate").into(),
     };
     let partial_key = format!("{name}-partial");
     for b in in_meta.chunks.blocks() {
@@ -453,11 +455,12 @@ fn lower_reduce(
         };
         let out_key = Key::chunk(name, &out_block);
         let kernel = ReduceKernel {
-            name: format!("{kind}-aggregate").into(),
+            name: aggregate_name.clone(),
             ops: ops.clone(),
             step: ReduceStep::Aggregate {
                 key: out_key.clone(),
                 out_shape: out_meta.chunks.block_shape(&out_block),
+                post: spec.post.clone(),
             },
         };
         graph.insert(out_key, Task::call(kernel, keys))?;

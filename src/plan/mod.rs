@@ -129,10 +129,7 @@ impl Plan {
         let names: Vec<String> = (0..node.inputs.len()).map(input_name).collect();
         let what = match &node.op {
             Op::Fused(p) => format!("fused: {}", p.expr(&names)),
-            Op::Reduce(spec) => match &spec.pre {
-                Some((p, _)) => format!("fused: {}({})", spec.kind.name(), p.expr(&names)),
-                None => spec.kind.name().to_string(),
-            },
+            Op::Reduce(spec) => reduce_label(spec, &names),
             Op::Const(v) => format!("const {v}"),
             op => op.name(),
         };
@@ -164,5 +161,18 @@ pub(crate) fn input_name(k: usize) -> String {
         ((b'a' + k as u8) as char).to_string()
     } else {
         format!("in{k}")
+    }
+}
+
+/// A reduction's label: `sum`, or with fused programs `fused: sqrt(sum((a - b)^2))`.
+pub(crate) fn reduce_label(spec: &ReduceSpec, names: &[String]) -> String {
+    let core = match &spec.pre {
+        Some((p, _)) => format!("{}({})", spec.kind.name(), p.expr(names)),
+        None if spec.post.is_some() => format!("{}({})", spec.kind.name(), names[0]),
+        None => return spec.kind.name().to_string(),
+    };
+    match &spec.post {
+        Some(post) => format!("fused: {}", post.expr(&[core])),
+        None => format!("fused: {core}"),
     }
 }

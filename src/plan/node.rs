@@ -92,6 +92,9 @@ pub struct ReduceSpec {
     /// the shape, chunks and type of what it computes; the node's inputs are then the
     /// program's inputs.
     pub pre: Option<(Arc<Program>, Meta)>,
+    /// An elementwise program applied to the finished result (set by the optimizer); the
+    /// node's meta is then the program's result.
+    pub post: Option<Arc<Program>>,
 }
 
 /// What a node computes.
@@ -186,6 +189,10 @@ impl Op {
                 spec.pre
                     .as_ref()
                     .map(|(p, _)| Arc::as_ptr(p) as *const u8 as usize)
+                    .hash(h);
+                spec.post
+                    .as_ref()
+                    .map(|p| Arc::as_ptr(p) as *const u8 as usize)
                     .hash(h);
             }
             Op::MapBlocks(f) => f.id().hash(h),

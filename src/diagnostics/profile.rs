@@ -1,0 +1,190 @@
+//! A profiler: records every task (key, op, worker, start, end), writes a Chrome trace
+//! (one row per worker thread, Dask's "task stream"; opens in Perfetto or
+//! chrome://tracing) and summarises time per op kind, like Theano's profile summary.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::scheduler::{Observer, TaskFinish};
+
+/// One task as the profiler saw it.
+#[derive(Clone, Debug)]
+pub struct TaskRecord {
+    /// The task's key.
+    pub key: String,
+    /// Its function's name (the op kind).
+    pub op: String,
+    /// The worker that ran it.
+    pub thread: usize,
+    /// When it started.
+    pub start: Instant,
+    /// How long it ran.
+    pub duration: Duration,
+    /// Whether it succeeded.
+    pub ok: bool,
+}
+
+/// Calls and time of one op kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpSummary {
+    /// The op kind (a task's function name).
+    pub op: String,
+    /// How many tasks ran it.
+    pub calls: usize,
+    /// Their total time.
+    pub total: Duration,
+    /// Share of all tasks' time.
+    pub share: f64,
+}
+
+/// Records task events.
+///
+/// ```
+/// use std::sync::Arc;
+/// use chunkflow::{Array, Options, diagnostics::Profiler};
+/// let profiler = Arc::new(Profiler::new());
+/// let options = Options::default().observer(profiler.clone());
+/// let x = Array::<f64>::ones(&[1000], 100)?;
+/// (&x * 2.0).sum().scalar_with(&options)?;
+/// assert_eq!(profiler.records().len(), 10 + 10 + 1);
+/// assert!(profiler.summary_text().contains("sum-aggregate"));
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+#[derive(Default)]
+pub struct Profiler {
+    records: Mutex<Vec<TaskRecord>>,
+}
+
+impl Profiler {
+    /// An empty profiler.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything recorded so far, in finishing order.
+    pub fn records(&self) -> Vec<TaskRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Forgets what was recorded.
+    pub fn clear(&self) {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Time per op kind, most expensive first.
+    pub fn summary(&self) -> Vec<OpSummary> {
+        let records = self.records();
+        let mut by_op: HashMap<&str, (usize, Duration)> = HashMap::new();
+        for r in &records {
+            let entry = by_op.entry(&r.op).or_default();
+            entry.0 += 1;
+            entry.1 += r.duration;
+        }
+        let all: Duration = by_op.values().map(|v| v.1).sum();
+        let mut out: Vec<OpSummary> = by_op
+            .into_iter()
+            .map(|(op, (calls, total))| OpSummary {
+                op: op.to_string(),
+                calls,
+                total,
+                share: if all.is_zero() {
+                    0.0
+                } else {
+                    total.as_secs_f64() / all.as_secs_f64()
+                },
+            })
+            .collect();
+        out.sort_by(|a, b| b.total.cmp(&a.total).then(a.op.cmp(&b.op)));
+        out
+    }
+
+    /// The summary as a table: share, total seconds, calls, seconds per call, op.
+    pub fn summary_text(&self) -> String {
+        let mut out = String::from("  share   total(s)   calls   per call(s)  op\n");
+        for s in self.summary() {
+            let _ = writeln!(
+                out,
+                "{:6.1}%  {:9.4}  {:6}  {:12.6}  {}",
+                100.0 * s.share,
+                s.total.as_secs_f64(),
+                s.calls,
+                s.total.as_secs_f64() / s.calls as f64,
+                s.op
+            );
+        }
+        out
+    }
+
+    /// The records as Chrome trace JSON ("X" events, one row per worker).
+    pub fn chrome_trace(&self) -> String {
+        let records = self.records();
+        let origin = records.iter().map(|r| r.start).min();
+        let mut out = String::from("{\"traceEvents\": [\n");
+        for (i, r) in records.iter().enumerate() {
+            let ts = origin.map_or(0.0, |o| (r.start - o).as_secs_f64() * 1e6);
+            let _ = write!(
+                out,
+                "{}  {{\"name\": {}, \"cat\": \"task\", \"ph\": \"X\", \"ts\": {ts:.3}, \"dur\": {:.3}, \"pid\": 1, \"tid\": {}, \"args\": {{\"key\": {}, \"ok\": {}}}}}",
+                if i == 0 { "" } else { ",\n" },
+                json_string(&r.op),
+                r.duration.as_secs_f64() * 1e6,
+                r.thread,
+                json_string(&r.key),
+                r.ok
+            );
+        }
+        out.push_str("\n], \"displayTimeUnit\": \"ms\"}\n");
+        out
+    }
+
+    /// Writes [`Profiler::chrome_trace`] to `path`.
+    pub fn write_chrome_trace(&self, path: impl AsRef<Path>) -> Result<()> {
+        std::fs::write(path.as_ref(), self.chrome_trace())
+            .map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.as_ref().display())))
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Observer for Profiler {
+    fn on_finish(&self, e: &TaskFinish<'_>) {
+        let record = TaskRecord {
+            key: e.key.to_string(),
+            op: e.label.to_string(),
+            thread: e.thread,
+            start: e.start,
+            duration: e.end - e.start,
+            ok: e.ok,
+        };
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
+    }
+}
