@@ -94,6 +94,10 @@ enum Expr {
     Map(Box<Expr>),
     WhereLt(Box<Expr>, Box<Expr>),
     CastRound(Box<Expr>),
+    ScalarMinus(f64, Box<Expr>),
+    DivScalar(Box<Expr>, f64),
+    MinScalar(Box<Expr>, f64),
+    WhereAboveScalar(Box<Expr>, f64),
 }
 
 fn expr(leaves: usize) -> impl Strategy<Value = Expr> {
@@ -114,7 +118,12 @@ fn expr(leaves: usize) -> impl Strategy<Value = Expr> {
             inner.clone().prop_map(|a| Expr::Square(a.into())),
             inner.clone().prop_map(|a| Expr::Map(a.into())),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::WhereLt(a.into(), b.into())),
-            inner.prop_map(|a| Expr::CastRound(a.into())),
+            inner.clone().prop_map(|a| Expr::CastRound(a.into())),
+            (-4i32..4, inner.clone())
+                .prop_map(|(c, a)| Expr::ScalarMinus(c as f64 * 0.5, a.into())),
+            (inner.clone(), -4i32..4).prop_map(|(a, c)| Expr::DivScalar(a.into(), c as f64 * 0.5)),
+            (inner.clone(), -4i32..4).prop_map(|(a, c)| Expr::MinScalar(a.into(), c as f64 * 0.5)),
+            (inner, -4i32..4).prop_map(|(a, c)| Expr::WhereAboveScalar(a.into(), c as f64 * 0.5)),
         ]
     })
 }
@@ -162,6 +171,12 @@ fn eager(e: &Expr, leaves: &[ArrayD<f64>]) -> ArrayD<f64> {
             zip2(&x, &y, |x, y| if x < y { x } else { y })
         }
         Expr::CastRound(a) => un(a, |x| (x as i64) as f64),
+        Expr::ScalarMinus(c, a) => eager(a, leaves).mapv(|x| c - x),
+        Expr::DivScalar(a, c) => eager(a, leaves).mapv(|x| x / c),
+        Expr::MinScalar(a, c) => {
+            eager(a, leaves).mapv(|x| if x <= *c || x.is_nan() { x } else { *c })
+        }
+        Expr::WhereAboveScalar(a, c) => eager(a, leaves).mapv(|x| if *c < x { x } else { *c }),
     }
 }
 
@@ -184,6 +199,14 @@ fn lazy(e: &Expr, leaves: &[Array<f64>]) -> Array<f64> {
             where_(&x.lt(&y), &x, &y)
         }
         Expr::CastRound(a) => lazy(a, leaves).cast::<i64>().cast::<f64>(),
+        Expr::ScalarMinus(c, a) => *c - &lazy(a, leaves),
+        Expr::DivScalar(a, c) => &lazy(a, leaves) / *c,
+        Expr::MinScalar(a, c) => lazy(a, leaves).minimum(*c),
+        Expr::WhereAboveScalar(a, c) => {
+            let x = lazy(a, leaves);
+            let above = Array::full(&[], *c, 1).unwrap().lt(&x);
+            where_(&above, &x, *c)
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::array::dtype::{Col, DType, Element, Float, FloatFn, Num, Signed};
+use crate::array::dtype::{Col, DType, Element, Float, FloatFn, Num, Scalar, Signed};
 use crate::error::{Error, Result};
 use crate::with_dtype;
 
@@ -291,6 +291,111 @@ fn compare<T: Element>(
     Ok(())
 }
 
+impl BinaryOp {
+    /// The comparison with its operands swapped (`a < b` is `b > a`), if it is one.
+    fn swapped(self) -> Option<BinaryOp> {
+        Some(match self {
+            BinaryOp::Lt => BinaryOp::Gt,
+            BinaryOp::Le => BinaryOp::Ge,
+            BinaryOp::Gt => BinaryOp::Lt,
+            BinaryOp::Ge => BinaryOp::Le,
+            BinaryOp::Eq | BinaryOp::Ne => self,
+            _ => return None,
+        })
+    }
+}
+
+/// `out[..len] = op(a[..len], s)`, or `op(s, a[..len])` when `scalar_left`: a binary
+/// operation with a constant operand, without a column of copies of the constant.
+pub(crate) fn binary_scalar(
+    op: BinaryOp,
+    a: &Col<'_>,
+    s: Scalar,
+    scalar_left: bool,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let dtype = a.dtype();
+    if op.is_comparison() {
+        let op = if scalar_left {
+            op.swapped().expect("comparisons swap")
+        } else {
+            op
+        };
+        return with_dtype!(dtype, T => {
+            let (a, o) = (input::<T>(a, len)?, out_vec::<bool>(out, len)?);
+            let v = T::from_scalar(s);
+            match op {
+                BinaryOp::Lt => map1(a, o, |x| x < v),
+                BinaryOp::Le => map1(a, o, |x| x <= v),
+                BinaryOp::Gt => map1(a, o, |x| x > v),
+                BinaryOp::Ge => map1(a, o, |x| x >= v),
+                BinaryOp::Eq => map1(a, o, |x| x == v),
+                _ => map1(a, o, |x| x != v),
+            }
+            Ok(())
+        });
+    }
+    match dtype {
+        DType::I32 => numeric_scalar::<i32>(op, a, s, scalar_left, out, len),
+        DType::I64 => numeric_scalar::<i64>(op, a, s, scalar_left, out, len),
+        DType::U32 => numeric_scalar::<u32>(op, a, s, scalar_left, out, len),
+        DType::U64 => numeric_scalar::<u64>(op, a, s, scalar_left, out, len),
+        DType::F32 => numeric_scalar::<f32>(op, a, s, scalar_left, out, len),
+        DType::F64 => numeric_scalar::<f64>(op, a, s, scalar_left, out, len),
+        DType::Bool => {
+            // Logic with a constant: rare, so through a splatted column.
+            let mut column = Col::empty(DType::Bool);
+            splat(s, &mut column, len)?;
+            if scalar_left {
+                binary(op, &column, a, out, len)
+            } else {
+                binary(op, a, &column, out, len)
+            }
+        }
+    }
+}
+
+fn numeric_scalar<T: Num>(
+    op: BinaryOp,
+    a: &Col<'_>,
+    s: Scalar,
+    left: bool,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let (a, o) = (input::<T>(a, len)?, out_vec::<T>(out, len)?);
+    let v = T::from_scalar(s);
+    match (op, left) {
+        (BinaryOp::Add, false) => map1(a, o, |x| x.add(v)),
+        (BinaryOp::Add, true) => map1(a, o, |x| v.add(x)),
+        (BinaryOp::Sub, false) => map1(a, o, |x| x.sub(v)),
+        (BinaryOp::Sub, true) => map1(a, o, |x| v.sub(x)),
+        (BinaryOp::Mul, false) => map1(a, o, |x| x.mul(v)),
+        (BinaryOp::Mul, true) => map1(a, o, |x| v.mul(x)),
+        (BinaryOp::Div, false) => map1(a, o, |x| x.div(v)),
+        (BinaryOp::Div, true) => map1(a, o, |x| v.div(x)),
+        (BinaryOp::Rem, false) => map1(a, o, |x| x.rem(v)),
+        (BinaryOp::Rem, true) => map1(a, o, |x| v.rem(x)),
+        (BinaryOp::Maximum, false) => map1(a, o, |x| maximum(x, v)),
+        (BinaryOp::Maximum, true) => map1(a, o, |x| maximum(v, x)),
+        (BinaryOp::Minimum, false) => map1(a, o, |x| minimum(x, v)),
+        (BinaryOp::Minimum, true) => map1(a, o, |x| minimum(v, x)),
+        _ => {
+            // Pow and the rest: through a splatted column.
+            let mut column = Col::empty(T::DTYPE);
+            splat(s, &mut column, len)?;
+            let a = T::borrowed(a);
+            return if left {
+                binary(op, &column, &a, out, len)
+            } else {
+                binary(op, &a, &column, out, len)
+            };
+        }
+    }
+    Ok(())
+}
+
 /// `out[..len] = cond ? a : b`.
 pub(crate) fn select(
     cond: &Col<'_>,
@@ -319,7 +424,7 @@ pub(crate) fn cast(a: &Col<'_>, to: DType, out: &mut Col<'static>, len: usize) -
 }
 
 /// Fills `out` with `len` copies of `value`.
-pub(crate) fn splat(value: crate::Scalar, out: &mut Col<'static>, len: usize) -> Result<()> {
+pub(crate) fn splat(value: Scalar, out: &mut Col<'static>, len: usize) -> Result<()> {
     with_dtype!(value.dtype(), T => {
         let o = out_vec::<T>(out, len)?;
         o.fill(T::from_scalar(value));

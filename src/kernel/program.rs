@@ -76,6 +76,8 @@ pub enum InstrOp {
     Unary(UnaryOp),
     /// A two-operand operation (operands of one type).
     Binary(BinaryOp),
+    /// A two-operand operation with a constant operand, on the left if the flag is set.
+    BinaryScalar(BinaryOp, Scalar, bool),
     /// `where(cond, a, b)`.
     Where,
     /// A type conversion.
@@ -319,6 +321,9 @@ impl Program {
                 match &instr.op {
                     InstrOp::Unary(op) => ops::unary(*op, arg(0), &mut out, len)?,
                     InstrOp::Binary(op) => ops::binary(*op, arg(0), arg(1), &mut out, len)?,
+                    InstrOp::BinaryScalar(op, s, left) => {
+                        ops::binary_scalar(*op, arg(0), *s, *left, &mut out, len)?
+                    }
                     InstrOp::Where => ops::select(arg(0), arg(1), arg(2), &mut out, len)?,
                     InstrOp::Cast(to) => ops::cast(arg(0), *to, &mut out, len)?,
                     InstrOp::Map(f) => f.apply(arg(0), &mut out, len)?,
@@ -370,6 +375,18 @@ impl Program {
             }
             InstrOp::Binary(op) => {
                 write!(out, "({} {} {})", arg(0), op.symbol(), arg(1))
+            }
+            InstrOp::BinaryScalar(op, s, left) => {
+                let (x, y) = if *left {
+                    (s.to_string(), arg(0))
+                } else {
+                    (arg(0), s.to_string())
+                };
+                if op.is_function() {
+                    write!(out, "{}({x}, {y})", op.symbol())
+                } else {
+                    write!(out, "({x} {} {y})", op.symbol())
+                }
             }
             InstrOp::Where => write!(out, "where({}, {}, {})", arg(0), arg(1), arg(2)),
             InstrOp::Cast(to) => write!(out, "{to}({})", arg(0)),

@@ -132,30 +132,43 @@ fn build_program(plan: &Plan, members: &[usize]) -> (Program, Vec<usize>) {
         let Op::Elementwise(op) = &node.op else {
             unreachable!("groups hold elementwise nodes only");
         };
+        if let (ElemOp::Binary(bop), [x, y]) = (op, &node.inputs[..]) {
+            let constant = |j: usize| match plan.nodes[j].op {
+                Op::Const(v) => Some(v),
+                _ => None,
+            };
+            if let (Some(v), None) | (None, Some(v)) = (constant(*x), constant(*y)) {
+                let left = constant(*x).is_some();
+                let other = if left { *y } else { *x };
+                let src = operand(
+                    plan,
+                    other,
+                    &mut src_of,
+                    &mut inputs,
+                    &mut input_types,
+                    &mut instrs,
+                );
+                instrs.push(Instr {
+                    op: InstrOp::BinaryScalar(*bop, v, left),
+                    args: vec![src],
+                    dtype: node.meta.dtype,
+                });
+                src_of.insert(m, Src::Reg(instrs.len() - 1));
+                continue;
+            }
+        }
         let args = node
             .inputs
             .iter()
             .map(|&j| {
-                if let Some(src) = src_of.get(&j) {
-                    return *src;
-                }
-                let src = match &plan.nodes[j].op {
-                    Op::Const(v) => {
-                        instrs.push(Instr {
-                            op: InstrOp::Const(*v),
-                            args: vec![],
-                            dtype: v.dtype(),
-                        });
-                        Src::Reg(instrs.len() - 1)
-                    }
-                    _ => {
-                        inputs.push(j);
-                        input_types.push(plan.nodes[j].meta.dtype);
-                        Src::Input(inputs.len() - 1)
-                    }
-                };
-                src_of.insert(j, src);
-                src
+                operand(
+                    plan,
+                    j,
+                    &mut src_of,
+                    &mut inputs,
+                    &mut input_types,
+                    &mut instrs,
+                )
             })
             .collect();
         instrs.push(Instr {
@@ -174,6 +187,37 @@ fn build_program(plan: &Plan, members: &[usize]) -> (Program, Vec<usize>) {
         },
         inputs,
     )
+}
+
+/// Where a program reads node `j`: an earlier instruction, a constant, or a (new) input.
+fn operand(
+    plan: &Plan,
+    j: usize,
+    src_of: &mut HashMap<usize, Src>,
+    inputs: &mut Vec<usize>,
+    input_types: &mut Vec<crate::DType>,
+    instrs: &mut Vec<Instr>,
+) -> Src {
+    if let Some(src) = src_of.get(&j) {
+        return *src;
+    }
+    let src = match &plan.nodes[j].op {
+        Op::Const(v) => {
+            instrs.push(Instr {
+                op: InstrOp::Const(*v),
+                args: vec![],
+                dtype: v.dtype(),
+            });
+            Src::Reg(instrs.len() - 1)
+        }
+        _ => {
+            inputs.push(j);
+            input_types.push(plan.nodes[j].meta.dtype);
+            Src::Input(inputs.len() - 1)
+        }
+    };
+    src_of.insert(j, src);
+    src
 }
 
 fn fuse_into_reductions(plan: &mut Plan) {
