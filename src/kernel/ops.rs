@@ -307,6 +307,7 @@ impl BinaryOp {
 
 /// `out[..len] = op(a[..len], s)`, or `op(s, a[..len])` when `scalar_left`: a binary
 /// operation with a constant operand, without a column of copies of the constant.
+#[allow(clippy::bool_comparison)] // the comparisons are generic; one expansion is for bool
 pub(crate) fn binary_scalar(
     op: BinaryOp,
     a: &Col<'_>,
