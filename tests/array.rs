@@ -200,3 +200,54 @@ fn elementwise_after_a_reduction_fuses_into_its_aggregate() {
     let (s1, t1) = compute((&s, &t)).unwrap();
     assert_eq!(s1.mapv(|v| v * 2.0), t1);
 }
+
+#[test]
+fn every_element_type_computes_like_ndarray() {
+    use ndarray::Array1;
+    let v: Vec<i64> = (0..37).map(|i| (i * 7919) % 201 - 100).collect();
+    let base = Array1::from(v.clone());
+    let x = Array::from_ndarray(base.clone(), 5).unwrap();
+
+    let f = x.cast::<f32>();
+    let want_f = base.mapv(|v| ((v as f32) * 0.5 - 1.0).abs().sqrt());
+    assert_eq!(
+        ((&f * 0.5 - 1.0).abs().sqrt()).compute().unwrap(),
+        want_f.into_dyn()
+    );
+
+    let u = x.abs().cast::<u32>();
+    let want_u = base.mapv(|v| (v.unsigned_abs() as u32).wrapping_mul(3_000_000_000) % 7);
+    assert_eq!(
+        ((&u * 3_000_000_000) % 7).compute().unwrap(),
+        want_u.into_dyn()
+    );
+    assert_eq!(
+        u.sum().scalar().unwrap(),
+        base.iter().map(|v| v.unsigned_abs()).sum::<u64>()
+    );
+
+    let i = x.cast::<i32>();
+    assert_eq!((&i / 0).compute().unwrap(), base.mapv(|_| 0_i32).into_dyn());
+    assert_eq!(
+        (-&i).max().scalar().unwrap(),
+        -(*base.iter().min().unwrap() as i32)
+    );
+    assert_eq!(
+        i.prod().scalar().unwrap(),
+        base.iter().fold(1_i64, |a, &b| a.wrapping_mul(b))
+    );
+
+    let w = x.cast::<u64>();
+    assert_eq!(w.cast::<i64>().compute().unwrap(), base.clone().into_dyn());
+    let b = x.gt(0);
+    assert_eq!(b.all().scalar().unwrap(), false);
+    assert_eq!(b.any().scalar().unwrap(), true);
+    assert_eq!(
+        (!&b).sum().scalar().unwrap(),
+        base.iter().filter(|&&v| v <= 0).count() as i64
+    );
+    assert_eq!(
+        b.cast::<f64>().mean().scalar().unwrap(),
+        base.iter().filter(|&&v| v > 0).count() as f64 / 37.0
+    );
+}
