@@ -240,8 +240,8 @@ fn every_element_type_computes_like_ndarray() {
     let w = x.cast::<u64>();
     assert_eq!(w.cast::<i64>().compute().unwrap(), base.clone().into_dyn());
     let b = x.gt(0);
-    assert_eq!(b.all().scalar().unwrap(), false);
-    assert_eq!(b.any().scalar().unwrap(), true);
+    assert!(!b.all().scalar().unwrap());
+    assert!(b.any().scalar().unwrap());
     assert_eq!(
         (!&b).sum().scalar().unwrap(),
         base.iter().filter(|&&v| v <= 0).count() as i64
