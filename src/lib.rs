@@ -18,8 +18,15 @@
 //! # Ok::<(), chunkflow::Error>(())
 //! ```
 
+pub mod bag;
 pub mod error;
 pub mod graph;
 pub mod scheduler;
 
+pub use bag::Bag;
 pub use error::{Error, Result};
+
+/// The user guide's code blocks, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct GuideDoctests;
