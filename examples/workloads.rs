@@ -1,0 +1,165 @@
+//! The benchmark workloads of DESIGN.md, one JSON line each, for comparing runs and
+//! engines:
+//!
+//! ```sh
+//! cargo run --release --example workloads -- NAME [--n N] [--threads T] [--chunk C] [--no-fuse]
+//! ```
+//!
+//! prints `{"workload": ..., "n": ..., "threads": ..., "chunk": ..., "fused": ...,
+//! "seconds_median": ..., "seconds_min": ..., "checksum": ...}`: the median and minimum of 5
+//! timed runs after 1 warm-up. Input generation is not timed. Each workload is one function
+//! taking the parsed [`Args`] and returning a [`Measured`]; add new ones to [`WORKLOADS`].
+//! An unknown name or flag prints an error and exits with code 2.
+//!
+//! Workloads:
+//! - `wordcount`: `n` lines (default 2,000,000) of 10 Zipf-distributed words from a
+//!   50,000-word vocabulary (fixed seed), `chunk` lines per partition (default 50,000);
+//!   words counted with `flat_map_ref(split_whitespace) → foldby` (with `--no-fuse`: owned
+//!   words via `flat_map`, every stage its own task). Checksum: the total word count.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use chunkflow::Bag;
+use chunkflow::bag::Options;
+use chunkflow::bag::corpus::Corpus;
+use chunkflow::scheduler::Threaded;
+
+/// Command-line options shared by all workloads (`None`: the workload's default).
+struct Args {
+    n: Option<u64>,
+    threads: usize,
+    chunk: Option<u64>,
+    fuse: bool,
+}
+
+/// What a workload reports: its effective size and chunking, timings and checksum.
+struct Measured {
+    n: u64,
+    chunk: u64,
+    seconds: Vec<f64>,
+    checksum: f64,
+}
+
+type Workload = fn(&Args) -> chunkflow::Result<Measured>;
+
+/// The known workloads, by name.
+const WORKLOADS: &[(&str, Workload)] = &[("wordcount", wordcount)];
+
+const WARMUP: usize = 1;
+const RUNS: usize = 5;
+
+/// Runs `f` once to warm up, then `RUNS` times timed; returns the times and the last result.
+fn time_runs(mut f: impl FnMut() -> chunkflow::Result<f64>) -> chunkflow::Result<(Vec<f64>, f64)> {
+    for _ in 0..WARMUP {
+        f()?;
+    }
+    let mut seconds = Vec::with_capacity(RUNS);
+    let mut checksum = 0.0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        checksum = f()?;
+        seconds.push(start.elapsed().as_secs_f64());
+    }
+    Ok((seconds, checksum))
+}
+
+fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
+    let n = args.n.unwrap_or(2_000_000);
+    let chunk = args.chunk.unwrap_or(50_000);
+    let lines = Corpus::standard().lines(0..n);
+    let lines = Bag::from_vec_sized(lines, chunk as usize)?;
+    let counts: Bag<(String, u64)> = if args.fuse {
+        lines
+            .flat_map_ref(|line, emit| line.split_whitespace().for_each(emit))
+            .foldby(|c, _| c + 1, 0_u64, |a, b| a + b, 0)
+    } else {
+        lines
+            .flat_map(|line: String| {
+                line.split_whitespace()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .foldby(|w: &String| w.clone(), |c, _| c + 1, 0_u64, |a, b| a + b, 0)
+    };
+    let scheduler = Threaded::new(args.threads)?;
+    let options = Options { fuse: args.fuse };
+    let (seconds, checksum) = time_runs(|| {
+        let counts = counts.compute_with_options(&scheduler, &options)?;
+        Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
+    })?;
+    Ok(Measured {
+        n,
+        chunk,
+        seconds,
+        checksum,
+    })
+}
+
+fn parse(mut argv: impl Iterator<Item = String>) -> Result<(String, Args), String> {
+    let name = argv
+        .next()
+        .ok_or("usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse]")?;
+    let mut args = Args {
+        n: None,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        chunk: None,
+        fuse: true,
+    };
+    while let Some(flag) = argv.next() {
+        let mut value = |flag: &str| -> Result<u64, String> {
+            let v = argv.next().ok_or(format!("{flag} needs a value"))?;
+            // Accept 2e6-style numbers as well as plain integers.
+            v.parse::<u64>()
+                .or_else(|_| v.parse::<f64>().map(|f| f as u64))
+                .map_err(|_| format!("{flag}: not a number: {v}"))
+        };
+        match flag.as_str() {
+            "--n" => args.n = Some(value("--n")?),
+            "--threads" => args.threads = value("--threads")? as usize,
+            "--chunk" => args.chunk = Some(value("--chunk")?),
+            "--no-fuse" => args.fuse = false,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok((name, args))
+}
+
+fn main() -> ExitCode {
+    let (name, args) = match parse(std::env::args().skip(1)) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some((_, workload)) = WORKLOADS.iter().find(|(n, _)| *n == name) else {
+        let known: Vec<&str> = WORKLOADS.iter().map(|(n, _)| *n).collect();
+        eprintln!(
+            "error: unknown workload {name:?}; known: {}",
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    match workload(&args) {
+        Ok(m) => {
+            let mut sorted = m.seconds.clone();
+            sorted.sort_by(f64::total_cmp);
+            println!(
+                "{{\"workload\": \"{name}\", \"n\": {}, \"threads\": {}, \"chunk\": {}, \"fused\": {}, \"seconds_median\": {:.6}, \"seconds_min\": {:.6}, \"checksum\": {}}}",
+                m.n,
+                args.threads,
+                m.chunk,
+                args.fuse,
+                sorted[sorted.len() / 2],
+                sorted[0],
+                m.checksum
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
