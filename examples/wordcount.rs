@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => path = Some(other.to_string()),
         }
     }
-    let lines_per_partition = 50_000;
+    let lines_per_partition = 100_000;
     let lines: Bag<String> = match &path {
         Some(path) => {
             let text = std::fs::read_to_string(path)?;

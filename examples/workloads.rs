@@ -13,7 +13,7 @@
 //!
 //! Workloads:
 //! - `wordcount`: `n` lines (default 2,000,000) of 10 Zipf-distributed words from a
-//!   50,000-word vocabulary (fixed seed), `chunk` lines per partition (default 50,000);
+//!   50,000-word vocabulary (fixed seed), `chunk` lines per partition (default 100,000);
 //!   words counted with `flat_map_ref(split_whitespace) → foldby` (with `--no-fuse`: owned
 //!   words via `flat_map`, every stage its own task). Checksum: the total word count.
 
@@ -66,7 +66,7 @@ fn time_runs(mut f: impl FnMut() -> chunkflow::Result<f64>) -> chunkflow::Result
 
 fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
     let n = args.n.unwrap_or(2_000_000);
-    let chunk = args.chunk.unwrap_or(50_000);
+    let chunk = args.chunk.unwrap_or(100_000);
     let lines = Corpus::standard().lines(0..n);
     let lines = Bag::from_vec_sized(lines, chunk as usize)?;
     let counts: Bag<(String, u64)> = if args.fuse {

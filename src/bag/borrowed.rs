@@ -19,6 +19,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::Bag;
+use super::foldby::SizeHint;
 use super::pipeline::Feed;
 use super::tree::SPLIT_EVERY;
 
@@ -102,9 +103,10 @@ where
         combine_initial: A,
     ) -> Bag<(Q::Owned, A)> {
         let explode = self.explode.clone();
+        let hint = SizeHint::default();
         let partial = move |feed: Feed<'_, T>| {
             // `None` only while binop runs: the accumulator is moved out and back.
-            let mut table: FxHashMap<Q::Owned, Option<A>> = FxHashMap::default();
+            let mut table: FxHashMap<Q::Owned, Option<A>> = hint.table();
             feed.for_each_ref(|item| {
                 explode(item, &mut |q: &Q| match table.get_mut(q) {
                     Some(slot) => *slot = slot.take().map(|acc| binop(acc, q)),
@@ -113,6 +115,7 @@ where
                     }
                 })
             })?;
+            hint.record(table.len());
             Ok(table
                 .into_iter()
                 .map(|(k, a)| (k, a.expect("every slot is refilled")))
@@ -136,8 +139,9 @@ where
     /// ```
     pub fn frequencies(&self) -> Bag<(Q::Owned, u64)> {
         let explode = self.explode.clone();
+        let hint = SizeHint::default();
         let partial = move |feed: Feed<'_, T>| {
-            let mut table: FxHashMap<Q::Owned, u64> = FxHashMap::default();
+            let mut table: FxHashMap<Q::Owned, u64> = hint.table();
             feed.for_each_ref(|item| {
                 explode(item, &mut |q: &Q| match table.get_mut(q) {
                     Some(n) => *n += 1,
@@ -146,6 +150,7 @@ where
                     }
                 })
             })?;
+            hint.record(table.len());
             Ok(table)
         };
         self.bag

@@ -13,6 +13,7 @@
 
 use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustc_hash::FxHashMap;
 
@@ -21,6 +22,23 @@ use super::plan::Node;
 use super::tree::{self, SPLIT_EVERY};
 use crate::error::Result;
 use crate::graph::{Key, Value};
+
+/// The largest per-partition table built so far by one fold, so that later partitions'
+/// tables start at about the right capacity instead of growing (and rehashing) step by step.
+#[derive(Default, Clone)]
+pub(crate) struct SizeHint(Arc<AtomicUsize>);
+
+impl SizeHint {
+    /// An empty table with the hinted capacity.
+    pub(crate) fn table<K, A>(&self) -> FxHashMap<K, A> {
+        FxHashMap::with_capacity_and_hasher(self.0.load(Ordering::Relaxed), Default::default())
+    }
+
+    /// Records the size of a finished table.
+    pub(crate) fn record(&self, len: usize) {
+        self.0.fetch_max(len, Ordering::Relaxed);
+    }
+}
 
 /// Merges per-key tables, each value folded into `combine_initial` with `combine`.
 fn merge_tables<K, A>(
@@ -176,13 +194,15 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         K: Hash + Eq + Clone + Send + Sync + 'static,
         A: Clone + Send + Sync + 'static,
     {
+        let hint = SizeHint::default();
         let partial = move |feed: super::pipeline::Feed<'_, T>| {
-            let mut table: FxHashMap<K, Option<A>> = FxHashMap::default();
+            let mut table: FxHashMap<K, Option<A>> = hint.table();
             feed.for_each(|t| {
                 let slot = table.entry(key(&t)).or_insert(None);
                 let acc = slot.take().unwrap_or_else(|| initial.clone());
                 *slot = Some(binop(acc, t));
             })?;
+            hint.record(table.len());
             Ok(table
                 .into_iter()
                 .map(|(k, a)| (k, a.expect("every slot is refilled")))
@@ -205,9 +225,11 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     where
         T: Hash + Eq,
     {
-        let partial = |feed: super::pipeline::Feed<'_, T>| {
-            let mut table: FxHashMap<T, u64> = FxHashMap::default();
+        let hint = SizeHint::default();
+        let partial = move |feed: super::pipeline::Feed<'_, T>| {
+            let mut table: FxHashMap<T, u64> = hint.table();
             feed.for_each(|t| *table.entry(t).or_insert(0) += 1)?;
+            hint.record(table.len());
             Ok(table)
         };
         self.fold_tables("frequencies", SPLIT_EVERY, partial, |a, b| a + b, 0)
