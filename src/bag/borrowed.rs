@@ -29,6 +29,13 @@ type Explode<T, Q> = dyn for<'a> Fn(&'a T, &mut dyn FnMut(&'a Q)) + Send + Sync;
 /// The borrowed sub-items of a bag's items, ready to be folded by value: see
 /// [`Bag::flat_map_ref`].
 ///
+/// A word count that produced owned `String` words would allocate once per word. Here the
+/// words are `&str` slices of their line, emitted straight into the per-partition hash table
+/// of [`RefItems::foldby`] or [`RefItems::frequencies`]; the table owns its keys and a word
+/// becomes a `String` only the first time a partition sees it. The sub-items never exist as
+/// a bag, so this step is always fused into the fold (with fusion off, the chain before it is
+/// still materialised); [`RefItems::to_owned`] makes an ordinary bag of them.
+///
 /// ```
 /// let lines = chunkflow::Bag::from_vec(vec!["to be".to_string(), "or not to be".to_string()], 2)?;
 /// let words = lines.flat_map_ref(|line, emit| {
@@ -56,7 +63,7 @@ impl<T, Q: ?Sized> Clone for RefItems<T, Q> {
 impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// Maps every item to sub-items borrowed from it (`emit` is called once per sub-item),
     /// to be folded with [`RefItems::foldby`] or [`RefItems::frequencies`] without
-    /// allocating an owned value per sub-item. See the [module docs](self::RefItems).
+    /// allocating an owned value per sub-item. See [`RefItems`].
     ///
     /// ```
     /// let lines = chunkflow::Bag::from_vec(vec!["a b a".to_string()], 1)?;

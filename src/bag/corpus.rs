@@ -42,6 +42,12 @@ pub struct Corpus {
 
 impl Corpus {
     /// A corpus over `vocabulary` words (at least one), `words_per_line` words per line.
+    ///
+    /// ```
+    /// let c = chunkflow::bag::corpus::Corpus::new(26 * 26 + 1, 4, 0);
+    /// let words: std::collections::HashSet<_> = (0..26 * 26 + 1).map(|r| c.word(r)).collect();
+    /// assert_eq!(words.len(), 26 * 26 + 1); // all distinct
+    /// ```
     pub fn new(vocabulary: usize, words_per_line: usize, seed: u64) -> Corpus {
         let vocabulary = vocabulary.max(1);
         let mut code_len = 1;
@@ -82,6 +88,11 @@ impl Corpus {
 
     /// The standard word-count corpus: [`VOCABULARY`] words, [`WORDS_PER_LINE`] per line,
     /// seed [`SEED`].
+    ///
+    /// ```
+    /// let c = chunkflow::bag::corpus::Corpus::standard();
+    /// assert_eq!(c.line(0).split(' ').count(), 10);
+    /// ```
     pub fn standard() -> Corpus {
         Corpus::new(VOCABULARY, WORDS_PER_LINE, SEED)
     }
@@ -97,6 +108,11 @@ impl Corpus {
     }
 
     /// Line number `i`: words separated by single spaces.
+    ///
+    /// ```
+    /// let c = chunkflow::bag::corpus::Corpus::new(5, 3, 1);
+    /// assert!(c.line(9).split(' ').all(|w| (0..5).any(|r| c.word(r) == w)));
+    /// ```
     pub fn line(&self, i: u64) -> String {
         let mut state = self.seed ^ i.wrapping_mul(0xD1B5_4A32_D192_ED03);
         let mut line = String::with_capacity(self.words_per_line * 8);

@@ -157,8 +157,14 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
                     let label = name.rsplit_once('-').map_or(name.as_str(), |(l, _)| l);
                     let mut next = Vec::with_capacity(keys.len());
                     for (i, input) in keys.into_iter().enumerate() {
-                        let (step, input_key) = (step.clone(), input.clone());
                         let key = Key::chunk(name.as_str(), &[i]);
+                        // Two chains extending one common prefix share its stage tasks: a
+                        // stage's name fixes its input, so an existing key is the same task.
+                        if cx.graph.contains(&key) {
+                            next.push(key);
+                            continue;
+                        }
+                        let (step, input_key) = (step.clone(), input.clone());
                         next.push(cx.call(key, label, vec![input], move |mut values| {
                             step(values.pop().expect("one input"), &input_key)
                         })?);
@@ -270,5 +276,23 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             input.per_partition(cx, "map_partitions", move |_, feed| Ok(f(feed.into_vec()?)))
         });
         Bag::from_node(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Bag;
+    use super::super::plan::{Lowering, Options};
+
+    #[test]
+    fn chains_sharing_a_prefix_share_its_stage_tasks_when_unfused() {
+        let base = Bag::range(6, 2).unwrap().map(|x| x + 1);
+        let odd = base.filter(|x| x % 2 == 1);
+        let tens = base.map(|x| x * 10);
+        let mut cx = Lowering::new(Options { fuse: false });
+        cx.partitions(&odd.node).unwrap();
+        cx.partitions(&tens.node).unwrap();
+        // 2 sources + 2 shared `map` tasks + 2 `filter` + 2 `map`, no duplicate key.
+        assert_eq!(cx.graph.len(), 8);
     }
 }
