@@ -19,7 +19,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::Bag;
-use super::foldby::SizeHint;
+use super::foldby::{SizeHint, Table, update};
 use super::pipeline::Feed;
 use super::tree::SPLIT_EVERY;
 
@@ -112,21 +112,17 @@ where
         let explode = self.explode.clone();
         let hint = SizeHint::default();
         let partial = move |feed: Feed<'_, T>| {
-            // `None` only while binop runs: the accumulator is moved out and back.
-            let mut table: FxHashMap<Q::Owned, Option<A>> = hint.table();
+            let mut table: Table<Q::Owned, A> = hint.table();
             feed.for_each_ref(|item| {
                 explode(item, &mut |q: &Q| match table.get_mut(q) {
-                    Some(slot) => *slot = slot.take().map(|acc| binop(acc, q)),
+                    Some(slot) => update(slot, |acc| binop(acc, q)),
                     None => {
                         table.insert(q.to_owned(), Some(binop(initial.clone(), q)));
                     }
                 })
             })?;
             hint.record(table.len());
-            Ok(table
-                .into_iter()
-                .map(|(k, a)| (k, a.expect("every slot is refilled")))
-                .collect())
+            Ok(table)
         };
         self.bag
             .fold_tables("foldby", SPLIT_EVERY, partial, combine, combine_initial)
@@ -158,7 +154,7 @@ where
                 })
             })?;
             hint.record(table.len());
-            Ok(table)
+            Ok(table.into_iter().map(|(k, n)| (k, Some(n))).collect())
         };
         self.bag
             .fold_tables("frequencies", SPLIT_EVERY, partial, |a, b| a + b, 0)

@@ -15,6 +15,8 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::collections::hash_map::Entry;
+
 use rustc_hash::FxHashMap;
 
 use super::Bag;
@@ -40,35 +42,45 @@ impl SizeHint {
     }
 }
 
+/// A per-key table of accumulators. A slot is `None` only while its accumulator is moved
+/// through `binop`/`combine`, so accumulators are updated in place without a clone and the
+/// tables are never rebuilt (rehashed) to change their value type.
+pub(crate) type Table<K, A> = FxHashMap<K, Option<A>>;
+
+/// Moves the accumulator out of `slot`, applies `f`, and puts the result back.
+pub(crate) fn update<A>(slot: &mut Option<A>, f: impl FnOnce(A) -> A) {
+    *slot = slot.take().map(f);
+}
+
 /// Merges per-key tables, each value folded into `combine_initial` with `combine`.
 fn merge_tables<K, A>(
-    tables: Vec<FxHashMap<K, A>>,
+    tables: Vec<Table<K, A>>,
     combine: &(dyn Fn(A, A) -> A + Send + Sync),
     combine_initial: &A,
-) -> FxHashMap<K, A>
+) -> Table<K, A>
 where
     K: Hash + Eq,
     A: Clone,
 {
     let mut tables = tables.into_iter();
-    let first = tables.next().unwrap_or_default();
-    // Start from the first table: fold each of its values into combine_initial in place (no
-    // rehash), then merge the others into it.
-    let mut out: FxHashMap<K, Option<A>> = first
-        .into_iter()
-        .map(|(k, a)| (k, Some(combine(combine_initial.clone(), a))))
-        .collect();
+    // Start from the first table, folding each of its values into combine_initial in place,
+    // then merge the others into it.
+    let mut out = tables.next().unwrap_or_default();
+    for slot in out.values_mut() {
+        update(slot, |a| combine(combine_initial.clone(), a));
+    }
     for table in tables {
-        out.reserve(table.len().saturating_sub(out.capacity() - out.len()));
         for (k, a) in table {
-            let slot = out.entry(k).or_insert(None);
-            let acc = slot.take().unwrap_or_else(|| combine_initial.clone());
-            *slot = Some(combine(acc, a));
+            let a = a.expect("every slot is refilled");
+            match out.entry(k) {
+                Entry::Occupied(e) => update(e.into_mut(), |acc| combine(acc, a)),
+                Entry::Vacant(e) => {
+                    e.insert(Some(combine(combine_initial.clone(), a)));
+                }
+            }
         }
     }
-    out.into_iter()
-        .map(|(k, a)| (k, a.expect("every slot is refilled")))
-        .collect()
+    out
 }
 
 impl<T: Clone + Send + Sync + 'static> Bag<T> {
@@ -78,10 +90,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         &self,
         name: &str,
         split_every: usize,
-        partial: impl Fn(super::pipeline::Feed<'_, T>) -> Result<FxHashMap<K, A>>
-        + Send
-        + Sync
-        + 'static,
+        partial: impl Fn(super::pipeline::Feed<'_, T>) -> Result<Table<K, A>> + Send + Sync + 'static,
         combine: impl Fn(A, A) -> A + Send + Sync + 'static,
         combine_initial: A,
     ) -> Bag<(K, A)>
@@ -99,14 +108,15 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
                 .per_partition(cx, &format!("{name}-partial"), move |_, feed| partial(feed))?;
             let (c, ci) = (combine.clone(), combine_initial.clone());
             let inner: tree::Combine = Arc::new(move |values: Vec<Value>, keys: &[Key]| {
-                let tables = tree::take_all::<FxHashMap<K, A>>(values, keys)?;
+                let tables = tree::take_all::<Table<K, A>>(values, keys)?;
                 Ok(Value::new(merge_tables(tables, &*c, &ci)))
             });
             let (c, ci) = (combine.clone(), combine_initial.clone());
             let last: tree::Combine = Arc::new(move |values: Vec<Value>, keys: &[Key]| {
-                let tables = tree::take_all::<FxHashMap<K, A>>(values, keys)?;
-                let merged = merge_tables(tables, &*c, &ci);
-                Ok(Value::new(merged.into_iter().collect::<Vec<(K, A)>>()))
+                let tables = tree::take_all::<Table<K, A>>(values, keys)?;
+                let merged = merge_tables(tables, &*c, &ci).into_iter();
+                let pairs = merged.map(|(k, a)| (k, a.expect("every slot is refilled")));
+                Ok(Value::new(pairs.collect::<Vec<(K, A)>>()))
             });
             Ok(vec![tree::tree_reduce(
                 cx,
@@ -196,17 +206,15 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     {
         let hint = SizeHint::default();
         let partial = move |feed: super::pipeline::Feed<'_, T>| {
-            let mut table: FxHashMap<K, Option<A>> = hint.table();
-            feed.for_each(|t| {
-                let slot = table.entry(key(&t)).or_insert(None);
-                let acc = slot.take().unwrap_or_else(|| initial.clone());
-                *slot = Some(binop(acc, t));
+            let mut table: Table<K, A> = hint.table();
+            feed.for_each(|t| match table.entry(key(&t)) {
+                Entry::Occupied(e) => update(e.into_mut(), |acc| binop(acc, t)),
+                Entry::Vacant(e) => {
+                    e.insert(Some(binop(initial.clone(), t)));
+                }
             })?;
             hint.record(table.len());
-            Ok(table
-                .into_iter()
-                .map(|(k, a)| (k, a.expect("every slot is refilled")))
-                .collect())
+            Ok(table)
         };
         self.fold_tables("foldby", split_every, partial, combine, combine_initial)
     }
@@ -230,7 +238,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             let mut table: FxHashMap<T, u64> = hint.table();
             feed.for_each(|t| *table.entry(t).or_insert(0) += 1)?;
             hint.record(table.len());
-            Ok(table)
+            Ok(table.into_iter().map(|(t, n)| (t, Some(n))).collect())
         };
         self.fold_tables("frequencies", SPLIT_EVERY, partial, |a, b| a + b, 0)
     }
