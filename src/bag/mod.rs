@@ -28,6 +28,10 @@
 //!   its stages (`map|filter|flat_map`), and is fed straight into the per-partition step of
 //!   the aggregation that consumes it (`fold`, `foldby`, `frequencies`, `groupby`, ...).
 //!   [`Options`] turns fusion off. A chain consumed by two different consumers runs twice.
+//! - **Borrowed sub-items.** [`Bag::flat_map_ref`] emits sub-items borrowed from each item
+//!   (words of a line) straight into a following `foldby`/`frequencies` table, which owns
+//!   its keys: the word count allocates a `String` per distinct word per partition, not per
+//!   word.
 //! - **Order.** `compute` returns partitions concatenated in order; per-item operations keep
 //!   order. `foldby`, `frequencies`, `groupby` and `distinct` return their groups in an
 //!   unspecified (but deterministic) order, in one partition (`groupby`: configurable).
