@@ -15,6 +15,9 @@ pub const WORDS_PER_LINE: usize = 10;
 /// The seed of the standard workload.
 pub const SEED: u64 = 0x5EED_2026;
 
+/// Buckets of the guide table that speeds up sampling.
+const GUIDE: usize = 1 << 16;
+
 /// One step of SplitMix64: a fast, well-mixed 64-bit generator.
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -36,6 +39,9 @@ fn splitmix64(state: &mut u64) -> u64 {
 pub struct Corpus {
     words: Vec<String>,
     cdf: Vec<f64>,
+    /// `guide[b]`: the first rank whose cdf exceeds `b / GUIDE` (a bucketed index into
+    /// `cdf`, so a draw searches a few entries instead of the whole table).
+    guide: Vec<u32>,
     words_per_line: usize,
     seed: u64,
 }
@@ -78,9 +84,16 @@ impl Corpus {
             })
             .collect();
         cdf.iter_mut().for_each(|c| *c /= total);
+        let guide = (0..=GUIDE)
+            .map(|b| {
+                let edge = b as f64 / GUIDE as f64;
+                cdf.partition_point(|&c| c <= edge).min(vocabulary - 1) as u32
+            })
+            .collect();
         Corpus {
             words,
             cdf,
+            guide,
             words_per_line,
             seed,
         }
@@ -118,16 +131,21 @@ impl Corpus {
         let mut line = String::with_capacity(self.words_per_line * 8);
         for w in 0..self.words_per_line {
             let u = (splitmix64(&mut state) >> 11) as f64 / (1_u64 << 53) as f64;
-            let rank = self
-                .cdf
-                .partition_point(|&c| c <= u)
-                .min(self.words.len() - 1);
+            let rank = self.rank_of(u);
             if w > 0 {
                 line.push(' ');
             }
             line.push_str(&self.words[rank]);
         }
         line
+    }
+
+    /// The rank drawn by `u` in `[0, 1)`: the first rank whose cdf exceeds `u`. Its bucket
+    /// in `guide` bounds the search: `guide[b] <= rank <= guide[b + 1]`.
+    fn rank_of(&self, u: f64) -> usize {
+        let b = ((u * GUIDE as f64) as usize).min(GUIDE - 1);
+        let (lo, hi) = (self.guide[b] as usize, self.guide[b + 1] as usize);
+        (lo + self.cdf[lo..=hi].partition_point(|&c| c <= u)).min(self.words.len() - 1)
     }
 
     /// Lines `start..end`.
@@ -164,5 +182,24 @@ impl Corpus {
             let start = i as u64 * lines_per_partition;
             corpus.lines(start..(start + lines_per_partition).min(nlines))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Corpus, splitmix64};
+
+    #[test]
+    fn guided_sampling_equals_a_full_binary_search() {
+        let c = Corpus::new(5_000, 10, 1);
+        let mut state = 7;
+        for _ in 0..200_000 {
+            let u = (splitmix64(&mut state) >> 11) as f64 / (1_u64 << 53) as f64;
+            let full = c.cdf.partition_point(|&x| x <= u).min(c.words.len() - 1);
+            assert_eq!(c.rank_of(u), full, "u = {u}");
+        }
+        for u in [0.0, 1e-300, 0.5, 1.0 - f64::EPSILON] {
+            assert_eq!(c.rank_of(u), c.cdf.partition_point(|&x| x <= u).min(4_999));
+        }
     }
 }
