@@ -1,118 +1,211 @@
-//! A command-line runner for the design notes' workloads, for comparing chunkflow against
-//! other tools from a shell. Prints exactly one JSON line per run:
+//! The benchmark workloads of DESIGN.md, one JSON line each, for comparing runs and
+//! engines:
 //!
-//! ```text
+//! ```sh
 //! cargo run --release --example workloads -- NAME [--n N] [--threads T] [--chunk C] [--no-fuse]
-//! {"workload": "dist", "n": 100000000, "threads": 2, "chunk": 4000000, "fused": true,
-//!  "seconds_median": 0.061, "seconds_min": 0.060, "checksum": 14142.1}
 //! ```
 //!
-//! Each run is timed 5 times after 1 warm-up; input generation is not timed. The checksum is
-//! the sum of the result's elements (or the scalar result). `--hand-written` times the
-//! hand-written single-pass rayon loop instead (its JSON line says `"fused": true`, as the
-//! loop is one pass).
+//! prints `{"workload": ..., "n": ..., "threads": ..., "chunk": ..., "fused": ...,
+//! "seconds_median": ..., "seconds_min": ..., "checksum": ...}`: the median and minimum of 5
+//! timed runs after 1 warm-up. Input generation is not timed. Each workload is one function
+//! taking the parsed [`Args`] and returning a [`Measured`]; add new ones to [`WORKLOADS`].
+//! An unknown name or flag prints an error and exits with code 2.
+//!
+//! Workloads:
+//! - `poly`, `pi`, `dist` (n elements, default 1e8, chunks of 4e6), `distmat` (n points,
+//!   default 5000, chunks of 500 rows), `meanstd`, `anomaly` (an n × 5000 matrix, default
+//!   n = 20000, chunks of 400 rows): the array workloads of `chunkflow::workloads`. With
+//!   `--hand-written`, the hand-written single-pass rayon loop runs instead (for ratios).
+//! - `wordcount`: `n` lines (default 2,000,000) of 10 Zipf-distributed words from a
+//!   50,000-word vocabulary (fixed seed), `chunk` lines per partition (default 100,000);
+//!   words counted with `flat_map_ref(split_whitespace) → foldby` (with `--no-fuse`: owned
+//!   words via `flat_map`, every stage its own task). Checksum: the total word count.
 
+use std::process::ExitCode;
 use std::time::Instant;
 
-use chunkflow::Options;
-use chunkflow::workloads::{Inputs, NAMES};
+use chunkflow::Bag;
+use chunkflow::Options as ArrayOptions;
+use chunkflow::bag::Options;
+use chunkflow::bag::corpus::Corpus;
+use chunkflow::scheduler::Threaded;
+use chunkflow::workloads::Inputs;
 
+/// Command-line options shared by all workloads (`None`: the workload's default).
 struct Args {
-    name: String,
-    n: Option<usize>,
+    n: Option<u64>,
     threads: usize,
-    chunk: Option<usize>,
+    chunk: Option<u64>,
     fuse: bool,
     hand_written: bool,
 }
 
-fn parse() -> Result<Args, String> {
-    let mut args = std::env::args().skip(1);
-    let name = args
-        .next()
-        .ok_or("usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse]")?;
-    let mut parsed = Args {
-        name,
+/// What a workload reports: its effective size and chunking, timings and checksum.
+struct Measured {
+    n: u64,
+    chunk: u64,
+    seconds: Vec<f64>,
+    checksum: f64,
+}
+
+type Workload = fn(&Args) -> chunkflow::Result<Measured>;
+
+/// The known workloads, by name.
+const WORKLOADS: &[(&str, Workload)] = &[
+    ("poly", |a| array_workload("poly", a)),
+    ("pi", |a| array_workload("pi", a)),
+    ("dist", |a| array_workload("dist", a)),
+    ("distmat", |a| array_workload("distmat", a)),
+    ("meanstd", |a| array_workload("meanstd", a)),
+    ("anomaly", |a| array_workload("anomaly", a)),
+    ("wordcount", wordcount),
+];
+
+const WARMUP: usize = 1;
+const RUNS: usize = 5;
+
+/// Runs `f` once to warm up, then `RUNS` times timed; returns the times and the last result.
+fn time_runs(mut f: impl FnMut() -> chunkflow::Result<f64>) -> chunkflow::Result<(Vec<f64>, f64)> {
+    for _ in 0..WARMUP {
+        f()?;
+    }
+    let mut seconds = Vec::with_capacity(RUNS);
+    let mut checksum = 0.0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        checksum = f()?;
+        seconds.push(start.elapsed().as_secs_f64());
+    }
+    Ok((seconds, checksum))
+}
+
+/// An array workload: inputs generated and persisted first (untimed), then timed.
+fn array_workload(name: &str, args: &Args) -> chunkflow::Result<Measured> {
+    let (n0, c0) = match name {
+        "distmat" => (5000, 500),
+        "meanstd" | "anomaly" => (20_000, 400),
+        _ => (100_000_000, 4_000_000),
+    };
+    let (n, chunk) = (args.n.unwrap_or(n0), args.chunk.unwrap_or(c0));
+    let inputs = Inputs::new(name, n as usize, chunk as usize)?;
+    let (seconds, checksum) = if args.hand_written {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(args.threads)
+            .build()
+            .map_err(|e| chunkflow::Error::InvalidArgument(e.to_string()))?;
+        time_runs(|| Ok(pool.install(|| inputs.run_hand_written())))?
+    } else {
+        let options = ArrayOptions::default()
+            .threads(args.threads)?
+            .fuse(args.fuse);
+        time_runs(|| inputs.run_chunkflow(&options))?
+    };
+    Ok(Measured {
+        n,
+        chunk,
+        seconds,
+        checksum,
+    })
+}
+
+fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
+    let n = args.n.unwrap_or(2_000_000);
+    let chunk = args.chunk.unwrap_or(100_000);
+    let lines = Corpus::standard().lines(0..n);
+    let lines = Bag::from_vec_sized(lines, chunk as usize)?;
+    let counts: Bag<(String, u64)> = if args.fuse {
+        lines
+            .flat_map_ref(|line, emit| line.split_whitespace().for_each(emit))
+            .foldby(|c, _| c + 1, 0_u64, |a, b| a + b, 0)
+    } else {
+        lines
+            .flat_map(|line: String| {
+                line.split_whitespace()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .foldby(|w: &String| w.clone(), |c, _| c + 1, 0_u64, |a, b| a + b, 0)
+    };
+    let scheduler = Threaded::new(args.threads)?;
+    let options = Options { fuse: args.fuse };
+    let (seconds, checksum) = time_runs(|| {
+        let counts = counts.compute_with_options(&scheduler, &options)?;
+        Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
+    })?;
+    Ok(Measured {
+        n,
+        chunk,
+        seconds,
+        checksum,
+    })
+}
+
+fn parse(mut argv: impl Iterator<Item = String>) -> Result<(String, Args), String> {
+    let name = argv.next().ok_or(
+        "usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse] [--hand-written]",
+    )?;
+    let mut args = Args {
         n: None,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         chunk: None,
         fuse: true,
         hand_written: false,
     };
-    while let Some(flag) = args.next() {
-        let mut number = || -> Result<usize, String> {
-            let v = args.next().ok_or(format!("{flag} needs a value"))?;
-            v.replace('_', "")
-                .parse::<f64>()
-                .map(|f| f as usize)
-                .map_err(|_| format!("{flag}: {v} is not a number"))
+    while let Some(flag) = argv.next() {
+        let mut value = |flag: &str| -> Result<u64, String> {
+            let v = argv.next().ok_or(format!("{flag} needs a value"))?;
+            // Accept 2e6-style numbers as well as plain integers.
+            v.parse::<u64>()
+                .or_else(|_| v.parse::<f64>().map(|f| f as u64))
+                .map_err(|_| format!("{flag}: not a number: {v}"))
         };
         match flag.as_str() {
-            "--n" => parsed.n = Some(number()?),
-            "--threads" => parsed.threads = number()?,
-            "--chunk" => parsed.chunk = Some(number()?),
-            "--no-fuse" => parsed.fuse = false,
-            "--hand-written" => parsed.hand_written = true,
-            other => return Err(format!("unknown flag {other}")),
+            "--n" => args.n = Some(value("--n")?),
+            "--threads" => args.threads = value("--threads")? as usize,
+            "--chunk" => args.chunk = Some(value("--chunk")?),
+            "--no-fuse" => args.fuse = false,
+            "--hand-written" => args.hand_written = true,
+            other => return Err(format!("unknown option {other}")),
         }
     }
-    Ok(parsed)
+    Ok((name, args))
 }
 
-/// Default size and chunk of each workload (the design notes' sizes).
-fn defaults(name: &str) -> (usize, usize) {
-    match name {
-        "distmat" => (5000, 500),
-        "meanstd" | "anomaly" => (20000, 400),
-        _ => (100_000_000, 4_000_000),
-    }
-}
-
-fn time(mut run: impl FnMut() -> chunkflow::Result<f64>) -> chunkflow::Result<(f64, f64, f64)> {
-    let checksum = run()?;
-    let mut times = Vec::new();
-    for _ in 0..5 {
-        let start = Instant::now();
-        run()?;
-        times.push(start.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    Ok((times[2], times[0], checksum))
-}
-
-fn main() {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
+fn main() -> ExitCode {
+    let (name, args) = match parse(std::env::args().skip(1)) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
         }
     };
-    if !NAMES.contains(&args.name.as_str()) {
-        eprintln!("unknown workload {:?}; known: {NAMES:?}", args.name);
-        std::process::exit(2);
-    }
-    let (n0, c0) = defaults(&args.name);
-    let (n, chunk) = (args.n.unwrap_or(n0), args.chunk.unwrap_or(c0));
-    let result = Inputs::new(&args.name, n, chunk).and_then(|inputs| {
-        let options = Options::default().threads(args.threads)?.fuse(args.fuse);
-        if args.hand_written {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(args.threads)
-                .build()
-                .map_err(|e| chunkflow::Error::InvalidArgument(e.to_string()))?;
-            return time(|| Ok(pool.install(|| inputs.run_hand_written())));
+    let Some((_, workload)) = WORKLOADS.iter().find(|(n, _)| *n == name) else {
+        let known: Vec<&str> = WORKLOADS.iter().map(|(n, _)| *n).collect();
+        eprintln!(
+            "error: unknown workload {name:?}; known: {}",
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    match workload(&args) {
+        Ok(m) => {
+            let mut sorted = m.seconds.clone();
+            sorted.sort_by(f64::total_cmp);
+            println!(
+                "{{\"workload\": \"{name}\", \"n\": {}, \"threads\": {}, \"chunk\": {}, \"fused\": {}, \"seconds_median\": {:.6}, \"seconds_min\": {:.6}, \"checksum\": {}}}",
+                m.n,
+                args.threads,
+                m.chunk,
+                args.fuse,
+                sorted[sorted.len() / 2],
+                sorted[0],
+                m.checksum
+            );
+            ExitCode::SUCCESS
         }
-        time(|| inputs.run_chunkflow(&options))
-    });
-    match result {
-        Ok((median, min, checksum)) => println!(
-            "{{\"workload\": \"{}\", \"n\": {n}, \"threads\": {}, \"chunk\": {chunk}, \"fused\": {}, \"seconds_median\": {median:.6}, \"seconds_min\": {min:.6}, \"checksum\": {checksum}}}",
-            args.name, args.threads, args.fuse
-        ),
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::exit(1);
+            ExitCode::FAILURE
         }
     }
 }

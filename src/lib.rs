@@ -16,12 +16,17 @@
 //! # Ok::<(), chunkflow::Error>(())
 //! ```
 //!
-//! - [`Array`]: lazy chunked arrays with NumPy broadcasting, math and tree reductions.
-//! - [`optimize`]: the passes (CSE, elementwise fusion, cull) run before every computation.
+//! - [`Array`]: lazy chunked arrays with NumPy broadcasting, math and tree reductions;
+//!   [`random`] generators and [`io`] (`.npy`) for arrays bigger than memory.
+//! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`.
+//! - [`optimize`]: the passes (CSE, elementwise fusion, rematerialization, cull) run before
+//!   every computation.
+//! - [`diagnostics`]: a progress bar and a profiler (Chrome trace, per-op summary).
 //! - [`graph`]: the Dask-style task graph everything lowers to, which users can also build
 //!   by hand; [`scheduler`]: the synchronous and threaded schedulers that run it.
 
 pub mod array;
+pub mod bag;
 pub mod diagnostics;
 pub mod error;
 pub mod graph;
@@ -38,5 +43,11 @@ pub use array::{
     Array, ChunkSpec, Chunks, Computable, DType, Element, Float, Num, Operand, ReduceArgs, Scalar,
     Signed, compute, compute_with, concatenate, stack, where_,
 };
+pub use bag::Bag;
 pub use error::{Error, Result};
 pub use options::Options;
+
+/// The user guide's code blocks, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct GuideDoctests;

@@ -1,0 +1,359 @@
+//! Whole-bag aggregations to one value: `fold`, `reduction`, `count`, `sum`, `min`, `max`,
+//! `mean`, and [`Scalar`], the lazy handle they return (Dask's `Item`).
+//!
+//! Each is a per-partition step (fused with a preceding chain, streaming its items) followed
+//! by a [tree](super::tree) of combines with fan-in 8. Empty bags: `count` and `sum` give 0;
+//! `min`, `max` and `mean` give an error, as Dask raises.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use super::plan::{Lowering, Node, Options};
+use super::tree::{self, SPLIT_EVERY};
+use super::{Bag, pipeline::Feed};
+use crate::error::{Error, Result};
+use crate::graph::{Key, TaskGraph, Value};
+use crate::scheduler::{Scheduler, Threaded};
+
+/// A lazy single value computed from a bag, like Dask's `Item`.
+///
+/// ```
+/// let total = chunkflow::Bag::range(101, 4)?.sum();
+/// assert_eq!(total.compute()?, 5050);
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+pub struct Scalar<T> {
+    pub(crate) node: Arc<Node>,
+    _item: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Scalar<T> {
+    fn clone(&self) -> Self {
+        Scalar {
+            node: self.node.clone(),
+            _item: PhantomData,
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Scalar<T> {
+    /// Lowers to a task graph and the key of the value.
+    ///
+    /// ```
+    /// let c = chunkflow::Bag::range(10, 5)?.count();
+    /// let (graph, key) = c.lower(&Default::default())?;
+    /// assert_eq!(graph.compile(&[key])?.len(), 11); // 5 sources, 5 partials, 1 aggregate
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn lower(&self, options: &Options) -> Result<(TaskGraph, Key)> {
+        let mut cx = Lowering::new(*options);
+        let key = cx.partitions(&self.node)?.remove(0);
+        Ok((cx.graph, key))
+    }
+
+    /// Computes the value on the shared [`Threaded`] scheduler.
+    ///
+    /// ```
+    /// assert_eq!(chunkflow::Bag::range(4, 2)?.count().compute()?, 4);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn compute(&self) -> Result<T> {
+        self.compute_with(&Threaded::default())
+    }
+
+    /// Computes the value on `scheduler`.
+    ///
+    /// ```
+    /// use chunkflow::scheduler::Synchronous;
+    /// assert_eq!(chunkflow::Bag::range(4, 2)?.max().compute_with(&Synchronous)?, 3);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn compute_with(&self, scheduler: &dyn Scheduler) -> Result<T> {
+        self.compute_with_options(scheduler, &Options::default())
+    }
+
+    /// Computes the value on `scheduler`, lowering with `options`.
+    ///
+    /// ```
+    /// use chunkflow::{bag::Options, scheduler::Synchronous};
+    /// let s = chunkflow::Bag::range(4, 2)?.map(|x| x * 2).sum();
+    /// assert_eq!(s.compute_with_options(&Synchronous, &Options { fuse: false })?, 12);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn compute_with_options(&self, scheduler: &dyn Scheduler, options: &Options) -> Result<T> {
+        let (graph, key) = self.lower(options)?;
+        let value = scheduler
+            .run(&graph.compile(std::slice::from_ref(&key))?, None)?
+            .pop()
+            .expect("one output");
+        value.take(&key)
+    }
+
+    /// The task graph in DOT (fused).
+    ///
+    /// ```
+    /// let dot = chunkflow::Bag::range(4, 2)?.map(|x| x + 1).sum().to_dot()?;
+    /// assert!(dot.contains("map|sum-partial"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn to_dot(&self) -> Result<String> {
+        Ok(self.lower(&Options::default())?.0.to_dot())
+    }
+}
+
+/// Numbers that [`Bag::mean`] can average.
+///
+/// ```
+/// use chunkflow::bag::ToF64;
+/// assert_eq!(3_u8.to_f64(), 3.0);
+/// ```
+pub trait ToF64 {
+    /// The value as an `f64` (rounded for large 64-bit integers).
+    fn to_f64(&self) -> f64;
+}
+
+macro_rules! to_f64 {
+    ($($t:ty),*) => {$(
+        impl ToF64 for $t {
+            fn to_f64(&self) -> f64 {
+                *self as f64
+            }
+        }
+    )*};
+}
+to_f64!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
+
+impl<T: Clone + Send + Sync + 'static> Bag<T> {
+    /// The general aggregation: `partial` per partition, `combine` on groups of partials in
+    /// a tree of fan-in `split_every`, `finish` on the last group.
+    pub(crate) fn aggregate<A, R>(
+        &self,
+        name: &str,
+        split_every: usize,
+        partial: impl Fn(usize, Feed<'_, T>) -> Result<A> + Send + Sync + 'static,
+        combine: impl Fn(Vec<A>) -> Result<A> + Send + Sync + 'static,
+        finish: impl Fn(A) -> Result<R> + Send + Sync + 'static,
+    ) -> Scalar<R>
+    where
+        A: Clone + Send + Sync + 'static,
+        R: Clone + Send + Sync + 'static,
+    {
+        let input = self.clone();
+        let name = name.to_string();
+        let partial = Arc::new(partial);
+        let combine = Arc::new(combine);
+        let finish = Arc::new(finish);
+        let node = Node::new(name.clone(), 1, move |cx| {
+            let partial = partial.clone();
+            let parts = input.per_partition(cx, &format!("{name}-partial"), move |i, feed| {
+                partial(i, feed)
+            })?;
+            let c = combine.clone();
+            let inner: tree::Combine =
+                Arc::new(move |values, keys| c(tree::take_all::<A>(values, keys)?).map(Value::new));
+            let (c, f) = (combine.clone(), finish.clone());
+            let last: tree::Combine = Arc::new(move |values, keys| {
+                f(c(tree::take_all::<A>(values, keys)?)?).map(Value::new)
+            });
+            Ok(vec![tree::tree_reduce(
+                cx,
+                parts,
+                split_every,
+                &format!("{name}-aggregate"),
+                inner,
+                last,
+            )?])
+        });
+        Scalar {
+            node,
+            _item: PhantomData,
+        }
+    }
+
+    /// Folds every item into an accumulator: per partition `binop` starting from
+    /// `initial`, then the partition results with `combine` (in a tree of fan-in 8).
+    /// `initial` should be an identity of `combine` (it is used once per partition).
+    ///
+    /// ```
+    /// let longest = chunkflow::Bag::from_vec(vec!["a", "abc", "ab"], 2)?
+    ///     .fold(0, |acc, s| acc.max(s.len()), |a, b| a.max(b));
+    /// assert_eq!(longest.compute()?, 3);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn fold<A: Clone + Send + Sync + 'static>(
+        &self,
+        initial: A,
+        binop: impl Fn(A, T) -> A + Send + Sync + 'static,
+        combine: impl Fn(A, A) -> A + Send + Sync + 'static,
+    ) -> Scalar<A> {
+        let start = initial.clone();
+        self.aggregate(
+            "fold",
+            SPLIT_EVERY,
+            move |_, feed| {
+                let mut acc = Some(start.clone());
+                feed.for_each(|t| acc = acc.take().map(|a| binop(a, t)))?;
+                Ok(acc.expect("accumulator is always put back"))
+            },
+            move |parts: Vec<A>| Ok(parts.into_iter().reduce(&combine).expect("non-empty group")),
+            Ok,
+        )
+    }
+
+    /// Dask's `reduction(perpartition, aggregate)`: `per_partition` maps each partition's
+    /// items to a partial result, `aggregate` reduces a list of partials (it is applied at
+    /// every level of a tree with fan-in `split_every`, so it must accept its own output).
+    /// `split_every < 2` is an error.
+    ///
+    /// ```
+    /// let b = chunkflow::Bag::range(10, 5)?;
+    /// let total = b.reduction(|p| p.iter().sum::<u64>(), |xs| xs.iter().sum::<u64>(), 2)?;
+    /// assert_eq!(total.compute()?, 45);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn reduction<A: Clone + Send + Sync + 'static>(
+        &self,
+        per_partition: impl Fn(Vec<T>) -> A + Send + Sync + 'static,
+        aggregate: impl Fn(Vec<A>) -> A + Send + Sync + 'static,
+        split_every: usize,
+    ) -> Result<Scalar<A>> {
+        tree::check_split_every(split_every)?;
+        Ok(self.aggregate(
+            "reduction",
+            split_every,
+            move |_, feed| Ok(per_partition(feed.into_vec()?)),
+            move |parts| Ok(aggregate(parts)),
+            Ok,
+        ))
+    }
+
+    /// The number of items.
+    ///
+    /// ```
+    /// assert_eq!(chunkflow::Bag::range(7, 3)?.filter(|x| x % 2 == 0).count().compute()?, 4);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn count(&self) -> Scalar<u64> {
+        self.aggregate(
+            "count",
+            SPLIT_EVERY,
+            |_, feed| {
+                let mut n = 0_u64;
+                feed.for_each_ref(|_| n += 1)?;
+                Ok(n)
+            },
+            |parts: Vec<u64>| Ok(parts.into_iter().sum()),
+            Ok,
+        )
+    }
+
+    /// The sum of the items (`T::default()` for an empty bag).
+    ///
+    /// ```
+    /// assert_eq!(chunkflow::Bag::from_vec(vec![1.5, 2.5], 2)?.sum().compute()?, 4.0);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn sum(&self) -> Scalar<T>
+    where
+        T: std::ops::Add<Output = T> + Default,
+    {
+        self.aggregate(
+            "sum",
+            SPLIT_EVERY,
+            |_, feed| {
+                let mut acc = Some(T::default());
+                feed.for_each(|t| acc = acc.take().map(|a| a + t))?;
+                Ok(acc.expect("accumulator is always put back"))
+            },
+            |parts: Vec<T>| Ok(parts.into_iter().fold(T::default(), |a, b| a + b)),
+            Ok,
+        )
+    }
+
+    fn extreme(&self, name: &'static str, better: fn(&T, &T) -> bool) -> Scalar<T>
+    where
+        T: PartialOrd,
+    {
+        let pick = move |best: Option<T>, t: T| match best {
+            Some(b) if !better(&t, &b) => Some(b),
+            _ => Some(t),
+        };
+        self.aggregate(
+            name,
+            SPLIT_EVERY,
+            move |_, feed| {
+                let mut best = None;
+                feed.for_each(|t| best = pick(best.take(), t))?;
+                Ok(best)
+            },
+            move |parts: Vec<Option<T>>| Ok(parts.into_iter().flatten().fold(None, pick)),
+            move |best| {
+                best.ok_or_else(|| Error::InvalidArgument(format!("{name} of an empty bag")))
+            },
+        )
+    }
+
+    /// The smallest item (the first of equal ones); an empty bag is an error.
+    ///
+    /// ```
+    /// assert_eq!(chunkflow::Bag::from_vec(vec![3, 1, 2], 2)?.min().compute()?, 1);
+    /// assert!(chunkflow::Bag::<i32>::from_vec(vec![], 2)?.min().compute().is_err());
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn min(&self) -> Scalar<T>
+    where
+        T: PartialOrd,
+    {
+        self.extreme("min", |a, b| a < b)
+    }
+
+    /// The largest item (the first of equal ones); an empty bag is an error.
+    ///
+    /// ```
+    /// assert_eq!(chunkflow::Bag::from_vec(vec![3, 1, 2], 2)?.max().compute()?, 3);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn max(&self) -> Scalar<T>
+    where
+        T: PartialOrd,
+    {
+        self.extreme("max", |a, b| a > b)
+    }
+
+    /// The arithmetic mean as an `f64`; an empty bag is an error.
+    ///
+    /// ```
+    /// assert_eq!(chunkflow::Bag::from_vec(vec![1, 2, 3, 4], 3)?.mean().compute()?, 2.5);
+    /// assert!(chunkflow::Bag::<u8>::from_vec(vec![], 1)?.mean().compute().is_err());
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn mean(&self) -> Scalar<f64>
+    where
+        T: ToF64,
+    {
+        self.aggregate(
+            "mean",
+            SPLIT_EVERY,
+            |_, feed| {
+                let (mut sum, mut n) = (0.0_f64, 0_u64);
+                feed.for_each_ref(|t| {
+                    sum += t.to_f64();
+                    n += 1;
+                })?;
+                Ok((sum, n))
+            },
+            |parts: Vec<(f64, u64)>| {
+                Ok(parts
+                    .into_iter()
+                    .fold((0.0, 0), |(s, n), (t, m)| (s + t, n + m)))
+            },
+            |(sum, n)| {
+                if n == 0 {
+                    Err(Error::InvalidArgument("mean of an empty bag".into()))
+                } else {
+                    Ok(sum / n as f64)
+                }
+            },
+        )
+    }
+}

@@ -1,0 +1,298 @@
+//! Fused chains of per-item operations: `map`, `filter`, `flat_map`, `pluck`.
+//!
+//! A chain is push-based. Each stage is a closure `Fn(A, &mut dyn FnMut(B))` that hands
+//! zero or more outputs to the next stage's sink; a chain's *driver* streams one partition
+//! (a `Vec<S>` value of the chain's source) through all stages into a final sink. No stage
+//! allocates a `Vec` for its output: items flow one at a time, a closure call per stage.
+//!
+//! Each chain also keeps its stages separately, so that with fusion off it lowers to one
+//! task per stage per partition with materialised `Vec`s in between.
+
+use std::sync::Arc;
+
+use super::Bag;
+use super::plan::{Lowering, Node};
+use crate::error::Result;
+use crate::graph::{Key, Value};
+
+/// Streams one partition value through a chain into a sink. The key names the partition
+/// (for type-mismatch errors).
+pub(crate) type Driver<T> = Arc<dyn Fn(Value, &Key, &mut dyn FnMut(T)) -> Result<()> + Send + Sync>;
+
+/// One stage of a chain, type-erased for unfused lowering: `Vec<A>` value to `Vec<B>` value.
+type Step = Arc<dyn Fn(Value, &Key) -> Result<Value> + Send + Sync>;
+
+/// A chain of per-item stages over a materialised source bag.
+pub(crate) struct Chain<T> {
+    pub(crate) source: Arc<Node>,
+    /// The stages' labels joined by `|`, e.g. `map|filter`.
+    pub(crate) label: String,
+    stages: Vec<(String, Step)>,
+    pub(crate) driver: Driver<T>,
+}
+
+/// Hands every item of a partition value (`Vec<T>`) to `sink`: moved out when this is the
+/// last reference, cloned otherwise.
+pub(crate) fn drain<T: Clone + Send + Sync + 'static>(
+    value: Value,
+    key: &Key,
+    mut sink: impl FnMut(T),
+) -> Result<()> {
+    match value.try_unwrap::<Vec<T>>() {
+        Ok(items) => items.into_iter().for_each(sink),
+        Err(shared) => shared
+            .get::<Vec<T>>(key)?
+            .iter()
+            .cloned()
+            .for_each(&mut sink),
+    }
+    Ok(())
+}
+
+/// The items of one partition as a task sees them: either a plain partition value, or a
+/// source partition plus the fused chain that turns it into this bag's items.
+pub(crate) struct Feed<'a, T> {
+    driver: Option<&'a Driver<T>>,
+    value: Value,
+    key: &'a Key,
+}
+
+impl<'a, T: Clone + Send + Sync + 'static> Feed<'a, T> {
+    pub(crate) fn new(driver: Option<&'a Driver<T>>, value: Value, key: &'a Key) -> Self {
+        Feed { driver, value, key }
+    }
+
+    /// Calls `f` on every item, in order.
+    pub(crate) fn for_each(self, mut f: impl FnMut(T)) -> Result<()> {
+        match self.driver {
+            Some(driver) => driver(self.value, self.key, &mut f),
+            None => drain(self.value, self.key, f),
+        }
+    }
+
+    /// Calls `f` on a reference to every item, in order: a plain partition is read in place
+    /// (no move, no clone even when shared); a chain's outputs are passed by reference.
+    pub(crate) fn for_each_ref(self, mut f: impl FnMut(&T)) -> Result<()> {
+        match self.driver {
+            Some(driver) => driver(self.value, self.key, &mut |t| f(&t)),
+            None => {
+                self.value.get::<Vec<T>>(self.key)?.iter().for_each(f);
+                Ok(())
+            }
+        }
+    }
+
+    /// All items as a `Vec` (no copy when the partition value is unshared and unfused).
+    pub(crate) fn into_vec(self) -> Result<Vec<T>> {
+        match self.driver {
+            Some(_) => {
+                let mut out = Vec::new();
+                self.for_each(|t| out.push(t))?;
+                Ok(out)
+            }
+            None => self.value.take(self.key),
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Bag<T> {
+    /// Appends a per-item stage to this bag's chain (starting a chain if there is none).
+    fn push_stage<U: Clone + Send + Sync + 'static>(
+        &self,
+        label: &str,
+        stage: impl Fn(T, &mut dyn FnMut(U)) + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let stage = Arc::new(stage);
+        let (source, mut stages, upstream): (_, _, Driver<T>) = match &self.chain {
+            Some(c) => (c.source.clone(), c.stages.clone(), c.driver.clone()),
+            None => (
+                self.node.clone(),
+                Vec::new(),
+                Arc::new(|v: Value, k: &Key, sink: &mut dyn FnMut(T)| drain(v, k, sink)),
+            ),
+        };
+        let step_stage = stage.clone();
+        let step: Step = Arc::new(move |value: Value, key: &Key| {
+            let mut out: Vec<U> = Vec::new();
+            drain::<T>(value, key, |t| step_stage(t, &mut |u| out.push(u)))?;
+            Ok(Value::new(out))
+        });
+        stages.push((Key::unique_name(label), step));
+        let driver: Driver<U> =
+            Arc::new(move |value, key, sink| upstream(value, key, &mut |t| stage(t, &mut *sink)));
+        let labels: Vec<&str> = stages
+            .iter()
+            .map(|(name, _)| name.rsplit_once('-').map_or(name.as_str(), |(l, _)| l))
+            .collect();
+        let label = labels.join("|");
+        let fused_name = Key::unique_name(&labels.join("-"));
+        let chain = Arc::new(Chain {
+            source: source.clone(),
+            label: label.clone(),
+            stages,
+            driver,
+        });
+        let lowered = chain.clone();
+        let node = Node::new(label, source.npartitions, move |cx: &mut Lowering| {
+            let chain = &lowered;
+            let inputs = cx.partitions(&chain.source)?;
+            if cx.options.fuse {
+                let mut keys = Vec::with_capacity(inputs.len());
+                for (i, input) in inputs.into_iter().enumerate() {
+                    let driver = chain.driver.clone();
+                    let input_key = input.clone();
+                    let key = Key::chunk(fused_name.as_str(), &[i]);
+                    keys.push(cx.call(key, &chain.label, vec![input], move |mut values| {
+                        let mut out: Vec<U> = Vec::new();
+                        driver(values.pop().expect("one input"), &input_key, &mut |u| {
+                            out.push(u)
+                        })?;
+                        Ok(Value::new(out))
+                    })?);
+                }
+                Ok(keys)
+            } else {
+                let mut keys = inputs;
+                for (name, step) in &chain.stages {
+                    let label = name.rsplit_once('-').map_or(name.as_str(), |(l, _)| l);
+                    let mut next = Vec::with_capacity(keys.len());
+                    for (i, input) in keys.into_iter().enumerate() {
+                        let key = Key::chunk(name.as_str(), &[i]);
+                        // Two chains extending one common prefix share its stage tasks: a
+                        // stage's name fixes its input, so an existing key is the same task.
+                        if cx.graph.contains(&key) {
+                            next.push(key);
+                            continue;
+                        }
+                        let (step, input_key) = (step.clone(), input.clone());
+                        next.push(cx.call(key, label, vec![input], move |mut values| {
+                            step(values.pop().expect("one input"), &input_key)
+                        })?);
+                    }
+                    keys = next;
+                }
+                Ok(keys)
+            }
+        });
+        Bag {
+            node,
+            chain: Some(chain),
+        }
+    }
+
+    /// Applies `f` to every item (fused with neighbouring per-item operations).
+    ///
+    /// ```
+    /// let b = chunkflow::Bag::from_vec(vec![1, 2, 3], 2)?.map(|x| x * 2);
+    /// assert_eq!(b.compute()?, [2, 4, 6]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn map<U: Clone + Send + Sync + 'static>(
+        &self,
+        f: impl Fn(T) -> U + Send + Sync + 'static,
+    ) -> Bag<U> {
+        self.push_stage("map", move |t, sink| sink(f(t)))
+    }
+
+    /// Keeps the items for which `pred` is true.
+    ///
+    /// ```
+    /// let b = chunkflow::Bag::range(10, 3)?.filter(|x| x % 3 == 0);
+    /// assert_eq!(b.compute()?, [0, 3, 6, 9]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn filter(&self, pred: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
+        self.push_stage("filter", move |t, sink| {
+            if pred(&t) {
+                sink(t)
+            }
+        })
+    }
+
+    /// Maps every item to any number of items and flattens them: Dask's
+    /// `map(f).flatten()`. The iterator is consumed item by item, never collected.
+    ///
+    /// ```
+    /// let b = chunkflow::Bag::from_vec(vec![1, 2, 3], 2)?.flat_map(|n| 0..n);
+    /// assert_eq!(b.compute()?, [0, 0, 1, 0, 1, 2]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn flat_map<U, I>(&self, f: impl Fn(T) -> I + Send + Sync + 'static) -> Bag<U>
+    where
+        U: Clone + Send + Sync + 'static,
+        I: IntoIterator<Item = U>,
+    {
+        self.push_stage("flat_map", move |t, sink| f(t).into_iter().for_each(sink))
+    }
+
+    /// Like [`Bag::flat_map`], but `f` pushes its outputs into `emit` instead of returning
+    /// an iterator — handy when the outputs borrow from the item
+    /// (`line.split_whitespace()`), since the item is alive while `f` runs.
+    ///
+    /// ```
+    /// let lines = chunkflow::Bag::from_vec(vec!["a b".to_string(), "c".to_string()], 2)?;
+    /// let words = lines.flat_map_with(|line, emit| line.split(' ').for_each(|w| emit(w.len())));
+    /// assert_eq!(words.compute()?, [1, 1, 1]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn flat_map_with<U: Clone + Send + Sync + 'static>(
+        &self,
+        f: impl Fn(T, &mut dyn FnMut(U)) + Send + Sync + 'static,
+    ) -> Bag<U> {
+        self.push_stage("flat_map", f)
+    }
+
+    /// Field access (Dask's `pluck`): maps each item through an accessor closure returning
+    /// a reference, cloning the field.
+    ///
+    /// ```
+    /// let people = chunkflow::Bag::from_vec(vec![("ann", 31), ("bob", 42)], 1)?;
+    /// assert_eq!(people.pluck(|p| &p.1).compute()?, [31, 42]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn pluck<U: Clone + Send + Sync + 'static>(
+        &self,
+        field: impl Fn(&T) -> &U + Send + Sync + 'static,
+    ) -> Bag<U> {
+        self.push_stage("pluck", move |t, sink| sink(field(&t).clone()))
+    }
+
+    /// Applies `f` to each whole partition (a `Vec<T>`), producing the new partition.
+    /// A preceding chain is fused into the same task.
+    ///
+    /// ```
+    /// let b = chunkflow::Bag::range(6, 2)?.map_partitions(|p| vec![p.iter().sum::<u64>()]);
+    /// assert_eq!(b.compute()?, [3, 12]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn map_partitions<U: Clone + Send + Sync + 'static>(
+        &self,
+        f: impl Fn(Vec<T>) -> Vec<U> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let input = self.clone();
+        let f = Arc::new(f);
+        let node = Node::new("map_partitions", self.npartitions(), move |cx| {
+            let f = f.clone();
+            input.per_partition(cx, "map_partitions", move |_, feed| Ok(f(feed.into_vec()?)))
+        });
+        Bag::from_node(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Bag;
+    use super::super::plan::{Lowering, Options};
+
+    #[test]
+    fn chains_sharing_a_prefix_share_its_stage_tasks_when_unfused() {
+        let base = Bag::range(6, 2).unwrap().map(|x| x + 1);
+        let odd = base.filter(|x| x % 2 == 1);
+        let tens = base.map(|x| x * 10);
+        let mut cx = Lowering::new(Options { fuse: false });
+        cx.partitions(&odd.node).unwrap();
+        cx.partitions(&tens.node).unwrap();
+        // 2 sources + 2 shared `map` tasks + 2 `filter` + 2 `map`, no duplicate key.
+        assert_eq!(cx.graph.len(), 8);
+    }
+}

@@ -1,0 +1,106 @@
+//! The bag plan: immutable nodes that know how to lower themselves into a [`TaskGraph`].
+//!
+//! Every [`Bag`](super::Bag) holds an `Arc<Node>`. A node has a label (for DOT and errors),
+//! its number of partitions, and a lowering closure that, given a [`Lowering`] context,
+//! inserts its tasks and returns one key per partition. Lowering is memoised by node
+//! identity, so a bag used twice in one computation is lowered (and run) once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::graph::{FnKernel, Key, Task, TaskGraph, Value};
+
+/// How a bag plan is lowered into tasks.
+///
+/// `fuse: true` (the default) runs a linear chain of per-item operations (`map`, `filter`,
+/// `flat_map`, ...) as one task per partition, and feeds such a chain straight into the
+/// aggregation that consumes it. `fuse: false` lowers every operation to its own task per
+/// partition with a materialised `Vec` in between — for tests and benchmarks.
+///
+/// ```
+/// use chunkflow::bag::{Bag, Options};
+/// let b = Bag::range(10, 2)?.map(|x| x + 1).filter(|x| x % 2 == 0);
+/// let (fused, _) = b.lower(&Options::default())?;
+/// let (unfused, _) = b.lower(&Options { fuse: false })?;
+/// assert_eq!(fused.len(), 4); // 2 sources + 2 fused tasks
+/// assert_eq!(unfused.len(), 6); // 2 sources + 2 maps + 2 filters
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Fuse linear chains of per-item operations into one task per partition.
+    pub fuse: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { fuse: true }
+    }
+}
+
+/// The lowering closure of a node: inserts tasks, returns one key per partition.
+pub(crate) type LowerFn = dyn Fn(&mut Lowering) -> Result<Vec<Key>> + Send + Sync;
+
+/// One operation of a bag plan.
+pub(crate) struct Node {
+    pub(crate) label: String,
+    pub(crate) npartitions: usize,
+    lower: Box<LowerFn>,
+}
+
+impl Node {
+    pub(crate) fn new(
+        label: impl Into<String>,
+        npartitions: usize,
+        lower: impl Fn(&mut Lowering) -> Result<Vec<Key>> + Send + Sync + 'static,
+    ) -> Arc<Node> {
+        Arc::new(Node {
+            label: label.into(),
+            npartitions,
+            lower: Box::new(lower),
+        })
+    }
+}
+
+/// The state of one lowering: the graph being built, the options, and the memo table.
+pub(crate) struct Lowering {
+    pub(crate) graph: TaskGraph,
+    pub(crate) options: Options,
+    memo: HashMap<usize, Vec<Key>>,
+}
+
+impl Lowering {
+    pub(crate) fn new(options: Options) -> Self {
+        Lowering {
+            graph: TaskGraph::new(),
+            options,
+            memo: HashMap::new(),
+        }
+    }
+
+    /// The partition keys of `node`, lowering it on first use.
+    pub(crate) fn partitions(&mut self, node: &Arc<Node>) -> Result<Vec<Key>> {
+        let id = Arc::as_ptr(node) as usize;
+        if let Some(keys) = self.memo.get(&id) {
+            return Ok(keys.clone());
+        }
+        let keys = (node.lower)(self)?;
+        debug_assert_eq!(keys.len(), node.npartitions, "{}", node.label);
+        self.memo.insert(id, keys.clone());
+        Ok(keys)
+    }
+
+    /// Inserts a call task running `f` on the values of `inputs`.
+    pub(crate) fn call(
+        &mut self,
+        key: Key,
+        label: &str,
+        inputs: Vec<Key>,
+        f: impl Fn(Vec<Value>) -> Result<Value> + Send + Sync + 'static,
+    ) -> Result<Key> {
+        self.graph
+            .insert(key.clone(), Task::call(FnKernel::new(label, f), inputs))?;
+        Ok(key)
+    }
+}
