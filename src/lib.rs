@@ -51,3 +51,8 @@ pub use options::Options;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/guide.md")]
 pub struct GuideDoctests;
+
+/// The README's code blocks, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
