@@ -1,6 +1,8 @@
 //! Array behaviour beyond value equality: errors, laziness, shared work, fusion's task
 //! counts, determinism across thread counts, persist and DOT output.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

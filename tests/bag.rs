@@ -1,9 +1,9 @@
 //! Bag behaviour that is not a pure equivalence: laziness, fusion (task counts and DOT),
 //! failure reporting, argument errors, empty bags, `take`'s partial computation.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -11,6 +11,7 @@ use chunkflow::Error;
 use chunkflow::bag::corpus::Corpus;
 use chunkflow::bag::{Bag, Options};
 use chunkflow::scheduler::{Scheduler, Synchronous, Threaded};
+use common::render_svg;
 
 fn schedulers() -> Vec<Box<dyn Scheduler>> {
     vec![Box::new(Synchronous), Box::new(Threaded::new(2).unwrap())]
@@ -27,29 +28,6 @@ fn counted(n: usize, parts: usize) -> (Bag<usize>, Arc<AtomicUsize>) {
     })
     .unwrap();
     (bag, calls)
-}
-
-fn render_svg(dot: &str) -> String {
-    let mut child = Command::new("dot")
-        .arg("-Tsvg")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("graphviz `dot` must be installed (.ci/run installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(dot.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

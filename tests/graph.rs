@@ -1,12 +1,14 @@
 //! The hand-built task graph: typed helpers, validation errors, culling, DOT export.
 
-use std::process::{Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chunkflow::Error;
 use chunkflow::graph::{FnKernel, Key, Task, TaskGraph, Value};
 use chunkflow::scheduler::{Scheduler, Synchronous, Threaded};
+use common::render_svg;
 
 fn schedulers() -> Vec<Box<dyn Scheduler>> {
     vec![Box::new(Synchronous), Box::new(Threaded::new(2).unwrap())]
@@ -168,26 +170,6 @@ fn dot_export_renders_with_graphviz() {
     assert!(dot.contains("[label=\"result\", shape=box]"));
     assert!(dot.contains(r#"[label="(\"sq \\\"quoted\\\"\", 0, 1)", shape=box]"#));
 
-    let mut child = Command::new("dot")
-        .arg("-Tsvg")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("graphviz `dot` must be installed (.ci/run installs it)");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(dot.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "dot failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let svg = String::from_utf8(out.stdout).unwrap();
+    let svg = render_svg(&dot);
     assert!(svg.contains("<svg") && svg.contains(">add</text>"));
 }

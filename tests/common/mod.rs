@@ -1,6 +1,9 @@
-//! Helpers shared by the integration tests: values that count themselves.
+//! Helpers shared by the integration tests: values that count themselves, and rendering
+//! DOT with Graphviz.
 #![allow(dead_code)]
 
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -41,4 +44,29 @@ impl Drop for Counted {
     fn drop(&mut self) {
         self.counter.live.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Renders `dot` to SVG with Graphviz's `dot`, failing the test if it is missing or rejects
+/// the input (.ci/run installs Graphviz).
+pub fn render_svg(dot: &str) -> String {
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("graphviz `dot` must be installed (.ci/run installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dot.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "dot failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
