@@ -84,6 +84,18 @@ pub enum Error {
     /// An argument is not acceptable (empty input, bad parameter, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A distributed run could not proceed: ranks built different graphs, a value could
+    /// not be encoded or decoded, MPI could not start.
+    #[error("distributed run: {0}")]
+    Distributed(String),
+    /// A task failed on another rank of a distributed run; the message is its cause there.
+    #[error("on rank {rank}: {message}")]
+    Remote {
+        /// The rank where the task failed.
+        rank: usize,
+        /// The cause, as that rank displayed it.
+        message: String,
+    },
     /// An error raised by user code, with its message.
     #[error("{0}")]
     User(String),

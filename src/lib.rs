@@ -28,6 +28,8 @@
 pub mod array;
 pub mod bag;
 pub mod diagnostics;
+#[cfg(feature = "mpi")]
+pub mod distributed;
 pub mod error;
 pub mod graph;
 pub mod io;

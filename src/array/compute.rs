@@ -77,9 +77,12 @@ pub(crate) fn compute_nodes(
     collect: Collect,
 ) -> Result<Vec<ComputedChunks>> {
     let plan = plan_nodes(nodes, options)?;
-    let mut direct = match collect {
-        Collect::Arrays => direct_outputs(&plan),
-        Collect::Chunks => HashMap::new(),
+    // Tasks on other processes cannot write into this process's result buffers.
+    let in_place = collect == Collect::Arrays && !options.scheduler.is_distributed();
+    let mut direct = if in_place {
+        direct_outputs(&plan)
+    } else {
+        HashMap::new()
     };
     let lowered = lower_into(&plan, &direct)?;
     let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();

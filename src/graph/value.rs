@@ -38,6 +38,11 @@ impl Value {
         self.type_name
     }
 
+    /// The `TypeId` of the wrapped value (not of the `Arc` around it).
+    pub fn wrapped_type_id(&self) -> std::any::TypeId {
+        Any::type_id(&*self.inner)
+    }
+
     /// A reference to the wrapped value if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
         self.inner.downcast_ref::<T>()

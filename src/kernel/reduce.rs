@@ -213,9 +213,9 @@ impl<T: Element> Reducer for ExtremeR<T> {
 /// (count, mean, M2) of a set of values.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct Moments {
-    n: f64,
-    mean: f64,
-    m2: f64,
+    pub(crate) n: f64,
+    pub(crate) mean: f64,
+    pub(crate) m2: f64,
 }
 
 impl Moments {

@@ -9,7 +9,7 @@
 //! - [`Threaded`]: a pool of workers (one per core by default).
 
 mod events;
-mod state;
+pub(crate) mod state;
 mod sync;
 mod threaded;
 
@@ -36,4 +36,15 @@ pub trait Scheduler: Send + Sync {
     /// Runs every task of `graph` and returns its outputs in order, or the first failure
     /// (an [`Error::TaskFailed`](crate::Error::TaskFailed) naming the task's key).
     fn run(&self, graph: &ExecGraph, observer: Option<&dyn Observer>) -> Result<Vec<Value>>;
+    /// Whether tasks run in several processes. Lowering then avoids anything that needs
+    /// one address space (array results written in place by their tasks). Default: false.
+    ///
+    /// ```
+    /// use chunkflow::scheduler::{Scheduler, Threaded};
+    /// assert!(!Threaded::new(1)?.is_distributed());
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    fn is_distributed(&self) -> bool {
+        false
+    }
 }

@@ -21,6 +21,9 @@ pub(crate) struct RunState {
     /// Ready tasks; the lowest id (earliest in depth-first post-order) runs first.
     ready: BinaryHeap<Reverse<u32>>,
     finished: usize,
+    /// How many tasks this run finishes: all of them, or a rank's share plus the values
+    /// it receives (distributed runs).
+    expected: usize,
     failure: Option<Error>,
 }
 
@@ -46,8 +49,63 @@ impl RunState {
             values: vec![None; n],
             ready,
             finished: 0,
+            expected: n,
             failure: None,
         }
+    }
+
+    /// The state of one rank's share of a distributed run: only tasks for which `runs` is
+    /// true are started here; values of tasks for which `arrives` is true are delivered by
+    /// [`RunState::finish`] when they come from another rank; other tasks are ignored.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn partial(
+        graph: &ExecGraph,
+        runs: impl Fn(u32) -> bool,
+        arrives: impl Fn(u32) -> bool,
+    ) -> Self {
+        let n = graph.len();
+        let mut uses_left: Vec<u32> = (0..n as u32)
+            .map(|id| graph.dependents(id).iter().filter(|&&d| runs(d)).count() as u32)
+            .collect();
+        for &out in graph.outputs() {
+            uses_left[out as usize] += 1;
+        }
+        // A task that does not run here never becomes ready: its count cannot reach zero.
+        let waiting_on: Vec<u32> = (0..n as u32)
+            .map(|id| {
+                if runs(id) {
+                    graph.inputs(id).len() as u32
+                } else {
+                    u32::MAX
+                }
+            })
+            .collect();
+        let ready = (0..n as u32)
+            .filter(|&id| waiting_on[id as usize] == 0)
+            .map(Reverse)
+            .collect();
+        let expected = (0..n as u32).filter(|&id| runs(id) || arrives(id)).count();
+        RunState {
+            waiting_on,
+            uses_left,
+            values: vec![None; n],
+            ready,
+            finished: 0,
+            expected,
+            failure: None,
+        }
+    }
+
+    /// Whether every task of the run has finished (or arrived).
+    #[cfg(feature = "mpi")]
+    pub(crate) fn is_complete(&self) -> bool {
+        self.finished == self.expected
+    }
+
+    /// Whether the run has failed.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failure.is_some()
     }
 
     /// The next task to run with its input values, or `None` if nothing is ready or the run
@@ -116,8 +174,7 @@ impl RunState {
             return Err(error);
         }
         assert_eq!(
-            self.finished,
-            graph.len(),
+            self.finished, self.expected,
             "a validated graph runs every task"
         );
         Ok(graph
