@@ -19,15 +19,43 @@ use ndarray::ArrayD;
 
 const CHILD: &str = "CHUNKFLOW_MPI_CHILD";
 
+/// A directory shared by the two ranks of one child test, removed afterwards.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("chunkflow-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs child test `name` on 2 ranks; returns its combined output after checking that it
 /// exited successfully within the time limit and that both ranks reported `ok`.
 fn mpirun(name: &str) -> String {
     let exe = std::env::current_exe().expect("the test binary's path");
+    let tmp = TempDir::new(name);
     let mut child = Command::new("mpirun")
         .args(["-n", "2", "--oversubscribe", "--allow-run-as-root"])
         .arg(exe)
-        .args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
+        .env("CHUNKFLOW_MPI_TMP", tmp.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -45,8 +73,18 @@ fn mpirun(name: &str) -> String {
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     assert!(status.success(), "{name} failed ({status}):\n{out}");
     for rank in 0..2 {
         assert!(
@@ -112,9 +150,7 @@ fn child_arrays() {
     let argmin0 = m.argmin_axis(0).unwrap();
     let anomaly = (&m - &mean0).powi(2);
     let scaled = &m * 3.0 + 1.0;
-    let run = |o: &Options| {
-        compute_with((&mean0, &std1, &anomaly, &scaled), o).unwrap()
-    };
+    let run = |o: &Options| compute_with((&mean0, &std1, &anomaly, &scaled), o).unwrap();
     let (d0, d1, d2, d3) = run(&dist);
     let (t0, t1, t2, t3) = run(&threaded);
     assert_eq!(f64_bits(&d0), f64_bits(&t0));
@@ -127,13 +163,45 @@ fn child_arrays() {
     );
 
     // Integers and f32: sums widen, min/max keep the type, var of f32 stays f32.
-    let i = Array::<i32>::from_fn(&[1000, 30], [128, 7], |ix| (ix[0] * 31 + ix[1] * 7) as i32 % 97 - 40).unwrap();
+    let i = Array::<i32>::from_fn(&[1000, 30], [128, 7], |ix| {
+        (ix[0] * 31 + ix[1] * 7) as i32 % 97 - 40
+    })
+    .unwrap();
     let f = i.cast::<f32>() * 0.37_f32;
-    let (s_d, mx_d, v_d) = compute_with((&i.sum_axis(0).unwrap(), &i.max_axis(1).unwrap(), &f.var_axis(0, 0).unwrap()), &dist).unwrap();
-    let (s_t, mx_t, v_t) = compute_with((&i.sum_axis(0).unwrap(), &i.max_axis(1).unwrap(), &f.var_axis(0, 0).unwrap()), &threaded).unwrap();
+    let (s_d, mx_d, v_d) = compute_with(
+        (
+            &i.sum_axis(0).unwrap(),
+            &i.max_axis(1).unwrap(),
+            &f.var_axis(0, 0).unwrap(),
+        ),
+        &dist,
+    )
+    .unwrap();
+    let (s_t, mx_t, v_t) = compute_with(
+        (
+            &i.sum_axis(0).unwrap(),
+            &i.max_axis(1).unwrap(),
+            &f.var_axis(0, 0).unwrap(),
+        ),
+        &threaded,
+    )
+    .unwrap();
     assert_eq!(s_d, s_t);
     assert_eq!(mx_d, mx_t);
-    assert_eq!(bits(&v_d, |x| x.to_bits() as u64), bits(&v_t, |x| x.to_bits() as u64));
+    assert_eq!(
+        bits(&v_d, |x| x.to_bits() as u64),
+        bits(&v_t, |x| x.to_bits() as u64)
+    );
+
+    // to_npy: each rank writes its own chunks into the shared file.
+    let dir = std::env::var("CHUNKFLOW_MPI_TMP").expect("set by the parent test");
+    let path = std::path::Path::new(&dir).join("scaled.npy");
+    scaled.to_npy_with(&path, &dist).unwrap();
+    let back = Array::<f64>::from_npy(&path, [100, 100]).unwrap();
+    assert_eq!(
+        f64_bits(&back.compute_with(&threaded).unwrap()),
+        f64_bits(&t3)
+    );
 
     let traffic = mpi.traffic();
     assert!(traffic.bytes_sent > 0 && traffic.bytes_received > 0);
@@ -161,7 +229,13 @@ fn child_bags() {
     freq_t.sort();
     assert_eq!(freq_d, freq_t);
 
-    let by_len = bag.foldby(|w| w.len() as u64, |n, w| n + w.len() as u64, 0_u64, |a, b| a + b, 0);
+    let by_len = bag.foldby(
+        |w| w.len() as u64,
+        |n, w| n + w.len() as u64,
+        0_u64,
+        |a, b| a + b,
+        0,
+    );
     let mut fd = by_len.compute_with(&mpi).unwrap();
     let mut ft = by_len.compute_with(&threaded).unwrap();
     fd.sort();
@@ -176,7 +250,23 @@ fn child_bags() {
         .flat_map_ref(|line, emit| line.split_whitespace().for_each(emit))
         .foldby(|n, _| n + 1, 0_u64, |a, b| a + b, 0);
     let top = counts.topk(5, |(w, n)| (*n, std::cmp::Reverse(w.clone())));
-    assert_eq!(top.compute_with(&mpi).unwrap(), top.compute_with(&threaded).unwrap());
+    assert_eq!(
+        top.compute_with(&mpi).unwrap(),
+        top.compute_with(&threaded).unwrap()
+    );
+
+    // groupby: a shuffle whose split buckets cross ranks (registered codecs).
+    chunkflow::distributed::register_groupby::<u64, u64>();
+    let groups = Bag::range(5000, 6).unwrap().groupby(|x| x % 37);
+    let norm = |mut g: Vec<(u64, Vec<u64>)>| {
+        g.iter_mut().for_each(|(_, v)| v.sort());
+        g.sort();
+        g
+    };
+    assert_eq!(
+        norm(groups.compute_with(&mpi).unwrap()),
+        norm(groups.compute_with(&threaded).unwrap())
+    );
 
     // Plain maps and sums cross ranks too.
     let total = Bag::range(100_000, 10).unwrap().map(|x| x * 3).sum();
@@ -260,8 +350,14 @@ fn child_failures() {
     // A panic on rank 0: both ranks return it.
     let (g, _) = failing_graph(0, true);
     let err = g.get::<i64>(&mpi, total.clone()).unwrap_err();
-    assert!(err.to_string().contains("(\"check\", 0)"), "rank {rank}: {err}");
-    assert!(err.to_string().contains("chunk 0 is cursed"), "rank {rank}: {err}");
+    assert!(
+        err.to_string().contains("(\"check\", 0)"),
+        "rank {rank}: {err}"
+    );
+    assert!(
+        err.to_string().contains("chunk 0 is cursed"),
+        "rank {rank}: {err}"
+    );
 
     // A panic inside an array kernel (map_blocks), on rank 1's half.
     let x = Array::<f64>::from_fn(&[100], 10, |i| i[0] as f64).unwrap();
@@ -271,7 +367,9 @@ fn child_failures() {
             b.to_owned()
         })
         .unwrap();
-    let err = y.sum().scalar_with(&Options::default().scheduler(mpi.clone()));
+    let err = y
+        .sum()
+        .scalar_with(&Options::default().scheduler(mpi.clone()));
     let err = err.unwrap_err().to_string();
     assert!(err.contains("block at 80 refused"), "rank {rank}: {err}");
 
@@ -293,7 +391,11 @@ fn child_failures() {
     }
     g.insert(
         "n",
-        Task::map_many("count", |xs: &[&Opaque]| xs.len() as i64, [Key::chunk("opaque", &[0]), Key::chunk("opaque", &[1])]),
+        Task::map_many(
+            "count",
+            |xs: &[&Opaque]| xs.len() as i64,
+            [Key::chunk("opaque", &[0]), Key::chunk("opaque", &[1])],
+        ),
     )
     .unwrap();
     let err = g.get::<i64>(&mpi, "n").unwrap_err().to_string();

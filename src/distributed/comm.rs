@@ -141,7 +141,11 @@ pub(crate) fn start(
     Ok((world, handle))
 }
 
-fn serve(world: &mpi::topology::SimpleCommunicator, commands: Receiver<Command>, traffic: &Traffic) {
+fn serve(
+    world: &mpi::topology::SimpleCommunicator,
+    commands: Receiver<Command>,
+    traffic: &Traffic,
+) {
     let mut pending: Vec<Pending> = Vec::new();
     let mut current: Option<(u64, Sender<Event>)> = None;
     let mut idle = Duration::from_micros(20);

@@ -10,7 +10,8 @@
 //! scheduler's. Every rank gets every requested output.
 //!
 //! - [`Mpi`]: the scheduler; [`TrafficStats`]: bytes moved.
-//! - [`Wire`], [`register`], [`register_foldby`]: how values cross ranks.
+//! - [`Wire`], [`register`], [`register_foldby`], [`register_groupby`]: how values cross
+//!   ranks.
 //!
 //! See `docs/distributed.md` for the model, running on a cluster, and the limits.
 //!
@@ -34,4 +35,4 @@ mod scheduler;
 mod wire;
 
 pub use scheduler::{Mpi, TrafficStats};
-pub use wire::{Reader, Wire, register, register_foldby};
+pub use wire::{Reader, Wire, register, register_foldby, register_groupby};

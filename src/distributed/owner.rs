@@ -9,8 +9,8 @@
 //!   the keys sharing its name form a grid, and its row-major position in that grid picks
 //!   the rank in contiguous blocks (`position * ranks / count`). Arrays of equal chunking
 //!   therefore put chunk `i` of every source on the same rank;
-//! - any other task runs where most of its (non-replicated) inputs live, ties going to the
-//!   lower rank. Elementwise chains and reduction partials follow their chunks, combine
+//! - any other task runs where most of its (non-replicated) inputs live; ties between ranks
+//!   are broken by the task's first chunk index (so a shuffle's gathers spread). Elementwise chains and reduction partials follow their chunks, combine
 //!   tasks follow the partials they merge (which, by the block placement, are mostly on
 //!   one rank), so data crosses ranks only where the graph really joins distant chunks.
 //!
@@ -97,7 +97,10 @@ pub(crate) fn owners(graph: &ExecGraph, ranks: u32) -> Vec<Owner> {
                     .first()
                     .map_or(0, |&i| (i % ranks as usize) as Owner)
             } else {
-                tally.iter().position(|&t| t == best).expect("the maximum is there") as Owner
+                tally
+                    .iter()
+                    .position(|&t| t == best)
+                    .expect("the maximum is there") as Owner
             }
         };
     }

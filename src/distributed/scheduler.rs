@@ -199,11 +199,9 @@ impl Run<'_> {
             return Ok(());
         };
         let mut bytes = comm::header(self.run, DATA, id);
-        encode_value(value, self.graph.key(id), &mut bytes).map_err(|cause| {
-            Error::TaskFailed {
-                key: self.graph.key(id).to_string(),
-                cause: Box::new(cause),
-            }
+        encode_value(value, self.graph.key(id), &mut bytes).map_err(|cause| Error::TaskFailed {
+            key: self.graph.key(id).to_string(),
+            cause: Box::new(cause),
         })?;
         if bytes.len() > i32::MAX as usize {
             return Err(Error::TaskFailed {
@@ -290,12 +288,11 @@ impl Run<'_> {
                     }
                     received[id as usize] = true;
                     let key = self.graph.key(id);
-                    let value = decode_value(&mut reader, key).map_err(|cause| {
-                        Error::TaskFailed {
+                    let value =
+                        decode_value(&mut reader, key).map_err(|cause| Error::TaskFailed {
                             key: key.to_string(),
                             cause: Box::new(cause),
-                        }
-                    })?;
+                        })?;
                     let mut shared = self.lock();
                     shared.state.finish(self.graph, id, value);
                     self.wake_workers.notify_all();

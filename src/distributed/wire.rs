@@ -245,9 +245,21 @@ impl<T: Wire + Clone> Wire for ArrayD<T> {
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
             .ok_or_else(|| Error::Distributed(format!("corrupt array shape {shape:?}")))?;
-        let elements = (0..n).map(|_| T::decode(input)).collect::<Result<Vec<T>>>()?;
+        let elements = (0..n)
+            .map(|_| T::decode(input))
+            .collect::<Result<Vec<T>>>()?;
         ArrayD::from_shape_vec(IxDyn(&shape), elements)
             .map_err(|e| Error::Distributed(format!("corrupt array: {e}")))
+    }
+}
+
+/// A mutex crosses as its contents (groupby's buckets sit behind mutexes).
+impl<T: Wire> Wire for std::sync::Mutex<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.lock().unwrap_or_else(|e| e.into_inner()).encode(out);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self> {
+        Ok(std::sync::Mutex::new(T::decode(input)?))
     }
 }
 
@@ -359,19 +371,39 @@ where
     insert::<Vec<K>>(&mut r);
 }
 
+/// Registers the values a `groupby` with keys `K` over items `T` moves between ranks: its
+/// split tasks' buckets and its groups.
+///
+/// ```
+/// chunkflow::distributed::register_groupby::<u64, String>();
+/// ```
+pub fn register_groupby<K, T>()
+where
+    K: Wire + Hash + Eq + Clone,
+    T: Wire + Clone,
+{
+    let mut r = registry().write().unwrap_or_else(|e| e.into_inner());
+    insert::<Vec<std::sync::Mutex<Vec<(K, T)>>>>(&mut r);
+    insert::<Vec<(K, Vec<T>)>>(&mut r);
+    insert::<Vec<T>>(&mut r);
+}
+
 /// Encodes `value` (the value of `key`): its type tag, then its bytes. A type that was
 /// never registered is an [`Error::Distributed`] naming it and the key.
 pub(crate) fn encode_value(value: &Value, key: &Key, out: &mut Vec<u8>) -> Result<()> {
     let registry = registry().read().unwrap_or_else(|e| e.into_inner());
-    let codec = registry.by_type.get(&value.wrapped_type_id()).ok_or_else(|| {
-        Error::Distributed(format!(
-            "the value of {key} (type {}) must move to another rank, but its type has no \
+    let codec = registry
+        .by_type
+        .get(&value.wrapped_type_id())
+        .ok_or_else(|| {
+            Error::Distributed(format!(
+                "the value of {key} (type {}) must move to another rank, but its type has no \
              codec: implement chunkflow::distributed::Wire for it and call \
              chunkflow::distributed::register::<{}>() on every rank",
-            value.type_name(),
-            value.type_name()
-        ))
-    })?;
+                value.type_name(),
+                value.type_name()
+            ))
+        })?;
     codec.tag.encode(out);
     if (codec.encode)(value, out) {
         Ok(())
@@ -479,16 +511,22 @@ mod tests {
         t.insert("a".into(), Some(3));
         t.insert("b".into(), None);
         let back = round_trip(Value::new(t.clone()));
-        assert_eq!(back.downcast_ref::<FxHashMap<String, Option<u64>>>(), Some(&t));
+        assert_eq!(
+            back.downcast_ref::<FxHashMap<String, Option<u64>>>(),
+            Some(&t)
+        );
     }
 
     #[test]
     fn unregistered_type_names_type_and_key() {
         struct Opaque;
-        let err = encode_value(&Value::new(Opaque), &Key::chunk("x", &[1]), &mut Vec::new())
-            .unwrap_err();
+        let err =
+            encode_value(&Value::new(Opaque), &Key::chunk("x", &[1]), &mut Vec::new()).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("Opaque") && text.contains("(\"x\", 1)"), "{text}");
+        assert!(
+            text.contains("Opaque") && text.contains("(\"x\", 1)"),
+            "{text}"
+        );
     }
 
     #[test]
