@@ -17,9 +17,8 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use chunkflow::Bag;
-use chunkflow::bag::Options;
+use chunkflow::Options;
 use chunkflow::bag::corpus::Corpus;
-use chunkflow::scheduler::Threaded;
 
 const LINES: u64 = 2_000_000;
 const LINES_PER_PARTITION: usize = 100_000;
@@ -35,15 +34,15 @@ fn owned_words(lines: &Bag<String>) -> Bag<String> {
 fn bench(c: &mut Criterion) {
     let text = Corpus::standard().lines(0..LINES);
     let lines = Bag::from_vec_sized(text.clone(), LINES_PER_PARTITION).unwrap();
-    let one = Threaded::new(1).unwrap();
-    let two = Threaded::new(2).unwrap();
+    let one = Options::new().threads(1).unwrap();
+    let two = Options::new().threads(2).unwrap();
     let words = lines.flat_map_ref(|line, emit| line.split_whitespace().for_each(emit));
     let foldby = words.foldby(|n, _| n + 1, 0_u64, |a, b| a + b, 0);
     let frequencies = words.frequencies();
     let owned_frequencies = owned_words(&lines).frequencies();
     let owned_foldby =
         owned_words(&lines).foldby(|w: &String| w.clone(), |n, _| n + 1, 0_u64, |a, b| a + b, 0);
-    let unfused = Options { fuse: false };
+    let unfused = two.clone().fuse(false);
 
     let mut group = c.benchmark_group("wordcount");
     group.sample_size(10);
@@ -63,7 +62,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| owned_frequencies.compute_with(&two).unwrap())
     });
     group.bench_function("unfused-foldby/threads-2", |b| {
-        b.iter(|| owned_foldby.compute_with_options(&two, &unfused).unwrap())
+        b.iter(|| owned_foldby.compute_with(&unfused).unwrap())
     });
     group.bench_function("hand-written/std-hashmap", |b| {
         b.iter(|| {

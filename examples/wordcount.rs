@@ -10,8 +10,8 @@
 use std::time::Instant;
 
 use chunkflow::Bag;
+use chunkflow::Options;
 use chunkflow::bag::corpus::Corpus;
-use chunkflow::scheduler::Threaded;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut path = None;
@@ -43,9 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .foldby(|n, _| n + 1, 0_u64, |a, b| a + b, 0);
     let top = counts.topk(10, |(w, n)| (*n, std::cmp::Reverse(w.clone())));
 
-    let scheduler = Threaded::new(threads)?;
+    let options = Options::default().threads(threads)?;
     let start = Instant::now();
-    let top = top.compute_with(&scheduler)?;
+    let top = top.compute_with(&options)?;
     let elapsed = start.elapsed();
     for (word, n) in &top {
         println!("{n:>10}  {word}");

@@ -25,10 +25,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chunkflow::Bag;
-use chunkflow::Options as ArrayOptions;
-use chunkflow::bag::Options;
+use chunkflow::Options;
 use chunkflow::bag::corpus::Corpus;
-use chunkflow::scheduler::Threaded;
 use chunkflow::workloads::Inputs;
 
 /// Command-line options shared by all workloads (`None`: the workload's default).
@@ -95,9 +93,7 @@ fn array_workload(name: &str, args: &Args) -> chunkflow::Result<Measured> {
             .map_err(|e| chunkflow::Error::InvalidArgument(e.to_string()))?;
         time_runs(|| Ok(pool.install(|| inputs.run_hand_written())))?
     } else {
-        let options = ArrayOptions::default()
-            .threads(args.threads)?
-            .fuse(args.fuse);
+        let options = Options::default().threads(args.threads)?.fuse(args.fuse);
         time_runs(|| inputs.run_chunkflow(&options))?
     };
     Ok(Measured {
@@ -126,10 +122,9 @@ fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
             })
             .foldby(|w: &String| w.clone(), |c, _| c + 1, 0_u64, |a, b| a + b, 0)
     };
-    let scheduler = Threaded::new(args.threads)?;
-    let options = Options { fuse: args.fuse };
+    let options = Options::default().threads(args.threads)?.fuse(args.fuse);
     let (seconds, checksum) = time_runs(|| {
-        let counts = counts.compute_with_options(&scheduler, &options)?;
+        let counts = counts.compute_with(&options)?;
         Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
     })?;
     Ok(Measured {

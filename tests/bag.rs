@@ -9,12 +9,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chunkflow::Error;
 use chunkflow::bag::corpus::Corpus;
-use chunkflow::bag::{Bag, Options};
-use chunkflow::scheduler::{Scheduler, Synchronous, Threaded};
+use chunkflow::{Bag, Options};
 use common::render_svg;
 
-fn schedulers() -> Vec<Box<dyn Scheduler>> {
-    vec![Box::new(Synchronous), Box::new(Threaded::new(2).unwrap())]
+/// Options for the synchronous scheduler and a 2-worker threaded one, fusion on.
+fn schedulers() -> Vec<Options> {
+    vec![
+        Options::new().synchronous(),
+        Options::new().threads(2).unwrap(),
+    ]
 }
 
 /// A bag of `0..n` in `parts` partitions whose generator counts its calls.
@@ -74,7 +77,7 @@ fn a_fused_chain_of_k_ops_over_n_partitions_is_n_tasks() {
     let (fused, keys) = b.lower(&Options::default()).unwrap();
     // n source tasks (from_fn) plus n fused tasks, instead of n + 4n.
     assert_eq!(fused.compile(&keys).unwrap().len(), 2 * n);
-    let (unfused, keys) = b.lower(&Options { fuse: false }).unwrap();
+    let (unfused, keys) = b.lower(&Options::default().fuse(false)).unwrap();
     assert_eq!(unfused.compile(&keys).unwrap().len(), n + 4 * n);
     // A chain feeding an aggregation fuses into the aggregation's per-partition tasks.
     let (g, key) = b.count().lower(&Options::default()).unwrap();
@@ -113,16 +116,12 @@ fn fused_and_unfused_give_identical_results() {
         .filter(|x| x % 3 != 0)
         .flat_map(|x| 0..(x % 4));
     for s in schedulers() {
-        let fused = b.compute_with_options(&*s, &Options::default()).unwrap();
-        let unfused = b
-            .compute_with_options(&*s, &Options { fuse: false })
-            .unwrap();
+        let fused = b.compute_with(&s).unwrap();
+        let unfused = b.compute_with(&s.clone().fuse(false)).unwrap();
         assert_eq!(fused, unfused);
         let f = b.frequencies();
-        let mut x = f.compute_with_options(&*s, &Options::default()).unwrap();
-        let mut y = f
-            .compute_with_options(&*s, &Options { fuse: false })
-            .unwrap();
+        let mut x = f.compute_with(&s).unwrap();
+        let mut y = f.compute_with(&s.clone().fuse(false)).unwrap();
         x.sort();
         y.sort();
         assert_eq!(x, y);
@@ -138,7 +137,7 @@ fn a_panicking_closure_names_the_partition_task() {
         x
     });
     for s in schedulers() {
-        let err = b.compute_with(&*s).unwrap_err();
+        let err = b.compute_with(&s).unwrap_err();
         let Error::TaskFailed { key, cause } = &err else {
             panic!("expected TaskFailed, got {err:?}");
         };
@@ -146,22 +145,20 @@ fn a_panicking_closure_names_the_partition_task() {
         assert!(key.contains("\"map-") && key.ends_with(", 2)"), "{key}");
         assert_eq!(**cause, Error::Panic("bad item 25".into()));
         // Unfused, the failing task is the map task of partition 2 as well.
-        let err = b
-            .compute_with_options(&*s, &Options { fuse: false })
-            .unwrap_err();
+        let err = b.compute_with(&s.clone().fuse(false)).unwrap_err();
         assert!(
             err.to_string()
                 .contains(", 2) failed: panicked: bad item 25"),
             "{err}"
         );
         // A panic inside a fused chain feeding an aggregation names the partial task.
-        let err = b.sum().compute_with(&*s).unwrap_err();
+        let err = b.sum().compute_with(&s).unwrap_err();
         assert!(err.to_string().contains("sum-partial"), "{err}");
         assert_eq!(err.root_cause(), &Error::Panic("bad item 25".into()));
         let err = Bag::range(10, 2)
             .unwrap()
             .foldby(|x| x % 2, |_: u64, _| panic!("binop"), 0, |a, b| a + b, 0)
-            .compute_with(&*s)
+            .compute_with(&s)
             .unwrap_err();
         assert!(err.to_string().contains("foldby-partial"), "{err}");
     }

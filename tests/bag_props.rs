@@ -6,8 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 
-use chunkflow::bag::{Bag, Options};
-use chunkflow::scheduler::{Scheduler, Synchronous, Threaded};
+use chunkflow::{Bag, Options};
 
 fn items() -> impl Strategy<Value = Vec<i64>> {
     prop::collection::vec(-30_i64..30, 0..120)
@@ -17,16 +16,13 @@ fn parts() -> impl Strategy<Value = usize> {
     prop_oneof![1_usize..6, 1_usize..150]
 }
 
-fn scheduler(threaded: bool) -> Box<dyn Scheduler> {
+/// A 2-worker threaded scheduler or the synchronous one, fusion on.
+fn scheduler(threaded: bool) -> Options {
     if threaded {
-        Box::new(Threaded::new(2).unwrap())
+        Options::new().threads(2).unwrap()
     } else {
-        Box::new(Synchronous)
+        Options::new().synchronous()
     }
-}
-
-fn options(fuse: bool) -> Options {
-    Options { fuse }
 }
 
 proptest! {
@@ -36,7 +32,7 @@ proptest! {
     fn chains_match_iterators(xs in items(), n in parts(), fuse: bool, threaded: bool) {
         let s = scheduler(threaded);
         let b = Bag::from_vec(xs.clone(), n).unwrap();
-        prop_assert_eq!(b.compute_with_options(&*s, &options(fuse)).unwrap(), xs.clone());
+        prop_assert_eq!(b.compute_with(&s.clone().fuse(fuse)).unwrap(), xs.clone());
         let chain = b
             .map(|x| x * 3 + 1)
             .filter(|x| x % 2 == 0)
@@ -52,9 +48,9 @@ proptest! {
             .flat_map(|x| [x, -x])
             .map(|x| x / 2)
             .collect();
-        prop_assert_eq!(chain.compute_with_options(&*s, &options(fuse)).unwrap(), expected.clone());
+        prop_assert_eq!(chain.compute_with(&s.clone().fuse(fuse)).unwrap(), expected.clone());
         let mp = chain.map_partitions(|p| p.into_iter().rev().collect());
-        let got = mp.compute_with_options(&*s, &options(fuse)).unwrap();
+        let got = mp.compute_with(&s.clone().fuse(fuse)).unwrap();
         let mut a = got.clone();
         let mut e = expected.clone();
         a.sort();
@@ -65,30 +61,30 @@ proptest! {
     #[test]
     fn scalar_aggregations_match(xs in items(), n in parts(), fuse: bool, threaded: bool) {
         let s = scheduler(threaded);
-        let o = options(fuse);
+        let o = s.clone().fuse(fuse);
         let b = Bag::from_vec(xs.clone(), n).unwrap().map(|x| x * 2);
         let ys: Vec<i64> = xs.iter().map(|x| x * 2).collect();
-        prop_assert_eq!(b.count().compute_with_options(&*s, &o).unwrap(), ys.len() as u64);
-        prop_assert_eq!(b.sum().compute_with_options(&*s, &o).unwrap(), ys.iter().sum::<i64>());
+        prop_assert_eq!(b.count().compute_with(&o).unwrap(), ys.len() as u64);
+        prop_assert_eq!(b.sum().compute_with(&o).unwrap(), ys.iter().sum::<i64>());
         let fold = b.fold(0_i64, |a, x| a.max(x.abs()), |a, b| a.max(b));
         prop_assert_eq!(
-            fold.compute_with_options(&*s, &o).unwrap(),
+            fold.compute_with(&o).unwrap(),
             ys.iter().map(|x| x.abs()).max().unwrap_or(0)
         );
         let red = b.reduction(|p| p.len(), |xs| xs.iter().sum(), 3).unwrap();
-        prop_assert_eq!(red.compute_with_options(&*s, &o).unwrap(), ys.len());
+        prop_assert_eq!(red.compute_with(&o).unwrap(), ys.len());
         match ys.iter().min() {
             Some(m) => {
-                prop_assert_eq!(b.min().compute_with_options(&*s, &o).unwrap(), *m);
-                prop_assert_eq!(b.max().compute_with_options(&*s, &o).unwrap(), *ys.iter().max().unwrap());
+                prop_assert_eq!(b.min().compute_with(&o).unwrap(), *m);
+                prop_assert_eq!(b.max().compute_with(&o).unwrap(), *ys.iter().max().unwrap());
                 let mean = ys.iter().sum::<i64>() as f64 / ys.len() as f64;
-                let got = b.mean().compute_with_options(&*s, &o).unwrap();
+                let got = b.mean().compute_with(&o).unwrap();
                 prop_assert!((got - mean).abs() <= 1e-9 * (1.0 + mean.abs()));
             }
             None => {
-                prop_assert!(b.min().compute_with_options(&*s, &o).is_err());
-                prop_assert!(b.max().compute_with_options(&*s, &o).is_err());
-                prop_assert!(b.mean().compute_with_options(&*s, &o).is_err());
+                prop_assert!(b.min().compute_with(&o).is_err());
+                prop_assert!(b.max().compute_with(&o).is_err());
+                prop_assert!(b.mean().compute_with(&o).is_err());
             }
         }
     }
@@ -98,7 +94,7 @@ proptest! {
         xs in items(), n in parts(), split_every in 2_usize..6, fuse: bool, threaded: bool,
     ) {
         let s = scheduler(threaded);
-        let o = options(fuse);
+        let o = s.clone().fuse(fuse);
         let b = Bag::from_vec(xs.clone(), n).unwrap().filter(|x| *x != 0);
         let ys: Vec<i64> = xs.iter().copied().filter(|x| *x != 0).collect();
         let mut expected: HashMap<i64, (i64, usize)> = HashMap::new();
@@ -117,7 +113,7 @@ proptest! {
                 (0, 0),
             )
             .unwrap();
-        let got: Vec<(i64, (i64, usize))> = fb.compute_with_options(&*s, &o).unwrap();
+        let got: Vec<(i64, (i64, usize))> = fb.compute_with(&o).unwrap();
         prop_assert_eq!(got.len(), expected.len(), "keys are unique");
         prop_assert_eq!(got.into_iter().collect::<HashMap<_, _>>(), expected);
 
@@ -125,7 +121,7 @@ proptest! {
         for y in &ys {
             *freq.entry(*y).or_default() += 1;
         }
-        let got = b.frequencies().compute_with_options(&*s, &o).unwrap();
+        let got = b.frequencies().compute_with(&o).unwrap();
         prop_assert_eq!(got.len(), freq.len());
         prop_assert_eq!(got.into_iter().collect::<HashMap<_, _>>(), freq);
     }
@@ -142,7 +138,7 @@ proptest! {
         }
         let g = b.groupby_npartitions(nout, |x| x.rem_euclid(5)).unwrap();
         prop_assert_eq!(g.npartitions(), nout);
-        let got = g.compute_with_options(&*s, &options(fuse)).unwrap();
+        let got = g.compute_with(&s.clone().fuse(fuse)).unwrap();
         prop_assert_eq!(got.len(), expected.len(), "each key in one group");
         prop_assert_eq!(got.into_iter().collect::<HashMap<_, _>>(), expected);
         let default = b.groupby(|x| x.rem_euclid(5));
@@ -154,13 +150,13 @@ proptest! {
         xs in items(), n in parts(), k in 0_usize..15, m in 1_usize..12, fuse: bool, threaded: bool,
     ) {
         let s = scheduler(threaded);
-        let o = options(fuse);
+        let o = s.clone().fuse(fuse);
         let b = Bag::from_vec(xs.clone(), n).unwrap().map(|x| x - 1);
         let ys: Vec<i64> = xs.iter().map(|x| x - 1).collect();
 
-        prop_assert_eq!(b.take_with(k, &*s).unwrap(), ys[..k.min(ys.len())].to_vec());
+        prop_assert_eq!(b.take_with(k, &s).unwrap(), ys[..k.min(ys.len())].to_vec());
 
-        let d = b.distinct().compute_with_options(&*s, &o).unwrap();
+        let d = b.distinct().compute_with(&o).unwrap();
         prop_assert_eq!(d.len(), ys.iter().collect::<HashSet<_>>().len());
         prop_assert_eq!(d.into_iter().collect::<HashSet<_>>(), ys.iter().copied().collect::<HashSet<_>>());
 
@@ -168,11 +164,11 @@ proptest! {
         let mut sorted: Vec<(usize, i64)> = ys.iter().copied().enumerate().collect();
         sorted.sort_by(|a, b| b.1.abs().cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
         let expected: Vec<i64> = sorted.into_iter().take(k).map(|(_, y)| y).collect();
-        prop_assert_eq!(b.topk(k, |x| x.abs()).compute_with_options(&*s, &o).unwrap(), expected);
+        prop_assert_eq!(b.topk(k, |x| x.abs()).compute_with(&o).unwrap(), expected);
 
         let r = b.repartition(m).unwrap();
         prop_assert_eq!(r.npartitions(), m);
-        prop_assert_eq!(r.compute_with_options(&*s, &o).unwrap(), ys.clone());
+        prop_assert_eq!(r.compute_with(&o).unwrap(), ys.clone());
     }
 
     #[test]
@@ -189,11 +185,11 @@ proptest! {
         let words = Bag::from_vec(lines.clone(), n)
             .unwrap()
             .flat_map_ref(|l, emit| l.split_whitespace().for_each(emit));
-        let f = words.frequencies().compute_with(&*s).unwrap();
+        let f = words.frequencies().compute_with(&s).unwrap();
         prop_assert_eq!(f.into_iter().collect::<HashMap<_, _>>(), expected.clone());
-        let fb = words.foldby(|c, _| c + 1, 0_u64, |a, b| a + b, 0).compute_with(&*s).unwrap();
+        let fb = words.foldby(|c, _| c + 1, 0_u64, |a, b| a + b, 0).compute_with(&s).unwrap();
         prop_assert_eq!(fb.into_iter().collect::<HashMap<_, _>>(), expected);
-        let owned = words.to_owned().compute_with(&*s).unwrap();
+        let owned = words.to_owned().compute_with(&s).unwrap();
         let flat: Vec<String> = lines.iter().flat_map(|l| l.split_whitespace().map(String::from)).collect();
         prop_assert_eq!(owned, flat);
     }

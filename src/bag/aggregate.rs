@@ -8,12 +8,12 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::plan::{Lowering, Node, Options};
+use super::plan::{Lowering, Node};
 use super::tree::{self, SPLIT_EVERY};
 use super::{Bag, pipeline::Feed};
 use crate::error::{Error, Result};
 use crate::graph::{Key, TaskGraph, Value};
-use crate::scheduler::{Scheduler, Threaded};
+use crate::options::Options;
 
 /// A lazy single value computed from a bag, like Dask's `Item`.
 ///
@@ -46,44 +46,35 @@ impl<T: Clone + Send + Sync + 'static> Scalar<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn lower(&self, options: &Options) -> Result<(TaskGraph, Key)> {
-        let mut cx = Lowering::new(*options);
+        let mut cx = Lowering::new(options.fuse);
         let key = cx.partitions(&self.node)?.remove(0);
         Ok((cx.graph, key))
     }
 
-    /// Computes the value on the shared [`Threaded`] scheduler.
+    /// Computes the value with the default [`Options`] (the shared threaded scheduler,
+    /// fusion on).
     ///
     /// ```
     /// assert_eq!(chunkflow::Bag::range(4, 2)?.count().compute()?, 4);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn compute(&self) -> Result<T> {
-        self.compute_with(&Threaded::default())
+        self.compute_with(&Options::default())
     }
 
-    /// Computes the value on `scheduler`.
+    /// Computes the value with `options` (scheduler, observers, fusion; see
+    /// [`Bag::compute_with`]).
     ///
     /// ```
-    /// use chunkflow::scheduler::Synchronous;
-    /// assert_eq!(chunkflow::Bag::range(4, 2)?.max().compute_with(&Synchronous)?, 3);
+    /// use chunkflow::{Bag, Options};
+    /// let s = Bag::range(4, 2)?.map(|x| x * 2).sum();
+    /// assert_eq!(s.compute_with(&Options::new().synchronous().fuse(false))?, 12);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn compute_with(&self, scheduler: &dyn Scheduler) -> Result<T> {
-        self.compute_with_options(scheduler, &Options::default())
-    }
-
-    /// Computes the value on `scheduler`, lowering with `options`.
-    ///
-    /// ```
-    /// use chunkflow::{bag::Options, scheduler::Synchronous};
-    /// let s = chunkflow::Bag::range(4, 2)?.map(|x| x * 2).sum();
-    /// assert_eq!(s.compute_with_options(&Synchronous, &Options { fuse: false })?, 12);
-    /// # Ok::<(), chunkflow::Error>(())
-    /// ```
-    pub fn compute_with_options(&self, scheduler: &dyn Scheduler, options: &Options) -> Result<T> {
+    pub fn compute_with(&self, options: &Options) -> Result<T> {
         let (graph, key) = self.lower(options)?;
-        let value = scheduler
-            .run(&graph.compile(std::slice::from_ref(&key))?, None)?
+        let value = options
+            .run(&graph.compile(std::slice::from_ref(&key))?)?
             .pop()
             .expect("one output");
         value.take(&key)

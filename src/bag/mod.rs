@@ -27,7 +27,7 @@
 //!   next, no intermediate `Vec`). The chain lowers to one task per partition, labelled with
 //!   its stages (`map|filter|flat_map`), and is fed straight into the per-partition step of
 //!   the aggregation that consumes it (`fold`, `foldby`, `frequencies`, `groupby`, ...).
-//!   [`Options`] turns fusion off. A chain consumed by two different consumers runs twice.
+//!   [`Options::fuse`]`(false)` turns fusion off. A chain consumed by two different consumers runs twice.
 //! - **Borrowed sub-items.** [`Bag::flat_map_ref`] emits sub-items borrowed from each item
 //!   (words of a line) straight into a following `foldby`/`frequencies` table, which owns
 //!   its keys: the word count allocates a `String` per distinct word per partition, not per
@@ -54,11 +54,10 @@ use std::sync::Arc;
 
 pub use aggregate::{Scalar, ToF64};
 pub use borrowed::RefItems;
-pub use plan::Options;
 
 use crate::error::Result;
 use crate::graph::{Key, TaskGraph, Value};
-use crate::scheduler::{Scheduler, Threaded};
+use crate::options::Options;
 use pipeline::Chain;
 use plan::{Lowering, Node};
 
@@ -118,19 +117,20 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// the partitions (each a `Vec<T>` value), in order.
     ///
     /// ```
-    /// use chunkflow::bag::{Bag, Options};
+    /// use chunkflow::{Bag, Options};
     /// let (graph, keys) = Bag::range(6, 3)?.map(|x| x + 1).lower(&Options::default())?;
     /// assert_eq!(keys.len(), 3);
     /// assert_eq!(graph.compile(&keys)?.len(), 6);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn lower(&self, options: &Options) -> Result<(TaskGraph, Vec<Key>)> {
-        let mut cx = Lowering::new(*options);
+        let mut cx = Lowering::new(options.fuse);
         let keys = cx.partitions(&self.node)?;
         Ok((cx.graph, keys))
     }
 
-    /// Computes the bag on the shared [`Threaded`] scheduler: all items, partitions in order.
+    /// Computes the bag with the default [`Options`] (the shared threaded scheduler, fusion
+    /// on): all items, partitions in order.
     ///
     /// ```
     /// let b = chunkflow::Bag::from_vec(vec![1, 2, 3], 2)?;
@@ -138,38 +138,25 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn compute(&self) -> Result<Vec<T>> {
-        self.compute_with(&Threaded::default())
+        self.compute_with(&Options::default())
     }
 
-    /// Computes the bag on `scheduler`.
+    /// Computes the bag with `options`: their scheduler and observers, and
+    /// [`Options::fuse`] (off lowers every operation to its own task per partition, with a
+    /// materialised `Vec` in between). Bags have no CSE or rematerialization pass; those
+    /// switches do not apply.
     ///
     /// ```
-    /// use chunkflow::scheduler::Synchronous;
-    /// let b = chunkflow::Bag::range(4, 4)?.map(|x| x * 10);
-    /// assert_eq!(b.compute_with(&Synchronous)?, [0, 10, 20, 30]);
-    /// # Ok::<(), chunkflow::Error>(())
-    /// ```
-    pub fn compute_with(&self, scheduler: &dyn Scheduler) -> Result<Vec<T>> {
-        self.compute_with_options(scheduler, &Options::default())
-    }
-
-    /// Computes the bag on `scheduler`, lowering with `options` (e.g. fusion off).
-    ///
-    /// ```
-    /// use chunkflow::bag::{Bag, Options};
-    /// use chunkflow::scheduler::Synchronous;
+    /// use chunkflow::{Bag, Options};
     /// let b = Bag::range(4, 2)?.map(|x| x + 1).filter(|x| x % 2 == 1);
-    /// let unfused = b.compute_with_options(&Synchronous, &Options { fuse: false })?;
+    /// let unfused = b.compute_with(&Options::new().synchronous().fuse(false))?;
+    /// assert_eq!(unfused, [1, 3]);
     /// assert_eq!(unfused, b.compute()?);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn compute_with_options(
-        &self,
-        scheduler: &dyn Scheduler,
-        options: &Options,
-    ) -> Result<Vec<T>> {
+    pub fn compute_with(&self, options: &Options) -> Result<Vec<T>> {
         let (graph, keys) = self.lower(options)?;
-        let values = scheduler.run(&graph.compile(&keys)?, None)?;
+        let values = options.run(&graph.compile(&keys)?)?;
         concat(values, &keys)
     }
 
@@ -194,7 +181,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn to_dot_unoptimized(&self) -> Result<String> {
-        Ok(self.lower(&Options { fuse: false })?.0.to_dot())
+        Ok(self.lower(&Options::default().fuse(false))?.0.to_dot())
     }
 
     /// The partition inputs of a consumer that streams this bag's items: with fusion on and
@@ -205,7 +192,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         cx: &mut Lowering,
     ) -> Result<(Vec<Key>, Option<pipeline::Driver<T>>, String)> {
         match &self.chain {
-            Some(chain) if cx.options.fuse => Ok((
+            Some(chain) if cx.fuse => Ok((
                 cx.partitions(&chain.source)?,
                 Some(chain.driver.clone()),
                 format!("{}|", chain.label),

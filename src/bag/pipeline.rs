@@ -136,7 +136,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let node = Node::new(label, source.npartitions, move |cx: &mut Lowering| {
             let chain = &lowered;
             let inputs = cx.partitions(&chain.source)?;
-            if cx.options.fuse {
+            if cx.fuse {
                 let mut keys = Vec::with_capacity(inputs.len());
                 for (i, input) in inputs.into_iter().enumerate() {
                     let driver = chain.driver.clone();
@@ -282,14 +282,14 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
 #[cfg(test)]
 mod tests {
     use super::super::Bag;
-    use super::super::plan::{Lowering, Options};
+    use super::super::plan::Lowering;
 
     #[test]
     fn chains_sharing_a_prefix_share_its_stage_tasks_when_unfused() {
         let base = Bag::range(6, 2).unwrap().map(|x| x + 1);
         let odd = base.filter(|x| x % 2 == 1);
         let tens = base.map(|x| x * 10);
-        let mut cx = Lowering::new(Options { fuse: false });
+        let mut cx = Lowering::new(false);
         cx.partitions(&odd.node).unwrap();
         cx.partitions(&tens.node).unwrap();
         // 2 sources + 2 shared `map` tasks + 2 `filter` + 2 `map`, no duplicate key.

@@ -11,34 +11,6 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::graph::{FnKernel, Key, Task, TaskGraph, Value};
 
-/// How a bag plan is lowered into tasks.
-///
-/// `fuse: true` (the default) runs a linear chain of per-item operations (`map`, `filter`,
-/// `flat_map`, ...) as one task per partition, and feeds such a chain straight into the
-/// aggregation that consumes it. `fuse: false` lowers every operation to its own task per
-/// partition with a materialised `Vec` in between — for tests and benchmarks.
-///
-/// ```
-/// use chunkflow::bag::{Bag, Options};
-/// let b = Bag::range(10, 2)?.map(|x| x + 1).filter(|x| x % 2 == 0);
-/// let (fused, _) = b.lower(&Options::default())?;
-/// let (unfused, _) = b.lower(&Options { fuse: false })?;
-/// assert_eq!(fused.len(), 4); // 2 sources + 2 fused tasks
-/// assert_eq!(unfused.len(), 6); // 2 sources + 2 maps + 2 filters
-/// # Ok::<(), chunkflow::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Options {
-    /// Fuse linear chains of per-item operations into one task per partition.
-    pub fuse: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { fuse: true }
-    }
-}
-
 /// The lowering closure of a node: inserts tasks, returns one key per partition.
 pub(crate) type LowerFn = dyn Fn(&mut Lowering) -> Result<Vec<Key>> + Send + Sync;
 
@@ -63,18 +35,20 @@ impl Node {
     }
 }
 
-/// The state of one lowering: the graph being built, the options, and the memo table.
+/// The state of one lowering: the graph being built, whether chains fuse, and the memo table.
 pub(crate) struct Lowering {
     pub(crate) graph: TaskGraph,
-    pub(crate) options: Options,
+    /// Fuse linear chains of per-item operations into one task per partition (from
+    /// [`Options::fuse`](crate::Options::fuse)).
+    pub(crate) fuse: bool,
     memo: HashMap<usize, Vec<Key>>,
 }
 
 impl Lowering {
-    pub(crate) fn new(options: Options) -> Self {
+    pub(crate) fn new(fuse: bool) -> Self {
         Lowering {
             graph: TaskGraph::new(),
-            options,
+            fuse,
             memo: HashMap::new(),
         }
     }

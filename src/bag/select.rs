@@ -8,12 +8,12 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use super::create::split_bounds;
-use super::plan::{Node, Options};
+use super::plan::Node;
 use super::tree::SPLIT_EVERY;
 use super::{Bag, concat};
 use crate::error::{Error, Result};
 use crate::graph::Value;
-use crate::scheduler::{Scheduler, Threaded};
+use crate::options::Options;
 
 /// A `topk` candidate: its sort key, its position in the bag (for deterministic ties: the
 /// earlier item wins), and the item. Ordered so that "greater" means "better".
@@ -59,7 +59,7 @@ fn best_k<K: Ord, T>(k: usize, items: impl IntoIterator<Item = Ranked<K, T>>) ->
 
 impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// The first `n` items (fewer if the bag is shorter), computed eagerly like Dask's
-    /// `take`, on the shared [`Threaded`] scheduler. See [`Bag::take_with`].
+    /// `take`, with the default [`Options`]. See [`Bag::take_with`].
     ///
     /// ```
     /// let b = chunkflow::Bag::range(100, 10)?.map(|x| x * 2);
@@ -67,28 +67,28 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn take(&self, n: usize) -> Result<Vec<T>> {
-        self.take_with(n, &Threaded::default())
+        self.take_with(n, &Options::default())
     }
 
-    /// [`Bag::take`] on `scheduler`. Only the partitions needed are computed: partitions
+    /// [`Bag::take`] with `options`. Only the partitions needed are computed: partitions
     /// are run in batches of 1, 2, 4, ... in order (each run culled to its batch's tasks)
     /// until `n` items are found. Work shared by all partitions (a shuffle upstream) is
     /// recomputed per batch.
     ///
     /// ```
-    /// use chunkflow::scheduler::Synchronous;
-    /// let b = chunkflow::Bag::from_vec(vec![1, 2, 3, 4], 4)?;
-    /// assert_eq!(b.take_with(10, &Synchronous)?, [1, 2, 3, 4]);
+    /// use chunkflow::{Bag, Options};
+    /// let b = Bag::from_vec(vec![1, 2, 3, 4], 4)?;
+    /// assert_eq!(b.take_with(10, &Options::new().synchronous())?, [1, 2, 3, 4]);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn take_with(&self, n: usize, scheduler: &dyn Scheduler) -> Result<Vec<T>> {
-        let (graph, keys) = self.lower(&Options::default())?;
+    pub fn take_with(&self, n: usize, options: &Options) -> Result<Vec<T>> {
+        let (graph, keys) = self.lower(options)?;
         let mut out = Vec::new();
         let (mut start, mut batch) = (0, 1);
         while out.len() < n && start < keys.len() {
             let end = (start + batch).min(keys.len());
             let outputs = &keys[start..end];
-            let values = scheduler.run(&graph.compile(outputs)?, None)?;
+            let values = options.run(&graph.compile(outputs)?)?;
             out.extend(concat::<T>(values, outputs)?);
             start = end;
             batch *= 2;
