@@ -12,6 +12,7 @@
 
 use std::time::Instant;
 
+use chunkflow::Options;
 use chunkflow::bag::corpus::Corpus;
 use chunkflow::distributed::Mpi;
 
@@ -34,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let top = counts.topk(10, |(w, n)| (*n, std::cmp::Reverse(w.clone())));
 
     let start = Instant::now();
-    let top = top.compute_with(&mpi)?;
+    let top = top.compute_with(&Options::default().scheduler(mpi.clone()))?;
     let elapsed = start.elapsed();
     let traffic = mpi.traffic();
     if mpi.rank() == 0 {

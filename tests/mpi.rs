@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use chunkflow::distributed::Mpi;
 use chunkflow::graph::{Key, Task, TaskGraph};
-use chunkflow::scheduler::Threaded;
 use chunkflow::{Array, Bag, Error, Options, compute_with, random};
 use ndarray::ArrayD;
 
@@ -217,13 +216,14 @@ fn bags_match_threaded() {
 #[ignore = "runs under mpirun, started by bags_match_threaded"]
 fn child_bags() {
     let Some(mpi) = mpi() else { return };
-    let threaded = Threaded::new(2).unwrap();
+    let dist = Options::default().scheduler(mpi.clone());
+    let threaded = Options::default().threads(2).unwrap();
     let words: Vec<String> = (0..20_000)
         .map(|i| format!("w{}", (i * i + 7 * i) % 613))
         .collect();
     let bag = Bag::from_vec(words, 24).unwrap();
 
-    let mut freq_d = bag.frequencies().compute_with(&mpi).unwrap();
+    let mut freq_d = bag.frequencies().compute_with(&dist).unwrap();
     let mut freq_t = bag.frequencies().compute_with(&threaded).unwrap();
     freq_d.sort();
     freq_t.sort();
@@ -236,7 +236,7 @@ fn child_bags() {
         |a, b| a + b,
         0,
     );
-    let mut fd = by_len.compute_with(&mpi).unwrap();
+    let mut fd = by_len.compute_with(&dist).unwrap();
     let mut ft = by_len.compute_with(&threaded).unwrap();
     fd.sort();
     ft.sort();
@@ -251,7 +251,7 @@ fn child_bags() {
         .foldby(|n, _| n + 1, 0_u64, |a, b| a + b, 0);
     let top = counts.topk(5, |(w, n)| (*n, std::cmp::Reverse(w.clone())));
     assert_eq!(
-        top.compute_with(&mpi).unwrap(),
+        top.compute_with(&dist).unwrap(),
         top.compute_with(&threaded).unwrap()
     );
 
@@ -264,14 +264,14 @@ fn child_bags() {
         g
     };
     assert_eq!(
-        norm(groups.compute_with(&mpi).unwrap()),
+        norm(groups.compute_with(&dist).unwrap()),
         norm(groups.compute_with(&threaded).unwrap())
     );
 
     // Plain maps and sums cross ranks too.
     let total = Bag::range(100_000, 10).unwrap().map(|x| x * 3).sum();
     assert_eq!(
-        total.compute_with(&mpi).unwrap(),
+        total.compute_with(&dist).unwrap(),
         total.compute_with(&threaded).unwrap()
     );
     println!("rank {} ok", mpi.rank());
