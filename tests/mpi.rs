@@ -371,7 +371,11 @@ fn child_failures() {
         .sum()
         .scalar_with(&Options::default().scheduler(mpi.clone()));
     let err = err.unwrap_err().to_string();
-    assert!(err.contains("block at 80 refused"), "rank {rank}: {err}");
+    // Blocks 80 and 90 both refuse (both on rank 1); whichever fails first is reported.
+    assert!(
+        err.contains("map_blocks") && (err.contains("block at 80") || err.contains("block at 90")),
+        "rank {rank}: {err}"
+    );
 
     // A value whose type has no codec must cross ranks: an error naming the type and key.
     #[derive(Clone)]

@@ -46,7 +46,7 @@ impl<T: Clone + Send + Sync + 'static> Scalar<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn lower(&self, options: &Options) -> Result<(TaskGraph, Key)> {
-        let mut cx = Lowering::new(options.fuse);
+        let mut cx = Lowering::for_options(options);
         let key = cx.partitions(&self.node)?.remove(0);
         Ok((cx.graph, key))
     }

@@ -83,6 +83,88 @@ where
     out
 }
 
+/// The distributed form of the merge, for a run on `cx.ranks` processes: the partitions
+/// each process holds (in the contiguous blocks the distributed placement gives them:
+/// partition `i` of `n` on process `i * ranks / n`) are merged into one table per process
+/// (a tree of fan-in `split_every`, every input local); each process's table is split by
+/// key hash into one bucket per process; bucket `j` of every process is merged on process
+/// `j` (the placement breaks the tie between equally many inputs per process by the chunk
+/// index `j`); the merged buckets, whose keys are disjoint, are concatenated into pairs.
+/// So each key's partial accumulators meet on one process, and only per-process tables
+/// cross processes, each once.
+fn exchange<K, A>(
+    cx: &mut super::plan::Lowering,
+    name: &str,
+    parts: Vec<Key>,
+    split_every: usize,
+    merge: tree::Combine,
+    combine: &Arc<dyn Fn(A, A) -> A + Send + Sync>,
+    combine_initial: &A,
+) -> Result<Key>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    A: Clone + Send + Sync + 'static,
+{
+    let (ranks, n) = (cx.ranks, parts.len());
+    let mut per_rank: Vec<Vec<Key>> = vec![Vec::new(); ranks];
+    for (i, key) in parts.into_iter().enumerate() {
+        per_rank[(i as u128 * ranks as u128 / n as u128) as usize].push(key);
+    }
+    let bucket_name = Key::unique_name(&format!("{name}-bucket"));
+    let gather_name = Key::unique_name(&format!("{name}-exchange"));
+    let mut buckets: Vec<Vec<Key>> = vec![Vec::new(); ranks];
+    for (r, keys) in per_rank.into_iter().enumerate() {
+        if keys.is_empty() {
+            continue;
+        }
+        let table = tree::tree_reduce(
+            cx,
+            keys,
+            split_every,
+            &format!("{name}-local"),
+            merge.clone(),
+            merge.clone(),
+        )?;
+        for (j, bucket) in buckets.iter_mut().enumerate() {
+            let input = table.clone();
+            let key = Key::chunk(bucket_name.as_str(), &[r, j]);
+            bucket.push(
+                cx.call(key, "foldby-bucket", vec![table.clone()], move |values| {
+                    let table = values[0].get::<Table<K, A>>(&input)?;
+                    let mine: Table<K, A> = table
+                        .iter()
+                        .filter(|(k, _)| super::groupby::bucket_of(*k, ranks) == j)
+                        .map(|(k, a)| (k.clone(), a.clone()))
+                        .collect();
+                    Ok(Value::new(mine))
+                })?,
+            );
+        }
+    }
+    let mut gathers = Vec::with_capacity(ranks);
+    for (j, inputs) in buckets.into_iter().enumerate() {
+        let (c, ci) = (combine.clone(), combine_initial.clone());
+        let keys = inputs.clone();
+        let key = Key::chunk(gather_name.as_str(), &[j]);
+        gathers.push(cx.call(key, "foldby-exchange", inputs, move |values| {
+            let tables = tree::take_all::<Table<K, A>>(values, &keys)?;
+            let merged = merge_tables(tables, &*c, &ci).into_iter();
+            let pairs = merged.map(|(k, a)| (k, a.expect("every slot is refilled")));
+            Ok(Value::new(pairs.collect::<Vec<(K, A)>>()))
+        })?);
+    }
+    let keys = gathers.clone();
+    cx.call(
+        Key::chunk(Key::unique_name(&format!("{name}-aggregate")), &[0]),
+        "foldby-concat",
+        gathers,
+        move |values| {
+            let parts = tree::take_all::<Vec<(K, A)>>(values, &keys)?;
+            Ok(Value::new(parts.concat()))
+        },
+    )
+}
+
 impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// Shared lowering of `foldby` and `frequencies`: `partial` builds one table per
     /// partition, tables are merged in a tree, the result is one partition of pairs.
@@ -111,6 +193,18 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
                 let tables = tree::take_all::<Table<K, A>>(values, keys)?;
                 Ok(Value::new(merge_tables(tables, &*c, &ci)))
             });
+            if cx.ranks > 1 && parts.len() > 1 {
+                let key = exchange::<K, A>(
+                    cx,
+                    &name,
+                    parts,
+                    split_every,
+                    inner,
+                    &combine,
+                    &combine_initial,
+                )?;
+                return Ok(vec![key]);
+            }
             let (c, ci) = (combine.clone(), combine_initial.clone());
             let last: tree::Combine = Arc::new(move |values: Vec<Value>, keys: &[Key]| {
                 let tables = tree::take_all::<Table<K, A>>(values, keys)?;
@@ -241,5 +335,51 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             Ok(table.into_iter().map(|(t, n)| (t, Some(n))).collect())
         };
         self.fold_tables("frequencies", SPLIT_EVERY, partial, |a, b| a + b, 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::graph::{ExecGraph, Value};
+    use crate::scheduler::{Observer, Scheduler, Threaded};
+    use crate::{Bag, Options, Result};
+
+    /// A threaded scheduler that claims to be `n` processes, so bags lower their
+    /// distributed exchange (which any scheduler can run).
+    struct Pretend(Threaded, usize);
+
+    impl Scheduler for Pretend {
+        fn name(&self) -> &'static str {
+            "pretend"
+        }
+        fn workers(&self) -> usize {
+            self.0.workers()
+        }
+        fn run(&self, graph: &ExecGraph, observer: Option<&dyn Observer>) -> Result<Vec<Value>> {
+            self.0.run(graph, observer)
+        }
+        fn ranks(&self) -> usize {
+            self.1
+        }
+    }
+
+    #[test]
+    fn exchange_lowering_gives_the_tree_result() {
+        let words: Vec<String> = (0..3000).map(|i| format!("w{}", (i * 7) % 101)).collect();
+        let bag = Bag::from_vec(words, 19).unwrap();
+        for ranks in [2, 3, 25] {
+            let options = Options::default().scheduler(Pretend(Threaded::new(2).unwrap(), ranks));
+            let (graph, _) = bag.frequencies().lower(&options).unwrap();
+            assert!(graph.iter().any(|(_, t)| t.label() == "foldby-exchange"));
+            let mut got = bag.frequencies().compute_with(&options).unwrap();
+            let mut want = bag.frequencies().compute().unwrap();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{ranks} ranks");
+            let lens = bag.foldby(|w| w.len(), |n, _| n + 1, 0_u64, |a, b| a + b, 0);
+            let mut got = lens.compute_with(&options).unwrap();
+            got.sort();
+            assert_eq!(got, [(2, 298), (3, 2673), (4, 29)]);
+        }
     }
 }

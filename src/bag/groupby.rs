@@ -21,7 +21,7 @@ use crate::graph::{Key, Value};
 type Buckets<K, T> = Vec<Mutex<Vec<(K, T)>>>;
 
 /// The output partition of `key` among `nout`: multiply-shift on the hash's high bits.
-fn bucket_of<K: Hash>(key: &K, nout: usize) -> usize {
+pub(crate) fn bucket_of<K: Hash>(key: &K, nout: usize) -> usize {
     let h = FxBuildHasher.hash_one(key);
     ((u128::from(h) * nout as u128) >> 64) as usize
 }

@@ -124,7 +124,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn lower(&self, options: &Options) -> Result<(TaskGraph, Vec<Key>)> {
-        let mut cx = Lowering::new(options.fuse);
+        let mut cx = Lowering::for_options(options);
         let keys = cx.partitions(&self.node)?;
         Ok((cx.graph, keys))
     }

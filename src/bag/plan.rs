@@ -41,6 +41,9 @@ pub(crate) struct Lowering {
     /// Fuse linear chains of per-item operations into one task per partition (from
     /// [`Options::fuse`](crate::Options::fuse)).
     pub(crate) fuse: bool,
+    /// How many processes the graph will run on (see
+    /// [`Scheduler::ranks`](crate::scheduler::Scheduler::ranks)).
+    pub(crate) ranks: usize,
     memo: HashMap<usize, Vec<Key>>,
 }
 
@@ -49,7 +52,17 @@ impl Lowering {
         Lowering {
             graph: TaskGraph::new(),
             fuse,
+            ranks: 1,
             memo: HashMap::new(),
+        }
+    }
+
+    /// A lowering for running under `options`: their fusion switch and their scheduler's
+    /// number of processes.
+    pub(crate) fn for_options(options: &crate::Options) -> Self {
+        Lowering {
+            ranks: options.get_scheduler().ranks().max(1),
+            ..Lowering::new(options.fuse)
         }
     }
 

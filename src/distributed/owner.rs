@@ -97,10 +97,10 @@ pub(crate) fn owners(graph: &ExecGraph, ranks: u32) -> Vec<Owner> {
                     .first()
                     .map_or(0, |&i| (i % ranks as usize) as Owner)
             } else {
-                tally
-                    .iter()
-                    .position(|&t| t == best)
-                    .expect("the maximum is there") as Owner
+                // Ties spread by the task's first chunk index (a shuffle's gathers, say).
+                let tied: Vec<usize> = (0..tally.len()).filter(|&r| tally[r] == best).collect();
+                let pick = graph.key(id).index().first().copied().unwrap_or(0) % tied.len();
+                tied[pick] as Owner
             }
         };
     }

@@ -336,6 +336,10 @@ impl Scheduler for Mpi {
         true
     }
 
+    fn ranks(&self) -> usize {
+        self.inner.size as usize
+    }
+
     fn run(&self, graph: &ExecGraph, observer: Option<&dyn Observer>) -> Result<Vec<Value>> {
         let mut runs = self.inner.runs.try_lock().map_err(|_| {
             Error::Distributed(

@@ -47,4 +47,14 @@ pub trait Scheduler: Send + Sync {
     fn is_distributed(&self) -> bool {
         false
     }
+    /// How many processes share the run (1 unless distributed). Bag aggregations use it
+    /// to lower to one partial table per process and a hash-partitioned exchange.
+    ///
+    /// ```
+    /// use chunkflow::scheduler::{Scheduler, Synchronous};
+    /// assert_eq!(Synchronous.ranks(), 1);
+    /// ```
+    fn ranks(&self) -> usize {
+        1
+    }
 }
