@@ -1,5 +1,7 @@
 //! Distributed `pi` and `dist` over 2 local MPI ranks (1 worker thread each) against the
-//! threaded scheduler on 2 threads, and the bytes moved between the ranks.
+//! threaded scheduler on 2 threads, and the bytes moved between the ranks; plus `gather`,
+//! an elementwise result of n/10 `f64`s (chunks of 1,000,000) that every rank receives
+//! whole, which measures moving chunks between ranks.
 //!
 //! Not a criterion benchmark: criterion picks its iteration counts from measured times, so
 //! two ranks would run different numbers of distributed computations and wait for each
@@ -55,9 +57,26 @@ fn main() {
         .map(|name| Inputs::new(name, n, chunk).expect("inputs"))
         .collect();
 
+    let gather = |options: &Options| -> f64 {
+        let x = chunkflow::Array::<f64>::linspace(0.0, 1.0, n / 10, 1_000_000).expect("x");
+        (&x * 2.0 + 1.0).compute_with(options).expect("run").sum()
+    };
+
     if std::env::var_os(CHILD).is_some() {
         let mpi = Mpi::new(1).expect("MPI starts");
         let options = Options::default().scheduler(mpi.clone());
+        let before = mpi.traffic();
+        let (seconds, checksum) = time(samples, || gather(&options));
+        let after = mpi.traffic();
+        let per_run = (after.bytes_sent - before.bytes_sent) / (samples + 1) as u64;
+        println!(
+            "mpi/gather: rank {}: median {:.1} ms, checksum {:016x}, sent {per_run} bytes per \
+             run ({:.2} GB/s while running)",
+            mpi.rank(),
+            seconds * 1e3,
+            checksum.to_bits(),
+            per_run as f64 / seconds / 1e9
+        );
         for w in &workloads {
             let before = mpi.traffic();
             let (seconds, checksum) = time(samples, || {
@@ -90,6 +109,13 @@ fn main() {
             checksum.to_bits()
         );
     }
+    let (seconds, checksum) = time(samples, || gather(&threaded));
+    println!(
+        "threaded/gather: 2 threads: median {:.1} ms, checksum {:016x} ({} f64s)",
+        seconds * 1e3,
+        checksum.to_bits(),
+        n / 10
+    );
     drop(workloads);
     let exe = std::env::current_exe().expect("this benchmark's path");
     let status = Command::new("mpirun")

@@ -41,6 +41,17 @@ pub trait Wire: Sized + Send + Sync + 'static {
     fn encode(&self, out: &mut Vec<u8>);
     /// Reads one value from `input`.
     fn decode(input: &mut Reader<'_>) -> Result<Self>;
+    /// Appends the bytes of every item of `items` (numbers override this with one pass
+    /// over the slice, the bulk of an array chunk's encoding).
+    fn encode_slice(items: &[Self], out: &mut Vec<u8>) {
+        for item in items {
+            item.encode(out);
+        }
+    }
+    /// Reads `n` values (numbers override this with one pass over the bytes).
+    fn decode_vec(n: usize, input: &mut Reader<'_>) -> Result<Vec<Self>> {
+        (0..n).map(|_| Self::decode(input)).collect()
+    }
 }
 
 /// A cursor over received bytes; reading past the end is an [`Error::Distributed`].
@@ -104,6 +115,24 @@ macro_rules! wire_number {
             fn decode(input: &mut Reader<'_>) -> Result<Self> {
                 let bytes = input.take(std::mem::size_of::<$t>())?;
                 Ok(<$t>::from_le_bytes(bytes.try_into().expect("exact length")))
+            }
+            fn encode_slice(items: &[Self], out: &mut Vec<u8>) {
+                const SIZE: usize = std::mem::size_of::<$t>();
+                let start = out.len();
+                out.resize(start + items.len() * SIZE, 0);
+                for (dst, x) in out[start..].chunks_exact_mut(SIZE).zip(items) {
+                    dst.copy_from_slice(&x.to_le_bytes());
+                }
+            }
+            fn decode_vec(n: usize, input: &mut Reader<'_>) -> Result<Vec<Self>> {
+                const SIZE: usize = std::mem::size_of::<$t>();
+                let bytes = input.take(n.checked_mul(SIZE).ok_or_else(|| {
+                    Error::Distributed(format!("corrupt length {n}"))
+                })?)?;
+                Ok(bytes
+                    .chunks_exact(SIZE)
+                    .map(|c| <$t>::from_le_bytes(c.try_into().expect("exact length")))
+                    .collect())
             }
         }
     )*};
@@ -174,13 +203,11 @@ impl<T: Wire> Wire for Option<T> {
 impl<T: Wire> Wire for Vec<T> {
     fn encode(&self, out: &mut Vec<u8>) {
         put_len(self.len(), out);
-        for item in self {
-            item.encode(out);
-        }
+        T::encode_slice(self, out);
     }
     fn decode(input: &mut Reader<'_>) -> Result<Self> {
         let n = input.len(usize::from(std::mem::size_of::<T>() > 0))?;
-        (0..n).map(|_| T::decode(input)).collect()
+        T::decode_vec(n, input)
     }
 }
 
@@ -232,8 +259,9 @@ impl<T: Wire + Clone> Wire for ArrayD<T> {
         for &d in self.shape() {
             put_len(d, out);
         }
-        for x in self.iter() {
-            x.encode(out);
+        match self.as_slice() {
+            Some(contiguous) => T::encode_slice(contiguous, out),
+            None => self.iter().for_each(|x| x.encode(out)),
         }
     }
     fn decode(input: &mut Reader<'_>) -> Result<Self> {
@@ -503,6 +531,16 @@ mod tests {
             round_trip(Value::new(arg.clone())).downcast_ref::<ArrayD<Option<(i32, u64)>>>(),
             Some(&arg)
         );
+    }
+
+    #[test]
+    fn strided_arrays_round_trip_in_logical_order() {
+        let a = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![1_i32, 2, 3, 4, 5, 6])
+            .unwrap()
+            .reversed_axes();
+        assert!(a.as_slice().is_none());
+        let back = round_trip(Value::new(a.clone()));
+        assert_eq!(back.downcast_ref::<ArrayD<i32>>(), Some(&a));
     }
 
     #[test]
