@@ -72,7 +72,8 @@ pub(crate) enum Command {
         events: Sender<Event>,
         reply: Sender<Result<()>>,
     },
-    /// Sends `bytes` (header included) to rank `dest`.
+    /// Sends `bytes` (header included) to rank `dest` (counted in [`Traffic`] by the
+    /// sender, so that a run's sends are counted when it returns).
     Send { dest: u32, bytes: Vec<u8> },
     /// Ends the current run: later messages of it are dropped.
     End,
@@ -152,7 +153,14 @@ fn serve(
     loop {
         let mut busy = false;
         // Commands: wait a little when nothing else is going on.
-        let command = match commands.recv_timeout(idle) {
+        // While sends are in flight, poll often: a large message moves in fragments, each
+        // needing an MPI call on this side to progress.
+        let wait = if pending.is_empty() {
+            idle
+        } else {
+            idle.min(Duration::from_micros(50))
+        };
+        let command = match commands.recv_timeout(wait) {
             Ok(c) => Some(c),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => Some(Command::Shutdown {
@@ -193,10 +201,6 @@ fn serve(
                     let _ = reply.send(result);
                 }
                 Command::Send { dest, bytes } => {
-                    traffic
-                        .bytes_sent
-                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    traffic.messages_sent.fetch_add(1, Ordering::Relaxed);
                     let buffer: &'static mut [u8] = Box::leak(bytes.into_boxed_slice());
                     let raw: *mut [u8] = buffer;
                     let request = world

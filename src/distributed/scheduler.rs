@@ -188,6 +188,11 @@ impl Run<'_> {
     }
 
     fn send(&self, dest: u32, bytes: Vec<u8>) {
+        let traffic = &self.mpi.inner.traffic;
+        traffic
+            .bytes_sent
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        traffic.messages_sent.fetch_add(1, Ordering::Relaxed);
         // If the MPI thread is gone, the run cannot finish anyway; the caller notices when
         // the values it waits for never come and the scheduler's next command fails.
         let _ = self.commands.send(Command::Send { dest, bytes });
