@@ -43,8 +43,8 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn, Slice};
 use zarrs::array::codec::{GzipCodec, ZstdCodec};
 use zarrs::array::{
-    ArrayBuilder, ArraySubset, BytesToBytesCodecTraits, DataType, ElementOwned, FillValue,
-    data_type,
+    ArrayBuilder, ArraySubset, BytesToBytesCodecTraits, CodecOptions, DataType, ElementOwned,
+    FillValue, data_type,
 };
 use zarrs::filesystem::FilesystemStore;
 use zarrs::plugin::ExtensionName;
@@ -142,6 +142,13 @@ fn zero_fill(dtype: DType) -> FillValue {
     with_dtype!(dtype, T => FillValue::from(T::default()))
 }
 
+/// One chunk task is one unit of parallel work: zarrs is told not to fan a task's decoding
+/// or encoding out over more threads, which would oversubscribe the scheduler's workers and
+/// hold several decoded stored chunks per task at once.
+fn codec_options() -> CodecOptions {
+    CodecOptions::default().with_concurrent_target(1)
+}
+
 /// Opens the array at `path`, checking that it holds `want`.
 fn open(path: &Path, want: DType) -> Result<(ZArray, DType)> {
     if !path.exists() {
@@ -149,7 +156,8 @@ fn open(path: &Path, want: DType) -> Result<(ZArray, DType)> {
     }
     let store = FilesystemStore::new(path).map_err(|e| bad(path, e))?;
     let array = ZArray::open(Arc::new(store), "/")
-        .map_err(|e| bad(path, format!("not a readable Zarr array: {e}")))?;
+        .map_err(|e| bad(path, format!("not a readable Zarr array: {e}")))?
+        .with_codec_options(codec_options());
     let found = zarr_name(array.data_type());
     let dtype = dtype_of(array.data_type()).ok_or_else(|| {
         bad(
@@ -443,7 +451,8 @@ impl<T: Element> Array<T> {
         )
         .bytes_to_bytes_codecs(codecs)
         .build(Arc::new(store), "/")
-        .map_err(|e| bad(path, format!("creating the Zarr array: {e}")))?;
+        .map_err(|e| bad(path, format!("creating the Zarr array: {e}")))?
+        .with_codec_options(codec_options());
         let array = Arc::new(array);
 
         let lowered = crate::array::lower_for_store(self, options)?;
