@@ -201,6 +201,10 @@ fn compression_variants_round_trip() {
         .to_zarr_compressed(&path, ZarrCompression::Gzip(42), &Options::default())
         .unwrap_err();
     assert!(err.to_string().contains("gzip level 42"), "{err}");
+    let err = x
+        .to_zarr_compressed(&path, ZarrCompression::Zstd(23), &Options::default())
+        .unwrap_err();
+    assert!(err.to_string().contains("zstd level 23"), "{err}");
     assert!(!path.0.exists());
 }
 
@@ -499,6 +503,16 @@ fn reads_are_lazy_and_touch_only_the_needed_chunks() {
     // The whole array needs the corrupt chunks.
     let err = y.compute().unwrap_err();
     assert!(io_error(err).contains("c/"));
+    // A read chunk over several stored chunks names the one that is broken.
+    let path = TempZarr::new("which-chunk");
+    x.to_zarr(&path).unwrap();
+    std::fs::write(path.chunk("c/3/0"), b"corrupt").unwrap();
+    let rows = Array::<u32>::from_zarr(&path, [20, 6]).unwrap();
+    let text = io_error(rows.compute().unwrap_err());
+    assert!(
+        text.contains("region [0..20, 0..6]: chunk c/3/0:"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -568,4 +582,31 @@ proptest! {
         let back = Array::<i64>::from_zarr(&path, read).unwrap();
         prop_assert_eq!(back.compute().unwrap(), x.compute().unwrap());
     }
+}
+
+#[test]
+fn reads_zarr_v2_arrays_too() {
+    // What zarr-python 2 (and older Dask) wrote: `.zarray` metadata, "." chunk keys.
+    let path = TempZarr::new("v2");
+    std::fs::create_dir_all(&path.0).unwrap();
+    std::fs::write(
+        path.chunk(".zarray"),
+        r#"{"zarr_format": 2, "shape": [3, 4], "chunks": [2, 4], "dtype": "<i8",
+            "compressor": null, "fill_value": 0, "order": "C", "filters": null}"#,
+    )
+    .unwrap();
+    let bytes = |values: &[i64]| {
+        values
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>()
+    };
+    std::fs::write(path.chunk("0.0"), bytes(&[0, 1, 2, 3, 4, 5, 6, 7])).unwrap();
+    std::fs::write(path.chunk("1.0"), bytes(&[8, 9, 10, 11, 0, 0, 0, 0])).unwrap();
+    let x = Array::<i64>::from_zarr_native(&path).unwrap();
+    assert_eq!(x.chunks().as_lists(), &[vec![2, 1], vec![4]]);
+    let want = ArrayD::from_shape_vec(ndarray::IxDyn(&[3, 4]), (0..12).collect()).unwrap();
+    assert_eq!(x.compute().unwrap(), want);
+    let err = Array::<f64>::from_zarr(&path, 2).unwrap_err();
+    assert!(err.to_string().contains("holds i64 (Zarr int64)"), "{err}");
 }

@@ -23,6 +23,8 @@
 //! wrong size) fails its task with an [`Error::Io`] naming the chunk. Supported data types
 //! are `bool`, `int32`, `int64`, `uint32`, `uint64`, `float32` and `float64`; any codecs
 //! `zarrs` is built with here (bytes, transpose, gzip, zstd, crc32c, sharding) are read.
+//! Zarr v2 arrays (`.zarray`, as zarr-python 2 and older Dask wrote them) open too when
+//! `zarrs` can read them as v3; writing is v3 only.
 //!
 //! ```
 //! use chunkflow::{Array, random};
@@ -74,7 +76,7 @@ fn bad(path: &Path, why: impl std::fmt::Display) -> Error {
 pub enum ZarrCompression {
     /// Raw little-endian bytes: a chunk file is exactly its elements.
     None,
-    /// Zstandard at this level (1–22; 3 is zstd's default). The default compression, as in
+    /// Zstandard at this level (up to 22; 3 is zstd's default, negative levels are faster). The default compression, as in
     /// zarr-python.
     Zstd(i32),
     /// gzip at this level (0–9).
@@ -91,6 +93,11 @@ impl ZarrCompression {
     fn codecs(self) -> Result<Vec<Arc<dyn BytesToBytesCodecTraits>>> {
         Ok(match self {
             ZarrCompression::None => vec![],
+            ZarrCompression::Zstd(level) if level > 22 => {
+                return Err(Error::InvalidArgument(format!(
+                    "zstd level {level}: the highest is 22"
+                )));
+            }
             ZarrCompression::Zstd(level) => vec![Arc::new(ZstdCodec::new(level, false))],
             ZarrCompression::Gzip(level) => {
                 vec![Arc::new(GzipCodec::new(level).map_err(|e| {
@@ -216,24 +223,29 @@ struct ZarrSource {
 }
 
 impl ZarrSource {
-    /// Names the stored chunks a region overlaps, for error messages.
-    fn describe(&self, subset: &ArraySubset) -> String {
+    /// Explains a failed read of `subset`: the region, and the stored chunk that fails to
+    /// decode on its own (each overlapping chunk is retried, on this error path only).
+    fn describe<T: ElementOwned>(
+        &self,
+        subset: &ArraySubset,
+        error: impl std::fmt::Display,
+    ) -> Error {
         let ranges = subset
             .to_ranges()
             .iter()
             .map(|r| format!("{}..{}", r.start, r.end))
             .collect::<Vec<_>>()
             .join(", ");
-        let keys = match self.array.chunks_in_array_subset(subset) {
-            Ok(Some(chunks)) if chunks.num_elements() <= 4 => chunks
-                .indices()
-                .into_iter()
-                .map(|i| self.array.chunk_key(&i).to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => "several chunks".into(),
-        };
-        format!("{}: region [{ranges}] (chunk {keys})", self.path.display())
+        let place = format!("reading {}: region [{ranges}]", self.path.display());
+        if let Ok(Some(chunks)) = self.array.chunks_in_array_subset(subset) {
+            for index in chunks.indices() {
+                if let Err(e) = self.array.retrieve_chunk::<Vec<T>>(&index) {
+                    let key = self.array.chunk_key(&index);
+                    return Error::Io(format!("{place}: chunk {key}: {e}"));
+                }
+            }
+        }
+        Error::Io(format!("{place}: {error}"))
     }
 
     fn read<T: Element + ElementOwned>(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
@@ -252,13 +264,10 @@ impl ZarrSource {
         let data: ArrayD<T> = self
             .array
             .retrieve_array_subset(&subset)
-            .map_err(|e| Error::Io(format!("reading {}: {e}", self.describe(&subset))))?;
+            .map_err(|e| self.describe::<T>(&subset, e))?;
         if data.shape() != shape {
-            return Err(Error::Io(format!(
-                "reading {}: got shape {:?}, expected {shape:?}",
-                self.describe(&subset),
-                data.shape()
-            )));
+            let why = format!("got shape {:?}, expected {shape:?}", data.shape());
+            return Err(self.describe::<T>(&subset, why));
         }
         Ok(Value::new(data))
     }
