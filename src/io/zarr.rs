@@ -472,7 +472,7 @@ impl<T: Element> Array<T> {
         for (b, chunk_key) in meta.chunks.blocks().zip(lowered.1) {
             let shape = meta.chunks.block_shape(&b);
             if shape.contains(&0) {
-                continue; // nothing to store; the key still feeds nothing
+                continue; // an empty chunk has nothing to store (and Zarr has no chunk for it)
             }
             let (array, sizes, key) = (array.clone(), sizes.clone(), chunk_key.clone());
             let path = path.to_path_buf();
