@@ -84,6 +84,10 @@ pub enum Error {
     /// An argument is not acceptable (empty input, bad parameter, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// Stored data could not be read or written (a corrupt or truncated chunk, a failed
+    /// write); the message names the file or chunk.
+    #[error("I/O error: {0}")]
+    Io(String),
     /// An error raised by user code, with its message.
     #[error("{0}")]
     User(String),
