@@ -6,7 +6,8 @@
 //! ```
 //!
 //! prints `{"workload": ..., "n": ..., "threads": ..., "chunk": ..., "fused": ...,
-//! "seconds_median": ..., "seconds_min": ..., "checksum": ...}`: the median and minimum of 5
+//! "seconds_median": ..., "seconds_min": ..., "checksum": ..., "engine": ...}` (`engine` is
+//! `chunkflow` or `hand-written`): the median and minimum of 5
 //! timed runs after 1 warm-up. Input generation is not timed. Each workload is one function
 //! taking the parsed [`Args`] and returning a [`Measured`]; add new ones to [`WORKLOADS`].
 //! An unknown name or flag prints an error and exits with code 2.
@@ -187,14 +188,19 @@ fn main() -> ExitCode {
             let mut sorted = m.seconds.clone();
             sorted.sort_by(f64::total_cmp);
             println!(
-                "{{\"workload\": \"{name}\", \"n\": {}, \"threads\": {}, \"chunk\": {}, \"fused\": {}, \"seconds_median\": {:.6}, \"seconds_min\": {:.6}, \"checksum\": {}}}",
+                "{{\"workload\": \"{name}\", \"n\": {}, \"threads\": {}, \"chunk\": {}, \"fused\": {}, \"seconds_median\": {:.6}, \"seconds_min\": {:.6}, \"checksum\": {}, \"engine\": \"{}\"}}",
                 m.n,
                 args.threads,
                 m.chunk,
                 args.fuse,
                 sorted[sorted.len() / 2],
                 sorted[0],
-                m.checksum
+                m.checksum,
+                if args.hand_written {
+                    "hand-written"
+                } else {
+                    "chunkflow"
+                }
             );
             ExitCode::SUCCESS
         }

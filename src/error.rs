@@ -96,6 +96,10 @@ pub enum Error {
         /// The cause, as that rank displayed it.
         message: String,
     },
+    /// Stored data could not be read or written (a corrupt or truncated chunk, a failed
+    /// write); the message names the file or chunk.
+    #[error("I/O error: {0}")]
+    Io(String),
     /// An error raised by user code, with its message.
     #[error("{0}")]
     User(String),

@@ -17,7 +17,8 @@
 //! ```
 //!
 //! - [`Array`]: lazy chunked arrays with NumPy broadcasting, math and tree reductions;
-//!   [`random`] generators and [`io`] (`.npy`) for arrays bigger than memory.
+//!   [`random`] generators and [`io`] (`.npy`; Zarr v3 with the feature `zarr`) for arrays
+//!   bigger than memory.
 //! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`.
 //! - [`optimize`]: the passes (CSE, elementwise fusion, rematerialization, cull) run before
 //!   every computation.

@@ -253,3 +253,41 @@ fn every_element_type_computes_like_ndarray() {
         base.iter().filter(|&&v| v > 0).count() as f64 / 37.0
     );
 }
+
+#[test]
+fn cast_to_bool_is_nonzero_like_numpy() {
+    // np.array([0.5, -0.0, nan, 2.0, 0.0, -3.0]).astype(bool)
+    let x = ndarray::arr1(&[0.5, -0.0, f64::NAN, 2.0, 0.0, -3.0]).into_dyn();
+    let want = [true, false, true, true, false, true];
+    let a = Array::from_ndarray(x, 4).unwrap();
+    assert_eq!(
+        a.cast::<bool>().compute().unwrap().as_slice().unwrap(),
+        &want
+    );
+    // Fused into a longer chain, and from f32 and the integer types.
+    assert_eq!(
+        (&a * 1.0)
+            .cast::<f32>()
+            .cast::<bool>()
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &want
+    );
+    let i = Array::<i64>::arange(-2, 3, 1, 2).unwrap();
+    assert_eq!(
+        i.cast::<bool>().compute().unwrap().as_slice().unwrap(),
+        &[true, true, false, true, true]
+    );
+    assert_eq!(
+        i.abs()
+            .cast::<u32>()
+            .cast::<bool>()
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &[true, true, false, true, true]
+    );
+}

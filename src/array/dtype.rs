@@ -329,9 +329,19 @@ macro_rules! from_bool {
     };
 }
 
+/// NumPy's conversion to bool: nonzero is true (so NaN is true and -0.0 is false).
+///
+/// A function rather than `v != Default::default()` inline: with another crate in the build
+/// that implements `PartialEq<Foreign>` for the primitives (serde_json does, under the `zarr`
+/// feature), the inline comparison's right-hand type can no longer be inferred.
+#[inline(always)]
+fn nonzero<T: PartialEq + Default>(v: T) -> bool {
+    v != T::default()
+}
+
 macro_rules! cast_to {
     (bool, $v:expr) => {
-        $v != Default::default()
+        nonzero($v)
     };
     ($t:ty, $v:expr) => {
         $v as $t
@@ -468,6 +478,14 @@ mod tests {
         assert_eq!(f64::NAN.cast::<i64>(), 0);
         assert!(2_u32.cast::<bool>());
         assert!(!0.0_f32.cast::<bool>());
+        // NumPy: nonzero is true, NaN included; negative zero is zero.
+        assert!(0.5_f64.cast::<bool>());
+        assert!(!(-0.0_f64).cast::<bool>());
+        assert!(f64::NAN.cast::<bool>());
+        assert!(f32::NAN.cast::<bool>());
+        assert!(2.0_f64.cast::<bool>());
+        assert!((-1_i64).cast::<bool>());
+        assert!(!0_u64.cast::<bool>());
         assert_eq!(true.cast::<f64>(), 1.0);
         assert_eq!(true.to_sum(), 1_i64);
     }

@@ -9,7 +9,7 @@
 //!   copy of the chunk tasks, so chunks are never held for a second reader.
 //! - [`cull::Cull`]: drops nodes no output needs (run after the rewrites).
 //!
-//! [`Options`](crate::Options) switches passes off, so benchmarks can compare.
+//! [`Options`] switches passes off, so benchmarks can compare.
 
 pub mod cse;
 pub mod cull;

@@ -1,6 +1,6 @@
 //! Schedulers: run an [`ExecGraph`] and return the requested outputs.
 //!
-//! Both schedulers share one state machine ([`state`]): dependency counting, a ready queue
+//! Both schedulers share one state machine (`state.rs`): dependency counting, a ready queue
 //! ordered by depth-first post-order (so a value's consumers run before new producers start),
 //! values dropped right after their last consumer starts, and a failure that stops new
 //! tasks from starting and frees every held value.
