@@ -202,6 +202,15 @@ fn child_arrays() {
         f64_bits(&t3)
     );
 
+    // to_zarr likewise (each rank stores the chunks it owns; both write the metadata).
+    #[cfg(feature = "zarr")]
+    {
+        let path = std::path::Path::new(&dir).join("scaled.zarr");
+        scaled.to_zarr_with(&path, &dist).unwrap();
+        let back = Array::<f64>::from_zarr(&path, [100, 100]).unwrap();
+        assert_eq!(f64_bits(&back.compute_with(&threaded).unwrap()), f64_bits(&t3));
+    }
+
     let traffic = mpi.traffic();
     assert!(traffic.bytes_sent > 0 && traffic.bytes_received > 0);
     println!("rank {} ok (sent {} bytes)", mpi.rank(), traffic.bytes_sent);
