@@ -208,7 +208,10 @@ fn child_arrays() {
         let path = std::path::Path::new(&dir).join("scaled.zarr");
         scaled.to_zarr_with(&path, &dist).unwrap();
         let back = Array::<f64>::from_zarr(&path, [100, 100]).unwrap();
-        assert_eq!(f64_bits(&back.compute_with(&threaded).unwrap()), f64_bits(&t3));
+        assert_eq!(
+            f64_bits(&back.compute_with(&threaded).unwrap()),
+            f64_bits(&t3)
+        );
     }
 
     let traffic = mpi.traffic();
