@@ -489,17 +489,28 @@ impl<T: Element> Array<T> {
             graph.insert(store.clone(), Task::call(kernel, vec![chunk_key]))?;
             stores.push(store);
         }
+        // Metadata last, by the task that follows every store: an interrupted write leaves
+        // no array that looks complete, and under a distributed scheduler exactly one
+        // process writes zarr.json, before any process's `to_zarr` returns.
         let done = Key::new(format!("{store_name}-done"));
-        graph.insert(
-            done.clone(),
-            Task::call(FnKernel::new("done", |_| Ok(Value::new(()))), stores),
-        )?;
-        let exec = graph.compile(&[done])?;
-        options.run(&exec)?;
-        // Metadata last: an interrupted write leaves no array that looks complete.
-        array
-            .store_metadata()
-            .map_err(|e| Error::Io(format!("{}: writing zarr.json: {e}", path.display())))
+        let meta_path = path.to_path_buf();
+        let metadata = FnKernel::new("to_zarr-metadata", move |_| {
+            array.store_metadata().map_err(|e| {
+                Error::Io(format!("{}: writing zarr.json: {e}", meta_path.display()))
+            })?;
+            Ok(Value::new(()))
+        });
+        graph.insert(done.clone(), Task::call(metadata, stores))?;
+        let exec = graph.compile(std::slice::from_ref(&done))?;
+        let done = done.to_string();
+        options.run(&exec).map_err(|e| match e {
+            // A failed metadata write is reported as the I/O error it is.
+            Error::TaskFailed { key, cause } if key == done && matches!(*cause, Error::Io(_)) => {
+                *cause
+            }
+            other => other,
+        })?;
+        Ok(())
     }
 }
 
