@@ -420,6 +420,40 @@ fn child_failures() {
         assert!(err.contains("Opaque"), "rank {rank}: {err}");
     }
 
+    // A final output that only its sender can encode: the receiver fails to decode it
+    // after the sender's run is complete; the end-of-run check still fails both.
+    #[derive(Clone)]
+    struct Marker(u64);
+    impl chunkflow::distributed::Wire for Marker {
+        fn encode(&self, out: &mut Vec<u8>) {
+            self.0.encode(out)
+        }
+        fn decode(input: &mut chunkflow::distributed::Reader<'_>) -> chunkflow::Result<Self> {
+            u64::decode(input).map(Marker)
+        }
+    }
+    if rank == 1 {
+        chunkflow::distributed::register::<Marker>();
+    }
+    let mut g = TaskGraph::new();
+    let only = Key::chunk("marker", &[1]); // a grid of 2, position 1: rank 1's
+    g.insert(
+        only.clone(),
+        Task::call(
+            chunkflow::graph::FnKernel::new("marker", |_| {
+                Ok(chunkflow::graph::Value::new(Marker(7)))
+            }),
+            vec![],
+        ),
+    )
+    .unwrap();
+    let err = g.compute(&mpi, std::slice::from_ref(&only)).unwrap_err();
+    assert!(
+        err.to_string().contains("(\"marker\", 1)"),
+        "rank {rank}: {err}"
+    );
+    println!("rank {rank} marker: {err}");
+
     // Ranks that build different graphs are told so, and nothing runs.
     let mut g = TaskGraph::new();
     g.literal(format!("only-on-rank-{rank}"), 1_i64).unwrap();

@@ -5,8 +5,9 @@
 //! until it finalises. Workers hand it messages through a channel; it posts nonblocking
 //! sends, tests them and frees each buffer once its send completes, and polls for incoming
 //! messages with a nonblocking matched probe, forwarding those of the current run to the
-//! scheduler. It never blocks in MPI except in the short collective that starts a run
-//! (every rank's graph fingerprint, gathered on all ranks).
+//! scheduler. It never blocks in MPI except in the two short collectives of a run: at the
+//! start, every rank's graph fingerprint gathered on all ranks; at the end, every rank's
+//! success.
 //!
 //! Every message is one byte buffer: `run id (u64) | kind (u8) | task id (u32) | payload`.
 //! The task id travels in the payload, not the MPI tag (tag space is small); all messages
@@ -75,8 +76,16 @@ pub(crate) enum Command {
     /// Sends `bytes` (header included) to rank `dest` (counted in [`Traffic`] by the
     /// sender, so that a run's sends are counted when it returns).
     Send { dest: u32, bytes: Vec<u8> },
-    /// Ends the current run: later messages of it are dropped.
-    End,
+    /// Ends the current run's work with one collective in which every rank says whether
+    /// its run succeeded (`ok`); replies whether every rank did. Messages of the run are
+    /// still forwarded until [`Command::Close`].
+    End {
+        run: u64,
+        ok: bool,
+        reply: Sender<bool>,
+    },
+    /// Closes the current run: later messages of it are dropped.
+    Close,
     /// Completes pending sends (for at most `grace`), then finalises MPI and exits.
     Shutdown { grace: Duration },
 }
@@ -211,7 +220,13 @@ fn serve(
                         buffer: raw,
                     });
                 }
-                Command::End => current = None,
+                Command::End { run, ok, reply } => {
+                    let mine = [run, u64::from(ok)];
+                    let mut all = vec![0u64; 2 * world.size() as usize];
+                    world.all_gather_into(&mine[..], &mut all[..]);
+                    let _ = reply.send(all.chunks(2).all(|p| p[1] == 1));
+                }
+                Command::Close => current = None,
                 Command::Shutdown { grace } => {
                     let deadline = Instant::now() + grace;
                     while !pending.is_empty() && Instant::now() < deadline {

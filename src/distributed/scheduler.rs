@@ -13,12 +13,15 @@
 //! Failure: the first error or panic on a rank fails its run there (nothing new starts,
 //! held values are freed) and is sent to every other rank as an abort message naming the
 //! task; a rank receiving it fails the same way with [`Error::TaskFailed`] whose cause is
-//! [`Error::Remote`]. No rank waits for a value that will not come, so none hangs.
+//! [`Error::Remote`]. No rank waits for a value that will not come, so none hangs. A run
+//! ends with one more collective in which each rank says whether it succeeded; a rank that
+//! succeeded while another failed waits for that failure's abort message and returns it,
+//! so every rank returns an error whenever any rank does.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::comm::{self, ABORT, Command, DATA, Event, HEADER, Traffic};
 use super::owner::{Placement, Role, fingerprint};
@@ -429,7 +432,44 @@ impl Scheduler for Mpi {
                 }
             }
         });
-        let _ = self.command(Command::End);
+        // Every rank learns whether every other rank succeeded, so a failure no rank
+        // waited for (a final output that fails to decode on its receiver, say) still
+        // fails the run everywhere.
+        let ok = !run.lock().state.has_failed();
+        let (reply_tx, reply) = mpsc::channel();
+        self.command(Command::End {
+            run: run_id,
+            ok,
+            reply: reply_tx,
+        })?;
+        let all_ok = reply
+            .recv()
+            .map_err(|_| Error::Distributed("the MPI thread has stopped".into()))?;
+        if ok && !all_ok {
+            // The rank where the failure started sent its abort message to every rank
+            // before ending its run: wait for it (it may already be queued).
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !run.lock().state.has_failed() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match events.recv_timeout(left) {
+                    Ok(Event::Message { source, bytes }) => {
+                        if matches!(comm::parse_header(&bytes), Ok((_, ABORT, _))) {
+                            run.deliver(source, &bytes, &mut received);
+                        }
+                    }
+                    Ok(Event::Wake) => {}
+                    Err(_) => {
+                        let error = Error::Distributed(
+                            "another rank's run failed, and its error did not arrive within \
+                             30 s"
+                                .into(),
+                        );
+                        run.fail(&mut run.lock(), error, false);
+                    }
+                }
+            }
+        }
+        let _ = self.command(Command::Close);
         let shared = run.shared.into_inner().unwrap_or_else(|e| e.into_inner());
         let outputs = shared.state.into_outputs(graph);
         if let Some(o) = observer {
