@@ -5,6 +5,11 @@
 //! cargo build --release --features mpi --example mpi_pi
 //! mpirun -n 2 --oversubscribe target/release/examples/mpi_pi [--n N] [--chunk C] [--threads T]
 //! ```
+//! With `--threads` above 1, add `--bind-to none` (OpenMPI binds each of 2 ranks to one
+//! core by default, which the threads would then share):
+//! ```sh
+//! mpirun -n 2 --oversubscribe --bind-to none target/release/examples/mpi_pi --threads 2
+//! ```
 //! Rank 0 prints π (the same digits as `examples/pi.rs` with the same `--n` and `--chunk`:
 //! the count is an exact integer), the time, and the bytes each rank sent.
 

@@ -6,6 +6,11 @@
 //! cargo build --release --features mpi --example mpi_wordcount
 //! mpirun -n 2 --oversubscribe target/release/examples/mpi_wordcount [--lines N] [--threads T]
 //! ```
+//! With `--threads` above 1, add `--bind-to none` (OpenMPI binds each of 2 ranks to one
+//! core by default, which the threads would then share):
+//! ```sh
+//! mpirun -n 2 --oversubscribe --bind-to none target/release/examples/mpi_wordcount --threads 2
+//! ```
 //! Each rank generates and counts its own partitions of lines; the per-partition tables are
 //! merged on each rank first, and only merged tables cross ranks. Rank 0 prints the ten most
 //! frequent words (the same as the single-process example) and the time.
