@@ -1,8 +1,8 @@
 //! Distributed runs under `mpirun -n 2`, compared bit for bit with the threaded scheduler.
 //!
-//! Each normal test here starts `mpirun -n 2 --oversubscribe --allow-run-as-root` on this
-//! very test binary, running one `#[ignore]`d child test (`child_*`) with
-//! `CHUNKFLOW_MPI_CHILD=1` set; the children do the MPI work on both ranks and assert on
+//! Each normal test here starts `mpirun -n 2 --oversubscribe --bind-to none
+//! --allow-run-as-root` on this very test binary, running one `#[ignore]`d child test
+//! (`child_*`) with `CHUNKFLOW_MPI_CHILD=1` set; the children do the MPI work on both ranks and assert on
 //! their results. The parent waits with a timeout (so a hang fails the test instead of
 //! blocking CI), then checks the exit status and that both ranks printed their `ok` line.
 #![cfg(feature = "mpi")]
@@ -44,7 +44,8 @@ fn mpirun(name: &str) -> String {
     let exe = std::env::current_exe().expect("the test binary's path");
     let tmp = TempDir::new(name);
     let mut child = Command::new("mpirun")
-        .args(["-n", "2", "--oversubscribe", "--allow-run-as-root"])
+        .args(["-n", "2", "--oversubscribe", "--bind-to", "none"])
+        .arg("--allow-run-as-root")
         .arg(exe)
         .args([
             "--exact",
