@@ -53,7 +53,7 @@ use zarrs::plugin::ExtensionName;
 
 use crate::array::{Array, ChunkSpec, Chunks, DType, Element};
 use crate::error::{Error, Result};
-use crate::graph::{FnKernel, Key, Task, Value};
+use crate::graph::{FnKernel, Task, Value};
 use crate::options::Options;
 use crate::plan::node::fresh_id;
 use crate::plan::{ChunkSource, Meta, Node, Op};
@@ -464,15 +464,11 @@ impl<T: Element> Array<T> {
         .with_codec_options(codec_options());
         let array = Arc::new(array);
 
-        let lowered = crate::array::lower_for_store(self, options)?;
-        let mut graph = lowered.0;
         let meta = self.meta().clone();
-        let store_name = Key::unique_name("to_zarr");
-        let mut stores = Vec::new();
-        for (b, chunk_key) in meta.chunks.blocks().zip(lowered.1) {
-            let shape = meta.chunks.block_shape(&b);
+        super::store_chunks(self, "to_zarr", options, |b, chunk_key| {
+            let shape = meta.chunks.block_shape(b);
             if shape.contains(&0) {
-                continue; // an empty chunk has nothing to store (and Zarr has no chunk for it)
+                return None; // an empty chunk has nothing to store (and Zarr has no chunk for it)
             }
             let (array, sizes, key) = (array.clone(), sizes.clone(), chunk_key.clone());
             let path = path.to_path_buf();
@@ -485,17 +481,8 @@ impl<T: Element> Array<T> {
                 })?;
                 Ok(Value::new(()))
             });
-            let store = Key::chunk(store_name.as_str(), &b);
-            graph.insert(store.clone(), Task::call(kernel, vec![chunk_key]))?;
-            stores.push(store);
-        }
-        let done = Key::new(format!("{store_name}-done"));
-        graph.insert(
-            done.clone(),
-            Task::call(FnKernel::new("done", |_| Ok(Value::new(()))), stores),
-        )?;
-        let exec = graph.compile(&[done])?;
-        options.run(&exec)?;
+            Some(Task::call(kernel, vec![chunk_key]))
+        })?;
         // Metadata last: an interrupted write leaves no array that looks complete.
         array
             .store_metadata()
