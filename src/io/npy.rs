@@ -16,7 +16,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::array::{Array, ChunkSpec, Chunks, DType, Element};
 use crate::error::{Error, Result};
-use crate::graph::{FnKernel, Key, Task, Value};
+use crate::graph::{FnKernel, Task, Value};
 use crate::options::Options;
 use crate::plan::node::fresh_id;
 use crate::plan::{ChunkSource, Meta, Node, Op};
@@ -331,45 +331,37 @@ impl<T: Element> Array<T> {
         file.set_len((header.len() + self.len() * T::DTYPE.size()) as u64)
             .map_err(|e| bad(path, e))?;
         let file = Arc::new(file);
-        let lowered = crate::array::lower_for_store(self, options)?;
-        let mut graph = lowered.0;
         let meta = self.meta().clone();
-        let store_name = Key::unique_name("to_npy");
-        let mut stores = Vec::new();
-        for (b, chunk_key) in meta.chunks.blocks().zip(lowered.1) {
-            let (offset, shape) = (meta.chunks.block_offset(&b), meta.chunks.block_shape(&b));
-            let (file, full, data_offset) = (file.clone(), meta.shape.clone(), header.len());
-            let key = chunk_key.clone();
-            let kernel = FnKernel::new("to_npy", move |inputs: Vec<Value>| {
-                let chunk: &ArrayD<T> = inputs[0].get(&key)?;
-                let chunk = chunk.as_standard_layout();
-                let data = chunk.as_slice().expect("standard layout");
-                let size = T::DTYPE.size();
-                let mut k = 0;
-                let mut bytes = Vec::new();
-                for_each_row(&full, &offset, &shape, |start, len| {
-                    bytes.clear();
-                    data[k..k + len]
-                        .iter()
-                        .for_each(|v| write_scalar(v.to_scalar(), &mut bytes));
-                    file.write_all_at(&bytes, (data_offset + start * size) as u64)
-                        .map_err(|e| Error::User(format!("writing .npy: {e}")))?;
-                    k += len;
-                    Ok(())
-                })?;
-                Ok(Value::new(()))
-            });
-            let store = Key::chunk(store_name.as_str(), &b);
-            graph.insert(store.clone(), Task::call(kernel, vec![chunk_key]))?;
-            stores.push(store);
-        }
-        let done = Key::new(format!("{store_name}-done"));
-        graph.insert(
-            done.clone(),
-            Task::call(FnKernel::new("done", |_| Ok(Value::new(()))), stores),
-        )?;
-        let exec = graph.compile(&[done])?;
-        options.run(&exec)?;
-        Ok(())
+        super::store_chunks(
+            self,
+            "to_npy",
+            options,
+            |b, chunk_key| {
+                let (offset, shape) = (meta.chunks.block_offset(b), meta.chunks.block_shape(b));
+                let (file, full, data_offset) = (file.clone(), meta.shape.clone(), header.len());
+                let key = chunk_key.clone();
+                let kernel = FnKernel::new("to_npy", move |inputs: Vec<Value>| {
+                    let chunk: &ArrayD<T> = inputs[0].get(&key)?;
+                    let chunk = chunk.as_standard_layout();
+                    let data = chunk.as_slice().expect("standard layout");
+                    let size = T::DTYPE.size();
+                    let mut k = 0;
+                    let mut bytes = Vec::new();
+                    for_each_row(&full, &offset, &shape, |start, len| {
+                        bytes.clear();
+                        data[k..k + len]
+                            .iter()
+                            .for_each(|v| write_scalar(v.to_scalar(), &mut bytes));
+                        file.write_all_at(&bytes, (data_offset + start * size) as u64)
+                            .map_err(|e| Error::User(format!("writing .npy: {e}")))?;
+                        k += len;
+                        Ok(())
+                    })?;
+                    Ok(Value::new(()))
+                });
+                Some(Task::call(kernel, vec![chunk_key]))
+            },
+            None,
+        )
     }
 }

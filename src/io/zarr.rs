@@ -53,7 +53,7 @@ use zarrs::plugin::ExtensionName;
 
 use crate::array::{Array, ChunkSpec, Chunks, DType, Element};
 use crate::error::{Error, Result};
-use crate::graph::{FnKernel, Key, Task, Value};
+use crate::graph::{FnKernel, Task, Value};
 use crate::options::Options;
 use crate::plan::node::fresh_id;
 use crate::plan::{ChunkSource, Meta, Node, Op};
@@ -464,15 +464,12 @@ impl<T: Element> Array<T> {
         .with_codec_options(codec_options());
         let array = Arc::new(array);
 
-        let lowered = crate::array::lower_for_store(self, options)?;
-        let mut graph = lowered.0;
         let meta = self.meta().clone();
-        let store_name = Key::unique_name("to_zarr");
-        let mut stores = Vec::new();
-        for (b, chunk_key) in meta.chunks.blocks().zip(lowered.1) {
-            let shape = meta.chunks.block_shape(&b);
+        let metadata_array = array.clone();
+        let store = |b: &[usize], chunk_key: crate::graph::Key| {
+            let shape = meta.chunks.block_shape(b);
             if shape.contains(&0) {
-                continue; // an empty chunk has nothing to store (and Zarr has no chunk for it)
+                return None; // an empty chunk has nothing to store (and Zarr has no chunk for it)
             }
             let (array, sizes, key) = (array.clone(), sizes.clone(), chunk_key.clone());
             let path = path.to_path_buf();
@@ -485,32 +482,18 @@ impl<T: Element> Array<T> {
                 })?;
                 Ok(Value::new(()))
             });
-            let store = Key::chunk(store_name.as_str(), &b);
-            graph.insert(store.clone(), Task::call(kernel, vec![chunk_key]))?;
-            stores.push(store);
-        }
-        // Metadata last, by the task that follows every store: an interrupted write leaves
-        // no array that looks complete, and under a distributed scheduler exactly one
-        // process writes zarr.json, before any process's `to_zarr` returns.
-        let done = Key::new(format!("{store_name}-done"));
+            Some(Task::call(kernel, vec![chunk_key]))
+        };
+        // Metadata last, in the task after every store: an interrupted write leaves no
+        // array that looks complete, and under a distributed scheduler exactly one process
+        // writes zarr.json, before any process's `to_zarr` returns.
         let meta_path = path.to_path_buf();
-        let metadata = FnKernel::new("to_zarr-metadata", move |_| {
-            array.store_metadata().map_err(|e| {
-                Error::Io(format!("{}: writing zarr.json: {e}", meta_path.display()))
-            })?;
-            Ok(Value::new(()))
-        });
-        graph.insert(done.clone(), Task::call(metadata, stores))?;
-        let exec = graph.compile(std::slice::from_ref(&done))?;
-        let done = done.to_string();
-        options.run(&exec).map_err(|e| match e {
-            // A failed metadata write is reported as the I/O error it is.
-            Error::TaskFailed { key, cause } if key == done && matches!(*cause, Error::Io(_)) => {
-                *cause
-            }
-            other => other,
-        })?;
-        Ok(())
+        let metadata = move || {
+            metadata_array
+                .store_metadata()
+                .map_err(|e| Error::Io(format!("{}: writing zarr.json: {e}", meta_path.display())))
+        };
+        super::store_chunks(self, "to_zarr", options, store, Some(Box::new(metadata)))
     }
 }
 

@@ -2,6 +2,7 @@
 //! kernels that move chunk data.
 
 pub mod chunk_ops;
+mod isa;
 pub mod ops;
 pub mod output;
 pub mod program;

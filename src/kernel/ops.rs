@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::isa;
 use crate::array::dtype::{Col, DType, Element, Float, FloatFn, Num, Scalar, Signed};
 use crate::error::{Error, Result};
 use crate::with_dtype;
@@ -125,6 +126,7 @@ pub(crate) fn minimum<T: Element>(a: T, b: T) -> T {
     if a <= b || a != a { a } else { b }
 }
 
+#[inline(always)]
 fn out_vec<'a, T: Element>(out: &'a mut Col<'static>, len: usize) -> Result<&'a mut [T]> {
     let dtype = out.dtype();
     let v = T::col_vec(out).ok_or_else(|| unsupported("writing this register", dtype))?;
@@ -132,6 +134,7 @@ fn out_vec<'a, T: Element>(out: &'a mut Col<'static>, len: usize) -> Result<&'a 
     Ok(&mut v[..len])
 }
 
+#[inline(always)]
 fn input<'a, T: Element>(c: &'a Col<'_>, len: usize) -> Result<&'a [T]> {
     T::col(c)
         .map(|s| &s[..len])
@@ -140,6 +143,14 @@ fn input<'a, T: Element>(c: &'a Col<'_>, len: usize) -> Result<&'a [T]> {
 
 /// `out[..len] = op(a[..len])`.
 pub(crate) fn unary(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
+    isa::widest(
+        #[inline(always)]
+        || unary_impl(op, a, out, len),
+    )
+}
+
+#[inline(always)]
+fn unary_impl(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
     let dtype = a.dtype();
     match (op, dtype) {
         (UnaryOp::Not, DType::Bool) => {
@@ -154,6 +165,7 @@ pub(crate) fn unary(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize
     }
 }
 
+#[inline(always)]
 fn signed<T: Signed>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
     let (a, o) = (input::<T>(a, len)?, out_vec::<T>(out, len)?);
     match op {
@@ -164,6 +176,7 @@ fn signed<T: Signed>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usiz
     Ok(())
 }
 
+#[inline(always)]
 fn float<T: Float>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
     let (a, o) = (input::<T>(a, len)?, out_vec::<T>(out, len)?);
     match op {
@@ -206,6 +219,20 @@ pub(crate) fn binary(
     out: &mut Col<'static>,
     len: usize,
 ) -> Result<()> {
+    isa::widest(
+        #[inline(always)]
+        || binary_impl(op, a, b, out, len),
+    )
+}
+
+#[inline(always)]
+fn binary_impl(
+    op: BinaryOp,
+    a: &Col<'_>,
+    b: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
     let dtype = a.dtype();
     if op.is_comparison() {
         return with_dtype!(dtype, T => compare::<T>(op, a, b, out, len));
@@ -236,12 +263,14 @@ pub(crate) fn binary(
     }
 }
 
+#[inline(always)]
 fn pow<T: Float>(a: &Col<'_>, b: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
     let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec(out, len)?);
     map2(a, b, o, T::powf);
     Ok(())
 }
 
+#[inline(always)]
 fn numeric<T: Num>(
     op: BinaryOp,
     a: &Col<'_>,
@@ -267,6 +296,7 @@ fn numeric<T: Num>(
     Ok(())
 }
 
+#[inline(always)]
 fn compare<T: Element>(
     op: BinaryOp,
     a: &Col<'_>,
@@ -307,8 +337,23 @@ impl BinaryOp {
 
 /// `out[..len] = op(a[..len], s)`, or `op(s, a[..len])` when `scalar_left`: a binary
 /// operation with a constant operand, without a column of copies of the constant.
-#[allow(clippy::bool_comparison)] // the comparisons are generic; one expansion is for bool
 pub(crate) fn binary_scalar(
+    op: BinaryOp,
+    a: &Col<'_>,
+    s: Scalar,
+    scalar_left: bool,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    isa::widest(
+        #[inline(always)]
+        || binary_scalar_impl(op, a, s, scalar_left, out, len),
+    )
+}
+
+#[allow(clippy::bool_comparison)] // the comparisons are generic; one expansion is for bool
+#[inline(always)]
+fn binary_scalar_impl(
     op: BinaryOp,
     a: &Col<'_>,
     s: Scalar,
@@ -357,6 +402,7 @@ pub(crate) fn binary_scalar(
     }
 }
 
+#[inline(always)]
 fn numeric_scalar<T: Num>(
     op: BinaryOp,
     a: &Col<'_>,
@@ -405,6 +451,20 @@ pub(crate) fn select(
     out: &mut Col<'static>,
     len: usize,
 ) -> Result<()> {
+    isa::widest(
+        #[inline(always)]
+        || select_impl(cond, a, b, out, len),
+    )
+}
+
+#[inline(always)]
+fn select_impl(
+    cond: &Col<'_>,
+    a: &Col<'_>,
+    b: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
     let cond = input::<bool>(cond, len)?;
     with_dtype!(a.dtype(), T => {
         let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec::<T>(out, len)?);
@@ -417,6 +477,14 @@ pub(crate) fn select(
 
 /// `out[..len] = a[..len] as to`.
 pub(crate) fn cast(a: &Col<'_>, to: DType, out: &mut Col<'static>, len: usize) -> Result<()> {
+    isa::widest(
+        #[inline(always)]
+        || cast_impl(a, to, out, len),
+    )
+}
+
+#[inline(always)]
+fn cast_impl(a: &Col<'_>, to: DType, out: &mut Col<'static>, len: usize) -> Result<()> {
     with_dtype!(a.dtype(), A => with_dtype!(to, B => {
         let (a, o) = (input::<A>(a, len)?, out_vec::<B>(out, len)?);
         map1(a, o, |x| x.cast::<B>());

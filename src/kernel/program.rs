@@ -230,6 +230,7 @@ impl<'a, T: Element> Strided<'a, T> {
 impl<T: Element> StripReader for Strided<'_, T> {
     fn load(&mut self, _start: usize, len: usize) -> Col<'_> {
         self.buf.clear();
+        self.buf.reserve(len);
         let last = self.shape.len() - 1;
         let (inner, step) = (self.shape[last], self.strides[last]);
         while self.buf.len() < len {
@@ -237,6 +238,9 @@ impl<T: Element> StripReader for Strided<'_, T> {
             let at = (self.offset + self.col as isize * step) as usize;
             match step {
                 0 => self.buf.extend(std::iter::repeat_n(self.data[at], run)),
+                // Short runs (a broadcast row of 2-d points, say) copy element by element:
+                // a memcpy call per run of 2 cost more than the copy.
+                1 if run <= 16 => self.buf.extend(self.data[at..at + run].iter().copied()),
                 1 => self.buf.extend_from_slice(&self.data[at..at + run]),
                 _ => self.buf.extend(
                     (0..run).map(|k| self.data[(at as isize + k as isize * step) as usize]),
