@@ -117,8 +117,15 @@ fn an_error_mid_graph_stops_the_run_frees_values_and_names_the_key() {
             }
         );
         let ran = started.load(Ordering::SeqCst);
+        // One thread stops right at the failure. With several workers, the others finish
+        // what they run and check the failure flag before each new task, but the failing
+        // worker can be preempted between its task returning and the flag being set, and
+        // meanwhile another worker starts more leaves of a few µs each (2,516 seen once on
+        // a loaded 2-core machine). The bound allows that window and still proves the run
+        // stopped: half the leaves never start.
+        let slack = if s.workers() == 1 { 1 } else { 256 };
         assert!(
-            ran < 2_500 + 1 + s.workers(),
+            ran < 2_500 + slack + s.workers(),
             "{}: {ran} leaves started",
             s.name()
         );
