@@ -28,6 +28,10 @@ use crate::with_dtype;
 /// through. Measured on this project's 2-core AMD EPYC machine (32 KiB L1d per core) at
 /// 5e7 elements, 2 threads: pi 0.22 s at 64 KiB vs 0.126 s at 16 KiB, dist 0.15 s vs
 /// 0.099 s, poly 0.78 s vs 0.67 s (8 KiB was no better).
+///
+/// Floating-point sums fold each strip with 8 accumulators, so their last bits depend on
+/// the strip length (hence on this budget and the number of registers), though never on
+/// the thread count or scheduler.
 pub const STRIP_BUDGET_BYTES: usize = 16 << 10;
 
 /// Where an instruction reads an operand: a program input or an earlier register.
