@@ -24,6 +24,23 @@ pub enum DType {
 }
 
 impl DType {
+    /// Every element type, in declaration order (for file readers matching a stored type).
+    ///
+    /// ```
+    /// use chunkflow::DType;
+    /// assert_eq!(DType::ALL.len(), 7);
+    /// assert!(DType::ALL.contains(&DType::U32));
+    /// ```
+    pub const ALL: [DType; 7] = [
+        DType::Bool,
+        DType::I32,
+        DType::I64,
+        DType::U32,
+        DType::U64,
+        DType::F32,
+        DType::F64,
+    ];
+
     /// The Rust name of the type.
     ///
     /// ```

@@ -83,18 +83,10 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header> {
         .split('\'')
         .next()
         .unwrap_or("");
-    let dtype = [
-        DType::Bool,
-        DType::I32,
-        DType::I64,
-        DType::U32,
-        DType::U64,
-        DType::F32,
-        DType::F64,
-    ]
-    .into_iter()
-    .find(|&d| descr(d) == descr_value || (d == DType::Bool && descr_value == "<b1"))
-    .ok_or_else(|| bad(path, format!("unsupported dtype {descr_value:?}")))?;
+    let dtype = DType::ALL
+        .into_iter()
+        .find(|&d| descr(d) == descr_value || (d == DType::Bool && descr_value == "<b1"))
+        .ok_or_else(|| bad(path, format!("unsupported dtype {descr_value:?}")))?;
     if field("fortran_order")?.starts_with("True") {
         return Err(bad(path, "Fortran-order arrays are not supported"));
     }

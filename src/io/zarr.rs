@@ -131,17 +131,9 @@ fn zarr_name(data_type: &DataType) -> String {
 
 /// The element type of a Zarr data type, if chunkflow has it.
 fn dtype_of(data_type: &DataType) -> Option<DType> {
-    [
-        DType::Bool,
-        DType::I32,
-        DType::I64,
-        DType::U32,
-        DType::U64,
-        DType::F32,
-        DType::F64,
-    ]
-    .into_iter()
-    .find(|&d| &zarr_data_type(d) == data_type)
+    DType::ALL
+        .into_iter()
+        .find(|&d| &zarr_data_type(d) == data_type)
 }
 
 /// The zero (or `false`) fill value of an element type.

@@ -28,30 +28,9 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
+    /// The state of a whole run in one process: every task runs here.
     pub(crate) fn new(graph: &ExecGraph) -> Self {
-        let n = graph.len();
-        let mut uses_left: Vec<u32> = (0..n as u32)
-            .map(|id| graph.dependents(id).len() as u32)
-            .collect();
-        for &out in graph.outputs() {
-            uses_left[out as usize] += 1;
-        }
-        let waiting_on: Vec<u32> = (0..n as u32)
-            .map(|id| graph.inputs(id).len() as u32)
-            .collect();
-        let ready = (0..n as u32)
-            .filter(|&id| waiting_on[id as usize] == 0)
-            .map(Reverse)
-            .collect();
-        RunState {
-            waiting_on,
-            uses_left,
-            values: vec![None; n],
-            ready,
-            finished: 0,
-            expected: n,
-            failure: None,
-        }
+        Self::share(graph, |_| true, |_| false)
     }
 
     /// The state of one rank's share of a distributed run: only tasks for which `runs` is
@@ -63,6 +42,12 @@ impl RunState {
         runs: impl Fn(u32) -> bool,
         arrives: impl Fn(u32) -> bool,
     ) -> Self {
+        Self::share(graph, runs, arrives)
+    }
+
+    /// Dependency counts, last-use counts and the first ready tasks for the tasks that
+    /// `runs` here, expecting those plus the ones that `arrives` to finish.
+    fn share(graph: &ExecGraph, runs: impl Fn(u32) -> bool, arrives: impl Fn(u32) -> bool) -> Self {
         let n = graph.len();
         let mut uses_left: Vec<u32> = (0..n as u32)
             .map(|id| graph.dependents(id).iter().filter(|&&d| runs(d)).count() as u32)
