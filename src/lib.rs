@@ -31,6 +31,7 @@ pub mod bag;
 pub mod diagnostics;
 #[cfg(feature = "mpi")]
 pub mod distributed;
+mod dtype;
 pub mod error;
 pub mod graph;
 pub mod io;
@@ -43,10 +44,11 @@ pub mod scheduler;
 pub mod workloads;
 
 pub use array::{
-    Array, ChunkSpec, Chunks, Computable, DType, Element, Float, Num, Operand, ReduceArgs, Scalar,
-    Signed, compute, compute_with, concatenate, stack, where_,
+    Array, ChunkSpec, Chunks, Computable, Operand, ReduceArgs, compute, compute_with, concatenate,
+    stack, where_,
 };
 pub use bag::Bag;
+pub use dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use error::{Error, Result};
 pub use options::Options;
 

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
-use crate::array::{Array, ChunkSpec, Chunks, Element};
+use crate::array::{Array, ChunkSpec, Chunks};
+use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::graph::Value;
 use crate::plan::node::fresh_id;

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 
-use super::DType;
+use crate::dtype::DType;
 
 /// The default target size of one chunk for [`ChunkSpec::Auto`]: 8 MiB.
 pub const AUTO_CHUNK_BYTES: usize = 8 << 20;

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use ndarray::ArrayD;
 
-use super::{Array, Element};
+use super::Array;
+use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
 use crate::optimize::optimize;

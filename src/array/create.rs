@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, Dimension, IxDyn, Slice};
 
-use super::{Array, ChunkSpec, Chunks, Element, Float, Num};
+use super::{Array, ChunkSpec, Chunks};
+use crate::dtype::{Element, Float, Num};
 use crate::error::{Error, Result};
 use crate::graph::Value;
 use crate::plan::node::fresh_id;
@@ -95,7 +96,7 @@ impl<T: Element> ChunkSource for Linear<T> {
                 Some((n, v)) if i == n => v,
                 _ => self.start + i as f64 * self.step,
             })
-            .map(|v| T::from_scalar(crate::Scalar::F64(v)))
+            .map(|v| T::from_scalar(crate::dtype::Scalar::F64(v)))
             .collect();
         Ok(Value::new(
             ArrayD::from_shape_vec(IxDyn(shape), values).expect("1-d"),

@@ -11,8 +11,8 @@ use std::ops;
 use std::sync::Arc;
 
 use super::chunks::{broadcast_shapes, refine};
-use super::dtype::{Element, Float, FloatFn, Num, Scalar, Signed};
 use super::{Array, Chunks};
+use crate::dtype::{Element, Float, FloatFn, Num, Scalar, Signed};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::MapFn;
 use crate::plan::node::fresh_id;

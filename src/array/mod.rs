@@ -22,7 +22,6 @@
 pub mod chunks;
 mod compute;
 mod create;
-pub mod dtype;
 mod elementwise;
 mod reduce;
 mod shape;
@@ -32,10 +31,10 @@ use std::sync::Arc;
 
 use ndarray::ArrayD;
 
+pub use crate::dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use chunks::{ChunkSpec, Chunks};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
-pub use dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use elementwise::{Operand, where_};
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};

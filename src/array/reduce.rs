@@ -7,7 +7,8 @@
 //! identity (`sum` 0, `prod` 1, `any` false, `all` true), NaN (`mean`, `var`, `std`), or,
 //! for `min`, `max`, `argmin` and `argmax`, which have no identity, an error — as NumPy raises.
 
-use super::{Array, Element};
+use super::Array;
+use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::kernel::reduce::ReduceKind;
 use crate::plan::{Meta, Op, ReduceSpec};

@@ -8,7 +8,8 @@ use ndarray::{ArrayD, ArrayViewD, SliceInfoElem};
 
 use super::chunks::{broadcast_shapes, refine};
 use super::elementwise::rechunk_node;
-use super::{Array, ChunkSpec, Chunks, Element};
+use super::{Array, ChunkSpec, Chunks};
+use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
 use crate::plan::node::fresh_id;

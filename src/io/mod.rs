@@ -7,7 +7,8 @@ pub mod npy;
 #[cfg(feature = "zarr")]
 pub mod zarr;
 
-use crate::array::{Array, Element};
+use crate::array::Array;
+use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::graph::{FnKernel, Key, Task, Value};
 use crate::options::Options;

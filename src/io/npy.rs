@@ -14,13 +14,14 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use ndarray::{ArrayD, IxDyn};
 
-use crate::array::{Array, ChunkSpec, Chunks, DType, Element};
+use crate::array::{Array, ChunkSpec, Chunks};
+use crate::dtype::with_dtype;
+use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::graph::{FnKernel, Task, Value};
 use crate::options::Options;
 use crate::plan::node::fresh_id;
 use crate::plan::{ChunkSource, Meta, Node, Op};
-use crate::with_dtype;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
@@ -144,8 +145,8 @@ trait Bytes: Element {
 }
 
 /// Appends a scalar's little-endian bytes.
-fn write_scalar(s: crate::Scalar, out: &mut Vec<u8>) {
-    use crate::Scalar::*;
+fn write_scalar(s: crate::dtype::Scalar, out: &mut Vec<u8>) {
+    use crate::dtype::Scalar::*;
     match s {
         Bool(v) => out.push(v as u8),
         I32(v) => out.extend_from_slice(&v.to_le_bytes()),

@@ -51,13 +51,14 @@ use zarrs::array::{
 use zarrs::filesystem::FilesystemStore;
 use zarrs::plugin::ExtensionName;
 
-use crate::array::{Array, ChunkSpec, Chunks, DType, Element};
+use crate::array::{Array, ChunkSpec, Chunks};
+use crate::dtype::with_dtype;
+use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::graph::{FnKernel, Task, Value};
 use crate::options::Options;
 use crate::plan::node::fresh_id;
 use crate::plan::{ChunkSource, Meta, Node, Op};
-use crate::with_dtype;
 
 type ZArray = zarrs::array::Array<FilesystemStore>;
 

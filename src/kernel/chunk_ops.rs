@@ -8,11 +8,11 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use super::output::OutputBuffer;
 use super::program::Program;
 use super::reduce::ReduceOps;
-use crate::array::dtype::{DType, Element};
+use crate::dtype::with_dtype;
+use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::graph::{Kernel, Key, Value};
 use crate::plan::node::{BlockFn, ChunkSource};
-use crate::with_dtype;
 
 /// Runs a source for one chunk.
 pub(crate) struct SourceKernel {

@@ -6,9 +6,9 @@
 use std::fmt;
 
 use super::isa;
-use crate::array::dtype::{Col, DType, Element, Float, FloatFn, Num, Scalar, Signed};
+use crate::dtype::with_dtype;
+use crate::dtype::{Col, DType, Element, Float, FloatFn, Num, Scalar, Signed};
 use crate::error::{Error, Result};
-use crate::with_dtype;
 
 /// A one-input elementwise operation.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 
 use super::program::StripSink;
-use crate::array::dtype::{Col, DType, Element};
+use crate::dtype::with_dtype;
+use crate::dtype::{Col, DType, Element};
 use crate::error::{Error, Result};
-use crate::with_dtype;
 
 /// A result array being written by many tasks.
 pub struct OutputBuffer {

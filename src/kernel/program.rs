@@ -18,10 +18,10 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 
 use super::ops::{self, BinaryOp, UnaryOp};
-use crate::array::dtype::{Col, DType, Element, Scalar};
+use crate::dtype::with_dtype;
+use crate::dtype::{Col, DType, Element, Scalar};
 use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
-use crate::with_dtype;
 
 /// The bytes that a program's inputs and registers may take per strip: 16 KiB, half of a
 /// common 32 KiB L1 data cache, so the registers stay in L1 while the input strips stream

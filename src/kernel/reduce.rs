@@ -18,10 +18,10 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::ops::{maximum, minimum};
 use super::program::{Program, StripSink};
-use crate::array::dtype::{Col, DType, Element, Num};
+use crate::dtype::with_dtype;
+use crate::dtype::{Col, DType, Element, Num};
 use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
-use crate::with_dtype;
 
 /// Which reduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,7 +113,7 @@ fn lane_sum<T: Element>(lane: &[T]) -> T::Sum {
     if T::DTYPE == DType::Bool {
         // Counting trues vectorises far better than widening each bool to i64.
         let trues = lane.iter().filter(|&&x| x != T::default()).count();
-        return <T::Sum as Element>::from_scalar(crate::Scalar::U64(trues as u64));
+        return <T::Sum as Element>::from_scalar(crate::dtype::Scalar::U64(trues as u64));
     }
     let mut acc = [<T::Sum as Num>::ZERO; 8];
     let mut blocks = lane.chunks_exact(8);
@@ -307,7 +307,7 @@ impl<T: Element> Reducer for MomentsR<T> {
             }
             _ => unreachable!("MomentsR serves mean, var and std"),
         };
-        <Self::Out as crate::array::dtype::Float>::from_f64(v)
+        <Self::Out as crate::dtype::Float>::from_f64(v)
     }
 }
 

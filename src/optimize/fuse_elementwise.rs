@@ -195,7 +195,7 @@ fn operand(
     j: usize,
     src_of: &mut HashMap<usize, Src>,
     inputs: &mut Vec<usize>,
-    input_types: &mut Vec<crate::DType>,
+    input_types: &mut Vec<crate::dtype::DType>,
     instrs: &mut Vec<Instr>,
 ) -> Src {
     if let Some(src) = src_of.get(&j) {

@@ -8,6 +8,7 @@ use ndarray::{ArrayD, IxDyn, arr0};
 
 use super::{Meta, Op, Plan, ReduceSpec, input_name};
 use crate::array::chunks::BlockIter;
+use crate::dtype::with_dtype;
 use crate::error::Result;
 use crate::graph::{Key, Task, TaskGraph, Value};
 use crate::kernel::chunk_ops::{
@@ -18,7 +19,6 @@ use crate::kernel::output::OutputBuffer;
 use crate::kernel::program::Program;
 use crate::kernel::reduce::reduce_ops;
 use crate::optimize::fuse_elementwise::single_program;
-use crate::with_dtype;
 
 /// A lowered plan: the task graph and, per plan output, the keys of its chunks in
 /// row-major block order.
@@ -58,7 +58,7 @@ pub fn lower_into(plan: &Plan, direct: &HashMap<usize, Arc<OutputBuffer>>) -> Re
             }
             Op::Const(v) => {
                 let value = with_dtype!(v.dtype(), T => {
-                    Value::new(arr0(<T as crate::Element>::from_scalar(*v)).into_dyn())
+                    Value::new(arr0(<T as crate::dtype::Element>::from_scalar(*v)).into_dyn())
                 });
                 graph.insert(key(&[]), Task::Literal(value))?;
             }
@@ -469,7 +469,7 @@ fn lower_reduce(
 }
 
 /// Assembles the chunks of an array of `meta` (in row-major block order) into one array.
-pub(crate) fn assemble<T: crate::Element>(
+pub(crate) fn assemble<T: crate::dtype::Element>(
     meta: &Meta,
     chunks: Vec<Value>,
     keys: &[Key],

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::array::chunks::Chunks;
-use crate::array::dtype::{DType, Scalar};
+use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
 use crate::graph::Value;
 use crate::kernel::ops::{BinaryOp, UnaryOp};

@@ -447,43 +447,42 @@ macro_rules! float_impls {
 }
 float_impls!(f32, f64);
 
-/// Runs `$body` with `$T` bound to the Rust type of a [`DType`].
-#[macro_export]
-#[doc(hidden)]
+/// Runs `$body` with `$T` bound to the Rust type of a [`DType`] (crate-private).
 macro_rules! with_dtype {
     ($dt:expr, $T:ident => $body:expr) => {
         match $dt {
-            $crate::DType::Bool => {
+            $crate::dtype::DType::Bool => {
                 type $T = bool;
                 $body
             }
-            $crate::DType::I32 => {
+            $crate::dtype::DType::I32 => {
                 type $T = i32;
                 $body
             }
-            $crate::DType::I64 => {
+            $crate::dtype::DType::I64 => {
                 type $T = i64;
                 $body
             }
-            $crate::DType::U32 => {
+            $crate::dtype::DType::U32 => {
                 type $T = u32;
                 $body
             }
-            $crate::DType::U64 => {
+            $crate::dtype::DType::U64 => {
                 type $T = u64;
                 $body
             }
-            $crate::DType::F32 => {
+            $crate::dtype::DType::F32 => {
                 type $T = f32;
                 $body
             }
-            $crate::DType::F64 => {
+            $crate::dtype::DType::F64 => {
                 type $T = f64;
                 $body
             }
         }
     };
 }
+pub(crate) use with_dtype;
 
 #[cfg(test)]
 mod tests {
