@@ -33,6 +33,7 @@ pub mod diagnostics;
 pub mod distributed;
 mod dtype;
 pub mod error;
+mod geometry;
 pub mod graph;
 pub mod io;
 pub mod kernel;

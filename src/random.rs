@@ -13,9 +13,10 @@ use ndarray::{ArrayD, IxDyn};
 use crate::array::{Array, ChunkSpec, Chunks};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
+use crate::geometry::Meta;
 use crate::graph::Value;
 use crate::plan::node::fresh_id;
-use crate::plan::{ChunkSource, Meta, Node, Op};
+use crate::plan::{ChunkSource, Node, Op};
 
 /// SplitMix64's output function applied to `seed`'s stream at position `i`.
 #[inline(always)]

@@ -12,9 +12,10 @@ use crate::optimize::optimize;
 use crate::options::Options;
 use std::collections::HashMap;
 
+use crate::geometry::Meta;
 use crate::kernel::output::OutputBuffer;
 use crate::plan::lower::{Lowered, assemble, lower, lower_into};
-use crate::plan::{Meta, Node, Plan};
+use crate::plan::{Node, Plan};
 
 /// One computed output: its meta and its chunks' values and keys in row-major block order.
 pub(crate) struct ComputedChunks {

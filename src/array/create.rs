@@ -10,9 +10,10 @@ use ndarray::{ArrayD, Dimension, IxDyn, Slice};
 use super::{Array, ChunkSpec, Chunks};
 use crate::dtype::{Element, Float, Num};
 use crate::error::{Error, Result};
+use crate::geometry::Meta;
 use crate::graph::Value;
 use crate::plan::node::fresh_id;
-use crate::plan::{ChunkSource, Meta, Node, Op};
+use crate::plan::{ChunkSource, Node, Op};
 
 fn source_array<T: Element>(
     shape: &[usize],

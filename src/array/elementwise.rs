@@ -10,13 +10,14 @@ use std::marker::PhantomData;
 use std::ops;
 use std::sync::Arc;
 
-use super::chunks::{broadcast_shapes, refine};
 use super::{Array, Chunks};
 use crate::dtype::{Element, Float, FloatFn, Num, Scalar, Signed};
+use crate::geometry::Meta;
+use crate::geometry::chunks::{broadcast_shapes, refine};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::MapFn;
 use crate::plan::node::fresh_id;
-use crate::plan::{ElemOp, Meta, Node, Op};
+use crate::plan::{ElemOp, Node, Op};
 
 /// An operand of a binary operation: an array or a scalar.
 ///

@@ -19,7 +19,6 @@
 //! # Ok::<(), chunkflow::Error>(())
 //! ```
 
-pub mod chunks;
 mod compute;
 mod create;
 mod elementwise;
@@ -32,7 +31,7 @@ use std::sync::Arc;
 use ndarray::ArrayD;
 
 pub use crate::dtype::{DType, Element, Float, Num, Scalar, Signed};
-pub use chunks::{ChunkSpec, Chunks};
+pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
 pub use elementwise::{Operand, where_};
@@ -40,8 +39,9 @@ pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};
 
 use crate::error::{Error, Result};
+use crate::geometry::Meta;
 use crate::options::Options;
-use crate::plan::{Meta, Node, Op, Plan};
+use crate::plan::{Node, Op, Plan};
 
 /// A lazy chunked n-dimensional array of `T`.
 pub struct Array<T: Element> {

@@ -10,8 +10,9 @@
 use super::Array;
 use crate::dtype::Element;
 use crate::error::{Error, Result};
+use crate::geometry::Meta;
 use crate::kernel::reduce::ReduceKind;
-use crate::plan::{Meta, Op, ReduceSpec};
+use crate::plan::{Op, ReduceSpec};
 
 /// The default fan-in of reduction trees: at most this many partials per combine task
 /// (Dask's default `split_every`, 16, split evenly among the reduced axes).

@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, SliceInfoElem};
 
-use super::chunks::{broadcast_shapes, refine};
 use super::elementwise::rechunk_node;
 use super::{Array, ChunkSpec, Chunks};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
+use crate::geometry::chunks::{broadcast_shapes, refine};
+use crate::geometry::slice::{axis_slice, slice_chunks};
+use crate::geometry::{AxisSlice, Meta};
 use crate::graph::{Key, Value};
 use crate::plan::node::fresh_id;
-use crate::plan::{AxisSlice, BlockFn, Meta, Op};
+use crate::plan::{BlockFn, Op};
 
 impl<T: Element> Array<T> {
     /// Reverses the axes.
@@ -217,11 +219,7 @@ impl<T: Element> Array<T> {
             }
         }
         for axis in axes.len()..self.ndim() {
-            axes.push(AxisSlice {
-                start: 0,
-                len: self.shape()[axis],
-                step: 1,
-            });
+            axes.push(AxisSlice::full(self.shape()[axis]));
         }
         let mut out = self.apply_slice(axes);
         for &axis in removed.iter().rev() {
@@ -237,7 +235,7 @@ impl<T: Element> Array<T> {
         if axes
             .iter()
             .zip(self.shape())
-            .all(|(s, &len)| s.start == 0 && s.step == 1 && s.len == len)
+            .all(|(s, &len)| s.is_full(len))
         {
             return self.clone();
         }
@@ -342,59 +340,6 @@ where
         }
         Ok(Value::new(out))
     }
-}
-
-/// One axis of an ndarray-style slice, clamped like NumPy.
-fn axis_slice(len: usize, start: isize, end: Option<isize>, step: isize) -> Result<AxisSlice> {
-    if step == 0 {
-        return Err(Error::InvalidArgument("slice step cannot be zero".into()));
-    }
-    let n = len as isize;
-    let clamp = |i: isize| (if i < 0 { i + n } else { i }).clamp(0, n) as usize;
-    let (lo, hi) = (clamp(start), clamp(end.unwrap_or(n)));
-    let span = hi.saturating_sub(lo);
-    let count = span.div_ceil(step.unsigned_abs());
-    Ok(if step > 0 {
-        AxisSlice {
-            start: lo,
-            len: count,
-            step,
-        }
-    } else {
-        AxisSlice {
-            start: if count == 0 { lo } else { hi - 1 },
-            len: count,
-            step,
-        }
-    })
-}
-
-/// Output chunks of a slice: consecutive output elements drawn from one input chunk.
-fn slice_chunks(input: &[usize], s: &AxisSlice) -> Vec<usize> {
-    if s.len == 0 {
-        return vec![0];
-    }
-    let bounds: Vec<usize> = input
-        .iter()
-        .scan(0, |acc, &c| {
-            *acc += c;
-            Some(*acc)
-        })
-        .collect();
-    let block_of = |i: usize| bounds.partition_point(|&b| b <= i);
-    let mut out = Vec::new();
-    let mut current = usize::MAX;
-    for k in 0..s.len {
-        let i = (s.start as isize + k as isize * s.step) as usize;
-        let b = block_of(i);
-        if b == current {
-            *out.last_mut().expect("started") += 1;
-        } else {
-            out.push(1);
-            current = b;
-        }
-    }
-    out
 }
 
 /// Joins arrays along an existing `axis`; other axes must match (their chunks are unified).

@@ -18,10 +18,11 @@ use crate::array::{Array, ChunkSpec, Chunks};
 use crate::dtype::with_dtype;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
+use crate::geometry::Meta;
 use crate::graph::{FnKernel, Task, Value};
 use crate::options::Options;
 use crate::plan::node::fresh_id;
-use crate::plan::{ChunkSource, Meta, Node, Op};
+use crate::plan::{ChunkSource, Node, Op};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 

@@ -11,6 +11,7 @@ use super::reduce::ReduceOps;
 use crate::dtype::with_dtype;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
+use crate::geometry::blocks::Piece;
 use crate::graph::{Kernel, Key, Value};
 use crate::plan::node::{BlockFn, ChunkSource};
 
@@ -142,13 +143,6 @@ fn shape_op<T: Element>(op: &ShapeOp, input: Value, key: &Key) -> Result<ArrayD<
             view.as_standard_layout().into_owned()
         }
     })
-}
-
-/// One piece of a rechunk: input slot, and per axis (source start, destination start, len).
-#[derive(Clone, Debug)]
-pub(crate) struct Piece {
-    pub(crate) input: usize,
-    pub(crate) ranges: Vec<(usize, usize, usize)>,
 }
 
 pub(crate) struct RechunkKernel {

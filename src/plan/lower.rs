@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn, arr0};
 
-use super::{Meta, Op, Plan, ReduceSpec, input_name};
-use crate::array::chunks::BlockIter;
+use super::{Op, Plan, ReduceSpec, input_name};
 use crate::dtype::with_dtype;
 use crate::error::Result;
+use crate::geometry::blocks::{broadcast_block, rechunk_pieces};
+use crate::geometry::slice::slice_source;
+use crate::geometry::{BlockIter, Meta};
 use crate::graph::{Key, Task, TaskGraph, Value};
 use crate::kernel::chunk_ops::{
-    BlockKernel, Identity, Piece, ProgramKernel, RechunkKernel, ReduceKernel, ReduceStep,
-    ShapeKernel, ShapeOp, SourceKernel,
+    BlockKernel, Identity, ProgramKernel, RechunkKernel, ReduceKernel, ReduceStep, ShapeKernel,
+    ShapeOp, SourceKernel,
 };
 use crate::kernel::output::OutputBuffer;
 use crate::kernel::program::Program;
@@ -76,7 +78,7 @@ pub fn lower_into(plan: &Plan, direct: &HashMap<usize, Arc<OutputBuffer>>) -> Re
                 };
                 for b in meta.chunks.blocks() {
                     let keys: Vec<Key> = (0..node.inputs.len())
-                        .map(|k| input_key(k, &broadcast_block(&b, input_meta(k))))
+                        .map(|k| input_key(k, &broadcast_block(&b, &input_meta(k).chunks)))
                         .collect();
                     let kernel = ProgramKernel {
                         name: label.clone(),
@@ -93,7 +95,7 @@ pub fn lower_into(plan: &Plan, direct: &HashMap<usize, Arc<OutputBuffer>>) -> Re
             Op::Rechunk => {
                 let from = input_meta(0);
                 for b in meta.chunks.blocks() {
-                    let (blocks, pieces) = rechunk_pieces(from, meta, &b);
+                    let (blocks, pieces) = rechunk_pieces(&from.chunks, &meta.chunks, &b);
                     let keys: Vec<Key> = blocks.iter().map(|ib| input_key(0, ib)).collect();
                     let whole = pieces.len() == 1
                         && from.chunks.block_shape(&blocks[0]) == meta.chunks.block_shape(&b);
@@ -148,7 +150,7 @@ pub fn lower_into(plan: &Plan, direct: &HashMap<usize, Arc<OutputBuffer>>) -> Re
             }
             Op::BroadcastTo => {
                 for b in meta.chunks.blocks() {
-                    let ib = broadcast_block(&b, input_meta(0));
+                    let ib = broadcast_block(&b, &input_meta(0).chunks);
                     let op = ShapeOp::Broadcast(meta.chunks.block_shape(&b));
                     let task = shape_task("broadcast_to", meta, op, input_key(0, &ib));
                     graph.insert(key(&b), task)?;
@@ -157,16 +159,9 @@ pub fn lower_into(plan: &Plan, direct: &HashMap<usize, Arc<OutputBuffer>>) -> Re
             Op::Slice(axes) => {
                 let from = input_meta(0);
                 for b in meta.chunks.blocks() {
-                    let offset = meta.chunks.block_offset(&b);
-                    let shape = meta.chunks.block_shape(&b);
-                    let mut ib = Vec::with_capacity(b.len());
-                    let mut local = Vec::with_capacity(b.len());
-                    for (a, s) in axes.iter().enumerate() {
-                        let first = (s.start as isize + offset[a] as isize * s.step) as usize;
-                        let (block, block_start) = locate(from.chunks.axis(a), first);
-                        ib.push(block);
-                        local.push((first - block_start, shape[a], s.step));
-                    }
+                    let (offset, shape) =
+                        (meta.chunks.block_offset(&b), meta.chunks.block_shape(&b));
+                    let (ib, local) = slice_source(axes, &from.chunks, &offset, &shape);
                     let op = ShapeOp::Slice(local);
                     graph.insert(key(&b), shape_task("slice", meta, op, input_key(0, &ib)))?;
                 }
@@ -247,74 +242,6 @@ fn shape_task(name: &'static str, meta: &Meta, op: ShapeOp, input: Key) -> Task 
     Task::call(kernel, vec![input])
 }
 
-/// The block of an input (broadcast to the output's shape) that feeds output block `b`:
-/// leading axes the input lacks are dropped, and axes where the input has one block use 0.
-pub(crate) fn broadcast_block(b: &[usize], input: &Meta) -> Vec<usize> {
-    let pad = b.len() - input.shape.len();
-    (0..input.shape.len())
-        .map(|a| {
-            if input.chunks.axis(a).len() == 1 {
-                0
-            } else {
-                b[pad + a]
-            }
-        })
-        .collect()
-}
-
-/// The block containing global index `i` along an axis, and that block's start.
-fn locate(chunks: &[usize], i: usize) -> (usize, usize) {
-    let mut start = 0;
-    for (block, &size) in chunks.iter().enumerate() {
-        if i < start + size {
-            return (block, start);
-        }
-        start += size;
-    }
-    (
-        chunks.len() - 1,
-        start - chunks.last().copied().unwrap_or(0),
-    )
-}
-
-/// The input blocks overlapping output block `b`, and how to copy each into place.
-fn rechunk_pieces(from: &Meta, to: &Meta, b: &[usize]) -> (Vec<Vec<usize>>, Vec<Piece>) {
-    let offset = to.chunks.block_offset(b);
-    let shape = to.chunks.block_shape(b);
-    // Per axis: (input block, source start, destination start, length).
-    let per_axis: Vec<Vec<(usize, usize, usize, usize)>> = (0..b.len())
-        .map(|a| {
-            let (lo, hi) = (offset[a], offset[a] + shape[a]);
-            let mut parts = Vec::new();
-            let mut start = 0;
-            for (j, &size) in from.chunks.axis(a).iter().enumerate() {
-                let (s, e) = (start.max(lo), (start + size).min(hi));
-                if s < e || (size == 0 && hi == lo) {
-                    parts.push((j, s - start, s - lo, e.saturating_sub(s)));
-                }
-                start += size;
-            }
-            parts
-        })
-        .collect();
-    let grid: Vec<usize> = per_axis.iter().map(Vec::len).collect();
-    let mut blocks = Vec::new();
-    let mut pieces = Vec::new();
-    for combo in BlockIter::new(grid) {
-        let parts: Vec<_> = combo
-            .iter()
-            .enumerate()
-            .map(|(a, &k)| per_axis[a][k])
-            .collect();
-        blocks.push(parts.iter().map(|p| p.0).collect());
-        pieces.push(Piece {
-            input: pieces.len(),
-            ranges: parts.iter().map(|p| (p.1, p.2, p.3)).collect(),
-        });
-    }
-    (blocks, pieces)
-}
-
 fn lower_reduce(
     graph: &mut TaskGraph,
     name: &str,
@@ -341,7 +268,7 @@ fn lower_reduce(
     for b in in_meta.chunks.blocks() {
         let keys: Vec<Key> = inputs
             .iter()
-            .map(|(n, m)| Key::chunk(n.as_str(), &broadcast_block(&b, m)))
+            .map(|(n, m)| Key::chunk(n.as_str(), &broadcast_block(&b, &m.chunks)))
             .collect();
         let kernel = ReduceKernel {
             name: partial_name.clone(),

@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
-pub use node::{AxisSlice, BlockFn, ChunkSource, ElemOp, Meta, Node, Op, ReduceSpec};
+pub use node::{BlockFn, ChunkSource, ElemOp, Node, Op, ReduceSpec};
+
+use crate::geometry::Meta;
 
 use crate::graph::dot::escape;
 

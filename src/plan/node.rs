@@ -10,9 +10,9 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::array::chunks::Chunks;
 use crate::dtype::{DType, Scalar};
 use crate::error::{Error, Result};
+use crate::geometry::{AxisSlice, Meta};
 use crate::graph::Value;
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::{Program, StripMap};
@@ -64,17 +64,6 @@ pub enum ElemOp {
     Cast(DType),
     /// A user closure `T -> U`, with its identity.
     Map(Arc<dyn StripMap>, u64),
-}
-
-/// One axis of a slice: output element `k` is input element `start + k * step`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct AxisSlice {
-    /// First input index.
-    pub start: usize,
-    /// Number of output elements.
-    pub len: usize,
-    /// Step between input indices (negative walks backwards).
-    pub step: isize,
 }
 
 /// A reduction's parameters.
@@ -199,17 +188,6 @@ impl Op {
             Op::Invalid(e) => e.to_string().hash(h),
         }
     }
-}
-
-/// The shape, chunking and element type of a node's result.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Meta {
-    /// The array's shape.
-    pub shape: Vec<usize>,
-    /// Its chunking.
-    pub chunks: Chunks,
-    /// Its element type.
-    pub dtype: DType,
 }
 
 /// One node of the plan DAG.
