@@ -15,8 +15,8 @@ use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::geometry::Meta;
 use crate::graph::Value;
-use crate::plan::node::fresh_id;
-use crate::plan::{ChunkSource, Node, Op};
+use crate::kernel::source::{ChunkSource, fresh_id};
+use crate::plan::{Node, Op};
 
 /// SplitMix64's output function applied to `seed`'s stream at position `i`.
 #[inline(always)]

@@ -13,8 +13,9 @@ use crate::options::Options;
 use std::collections::HashMap;
 
 use crate::geometry::Meta;
+use crate::kernel::assemble::assemble;
 use crate::kernel::output::OutputBuffer;
-use crate::plan::lower::{Lowered, assemble, lower, lower_into};
+use crate::plan::lower::{Lowered, lower, lower_into};
 use crate::plan::{Node, Plan};
 
 /// One computed output: its meta and its chunks' values and keys in row-major block order.

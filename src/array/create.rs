@@ -12,8 +12,8 @@ use crate::dtype::{Element, Float, Num};
 use crate::error::{Error, Result};
 use crate::geometry::Meta;
 use crate::graph::Value;
-use crate::plan::node::fresh_id;
-use crate::plan::{ChunkSource, Node, Op};
+use crate::kernel::source::{ChunkSource, fresh_id};
+use crate::plan::{Node, Op};
 
 fn source_array<T: Element>(
     shape: &[usize],

@@ -16,7 +16,7 @@ use crate::geometry::Meta;
 use crate::geometry::chunks::{broadcast_shapes, refine};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::MapFn;
-use crate::plan::node::fresh_id;
+use crate::kernel::source::fresh_id;
 use crate::plan::{ElemOp, Node, Op};
 
 /// An operand of a binary operation: an array or a scalar.

@@ -14,8 +14,8 @@ use crate::geometry::chunks::{broadcast_shapes, refine};
 use crate::geometry::slice::{axis_slice, slice_chunks};
 use crate::geometry::{AxisSlice, Meta};
 use crate::graph::{Key, Value};
-use crate::plan::node::fresh_id;
-use crate::plan::{BlockFn, Op};
+use crate::kernel::source::{BlockFn, fresh_id};
+use crate::plan::Op;
 
 impl<T: Element> Array<T> {
     /// Reverses the axes.

@@ -20,9 +20,9 @@ use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::geometry::Meta;
 use crate::graph::{FnKernel, Task, Value};
+use crate::kernel::source::{ChunkSource, fresh_id};
 use crate::options::Options;
-use crate::plan::node::fresh_id;
-use crate::plan::{ChunkSource, Node, Op};
+use crate::plan::{Node, Op};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::program::StripSink;
+use super::eval::StripSink;
 use crate::dtype::with_dtype;
 use crate::dtype::{Col, DType, Element};
 use crate::error::{Error, Result};

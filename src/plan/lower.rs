@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn, arr0};
+use ndarray::arr0;
 
 use super::{Op, Plan, ReduceSpec, input_name};
 use crate::dtype::with_dtype;
@@ -13,13 +13,13 @@ use crate::geometry::blocks::{broadcast_block, rechunk_pieces};
 use crate::geometry::slice::slice_source;
 use crate::geometry::{BlockIter, Meta};
 use crate::graph::{Key, Task, TaskGraph, Value};
-use crate::kernel::chunk_ops::{
-    BlockKernel, Identity, ProgramKernel, RechunkKernel, ReduceKernel, ReduceStep, ShapeKernel,
-    ShapeOp, SourceKernel,
-};
 use crate::kernel::output::OutputBuffer;
 use crate::kernel::program::Program;
 use crate::kernel::reduce::reduce_ops;
+use crate::kernel::tasks::{
+    BlockKernel, Identity, ProgramKernel, RechunkKernel, ReduceKernel, ReduceStep, ShapeKernel,
+    ShapeOp, SourceKernel,
+};
 use crate::optimize::fuse_elementwise::single_program;
 
 /// A lowered plan: the task graph and, per plan output, the keys of its chunks in
@@ -393,31 +393,4 @@ fn lower_reduce(
         graph.insert(out_key, Task::call(kernel, keys))?;
     }
     Ok(())
-}
-
-/// Assembles the chunks of an array of `meta` (in row-major block order) into one array.
-pub(crate) fn assemble<T: crate::dtype::Element>(
-    meta: &Meta,
-    chunks: Vec<Value>,
-    keys: &[Key],
-) -> Result<ArrayD<T>> {
-    if chunks.len() == 1 {
-        let chunk: ArrayD<T> = chunks
-            .into_iter()
-            .next()
-            .expect("one chunk")
-            .take(&keys[0])?;
-        return Ok(chunk);
-    }
-    let mut out = ArrayD::<T>::default(IxDyn(&meta.shape));
-    for ((b, value), key) in meta.chunks.blocks().zip(chunks).zip(keys) {
-        let chunk: &ArrayD<T> = value.get(key)?;
-        let offset = meta.chunks.block_offset(&b);
-        out.slice_each_axis_mut(|ax| {
-            let a = ax.axis.index();
-            ndarray::Slice::from(offset[a]..offset[a] + chunk.shape()[a])
-        })
-        .assign(chunk);
-    }
-    Ok(out)
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
-pub use node::{BlockFn, ChunkSource, ElemOp, Node, Op, ReduceSpec};
+pub use node::{ElemOp, Node, Op, ReduceSpec};
 
 use crate::geometry::Meta;
 

@@ -8,12 +8,12 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use super::output::OutputBuffer;
 use super::program::Program;
 use super::reduce::ReduceOps;
+use super::source::{BlockFn, ChunkSource};
 use crate::dtype::with_dtype;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::geometry::blocks::Piece;
 use crate::graph::{Kernel, Key, Value};
-use crate::plan::node::{BlockFn, ChunkSource};
 
 /// Runs a source for one chunk.
 pub(crate) struct SourceKernel {

@@ -1,0 +1,68 @@
+//! `ReduceKind`: which reduction, its result type and name.
+
+use crate::dtype::DType;
+
+/// Which reduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum ReduceKind {
+    Sum,
+    Prod,
+    Min,
+    Max,
+    Mean,
+    Var { ddof: usize },
+    Std { ddof: usize },
+    Any,
+    All,
+    ArgMin,
+    ArgMax,
+}
+
+impl ReduceKind {
+    /// The result type for inputs of type `input`.
+    pub fn out_dtype(self, input: DType) -> DType {
+        match self {
+            ReduceKind::Sum | ReduceKind::Prod => match input {
+                DType::Bool | DType::I32 | DType::I64 => DType::I64,
+                DType::U32 | DType::U64 => DType::U64,
+                other => other,
+            },
+            ReduceKind::Min | ReduceKind::Max => input,
+            ReduceKind::Mean | ReduceKind::Var { .. } | ReduceKind::Std { .. } => {
+                if input == DType::F32 {
+                    DType::F32
+                } else {
+                    DType::F64
+                }
+            }
+            ReduceKind::Any | ReduceKind::All => DType::Bool,
+            ReduceKind::ArgMin | ReduceKind::ArgMax => DType::U64,
+        }
+    }
+
+    /// Whether reducing zero elements is an error (no identity), as in NumPy.
+    pub fn needs_elements(self) -> bool {
+        matches!(
+            self,
+            ReduceKind::Min | ReduceKind::Max | ReduceKind::ArgMin | ReduceKind::ArgMax
+        )
+    }
+
+    /// The lower-case name (`sum`, `var`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceKind::Sum => "sum",
+            ReduceKind::Prod => "prod",
+            ReduceKind::Min => "min",
+            ReduceKind::Max => "max",
+            ReduceKind::Mean => "mean",
+            ReduceKind::Var { .. } => "var",
+            ReduceKind::Std { .. } => "std",
+            ReduceKind::Any => "any",
+            ReduceKind::All => "all",
+            ReduceKind::ArgMin => "argmin",
+            ReduceKind::ArgMax => "argmax",
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The typed reducers: how each reduction folds elements into a state, merges two states
+//! and finishes a state into a value. Sums fold lanes with 8 accumulators; mean, var and
+//! std keep (count, mean, M2) merged with Chan et al.'s formula, never a sum of squares;
+//! min, max, argmin and argmax propagate NaN as NumPy does (argmin/argmax: the first NaN).
+
+use std::marker::PhantomData;
+
+use super::kind::ReduceKind;
+use crate::dtype::{DType, Element, Num};
+use crate::kernel::ops::{maximum, minimum};
+
+/// A typed reduction: how to fold elements into a state, merge states and finish.
+pub(super) trait Reducer: Send + Sync + 'static {
+    type In: Element;
+    type State: Clone + Send + Sync + 'static;
+    type Out: Element;
+    /// Whether folds need the elements' indices (argmin/argmax).
+    const NEEDS_INDEX: bool = false;
+    fn init(&self) -> Self::State;
+    fn fold_one(&self, s: &mut Self::State, x: Self::In, index: u64);
+    /// Folds a contiguous lane whose elements have indices `first`, `first + 1`, ...
+    fn fold_lane(&self, s: &mut Self::State, lane: &[Self::In], first: u64) {
+        for (k, &x) in lane.iter().enumerate() {
+            self.fold_one(s, x, first + k as u64);
+        }
+    }
+    fn merge(&self, a: &mut Self::State, b: &Self::State);
+    fn finish(&self, s: &Self::State) -> Self::Out;
+}
+
+/// Sum of a lane with 8 independent accumulators (vectorisable, and more accurate than one).
+#[inline]
+fn lane_sum<T: Element>(lane: &[T]) -> T::Sum {
+    if T::DTYPE == DType::Bool {
+        // Counting trues vectorises far better than widening each bool to i64.
+        let trues = lane.iter().filter(|&&x| x != T::default()).count();
+        return <T::Sum as Element>::from_scalar(crate::dtype::Scalar::U64(trues as u64));
+    }
+    let mut acc = [<T::Sum as Num>::ZERO; 8];
+    let mut blocks = lane.chunks_exact(8);
+    for block in &mut blocks {
+        for k in 0..8 {
+            acc[k] = acc[k].add(block[k].to_sum());
+        }
+    }
+    for (k, &x) in blocks.remainder().iter().enumerate() {
+        acc[k] = acc[k].add(x.to_sum());
+    }
+    let a = acc[0].add(acc[1]).add(acc[2].add(acc[3]));
+    let b = acc[4].add(acc[5]).add(acc[6].add(acc[7]));
+    a.add(b)
+}
+
+pub(super) struct SumR<T>(pub(super) PhantomData<fn(T)>);
+impl<T: Element> Reducer for SumR<T> {
+    type In = T;
+    type State = T::Sum;
+    type Out = T::Sum;
+    fn init(&self) -> T::Sum {
+        <T::Sum as Num>::ZERO
+    }
+    fn fold_one(&self, s: &mut T::Sum, x: T, _: u64) {
+        *s = s.add(x.to_sum());
+    }
+    fn fold_lane(&self, s: &mut T::Sum, lane: &[T], _: u64) {
+        *s = s.add(lane_sum(lane));
+    }
+    fn merge(&self, a: &mut T::Sum, b: &T::Sum) {
+        *a = a.add(*b);
+    }
+    fn finish(&self, s: &T::Sum) -> T::Sum {
+        *s
+    }
+}
+
+pub(super) struct ProdR<T>(pub(super) PhantomData<fn(T)>);
+impl<T: Element> Reducer for ProdR<T> {
+    type In = T;
+    type State = T::Sum;
+    type Out = T::Sum;
+    fn init(&self) -> T::Sum {
+        <T::Sum as Num>::ONE
+    }
+    fn fold_one(&self, s: &mut T::Sum, x: T, _: u64) {
+        *s = s.mul(x.to_sum());
+    }
+    fn merge(&self, a: &mut T::Sum, b: &T::Sum) {
+        *a = a.mul(*b);
+    }
+    fn finish(&self, s: &T::Sum) -> T::Sum {
+        *s
+    }
+}
+
+pub(super) struct ExtremeR<T> {
+    pub(super) max: bool,
+    pub(super) _t: PhantomData<fn(T)>,
+}
+impl<T: Element> Reducer for ExtremeR<T> {
+    type In = T;
+    type State = Option<T>;
+    type Out = T;
+    fn init(&self) -> Option<T> {
+        None
+    }
+    fn fold_one(&self, s: &mut Option<T>, x: T, _: u64) {
+        *s = Some(match *s {
+            None => x,
+            Some(v) if self.max => maximum(v, x),
+            Some(v) => minimum(v, x),
+        });
+    }
+    fn fold_lane(&self, s: &mut Option<T>, lane: &[T], _: u64) {
+        let Some((&first, rest)) = lane.split_first() else {
+            return;
+        };
+        let best = if self.max {
+            rest.iter().fold(first, |a, &x| maximum(a, x))
+        } else {
+            rest.iter().fold(first, |a, &x| minimum(a, x))
+        };
+        self.fold_one(s, best, 0);
+    }
+    fn merge(&self, a: &mut Option<T>, b: &Option<T>) {
+        if let Some(v) = *b {
+            self.fold_one(a, v, 0);
+        }
+    }
+    fn finish(&self, s: &Option<T>) -> T {
+        s.unwrap_or_default()
+    }
+}
+
+/// (count, mean, M2) of a set of values.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Moments {
+    pub(crate) n: f64,
+    pub(crate) mean: f64,
+    pub(crate) m2: f64,
+}
+
+impl Moments {
+    /// Chan et al.'s parallel merge.
+    fn merge(&mut self, b: &Moments) {
+        if b.n == 0.0 {
+            return;
+        }
+        if self.n == 0.0 {
+            *self = *b;
+            return;
+        }
+        let n = self.n + b.n;
+        let delta = b.mean - self.mean;
+        self.mean += delta * (b.n / n);
+        self.m2 += b.m2 + delta * delta * (self.n * b.n / n);
+        self.n = n;
+    }
+}
+
+pub(super) struct MomentsR<T> {
+    pub(super) kind: ReduceKind,
+    pub(super) _t: PhantomData<fn(T)>,
+}
+impl<T: Element> Reducer for MomentsR<T> {
+    type In = T;
+    type State = Moments;
+    type Out = <T as Element>::Real;
+    fn init(&self) -> Moments {
+        Moments::default()
+    }
+    fn fold_one(&self, s: &mut Moments, x: T, _: u64) {
+        // Welford's update.
+        let x = x.to_f64();
+        s.n += 1.0;
+        let delta = x - s.mean;
+        s.mean += delta / s.n;
+        s.m2 += delta * (x - s.mean);
+    }
+    fn fold_lane(&self, s: &mut Moments, lane: &[T], _: u64) {
+        if lane.is_empty() {
+            return;
+        }
+        let n = lane.len() as f64;
+        let mean = lane_sum_f64(lane) / n;
+        let m2 = if matches!(self.kind, ReduceKind::Mean) {
+            0.0
+        } else {
+            let mut acc = [0.0; 4];
+            let mut blocks = lane.chunks_exact(4);
+            for b in &mut blocks {
+                for k in 0..4 {
+                    let d = b[k].to_f64() - mean;
+                    acc[k] += d * d;
+                }
+            }
+            let rest: f64 = blocks
+                .remainder()
+                .iter()
+                .map(|x| (x.to_f64() - mean).powi(2))
+                .sum();
+            (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
+        };
+        s.merge(&Moments { n, mean, m2 });
+    }
+    fn merge(&self, a: &mut Moments, b: &Moments) {
+        a.merge(b);
+    }
+    fn finish(&self, s: &Moments) -> Self::Out {
+        let v = match self.kind {
+            ReduceKind::Mean => {
+                if s.n == 0.0 {
+                    f64::NAN
+                } else {
+                    s.mean
+                }
+            }
+            ReduceKind::Var { ddof } | ReduceKind::Std { ddof } => {
+                let var = if s.n == 0.0 {
+                    f64::NAN
+                } else {
+                    s.m2 / (s.n - ddof as f64).max(0.0)
+                };
+                if matches!(self.kind, ReduceKind::Std { .. }) {
+                    var.sqrt()
+                } else {
+                    var
+                }
+            }
+            _ => unreachable!("MomentsR serves mean, var and std"),
+        };
+        <Self::Out as crate::dtype::Float>::from_f64(v)
+    }
+}
+
+fn lane_sum_f64<T: Element>(lane: &[T]) -> f64 {
+    let mut acc = [0.0; 8];
+    let mut blocks = lane.chunks_exact(8);
+    for b in &mut blocks {
+        for k in 0..8 {
+            acc[k] += b[k].to_f64();
+        }
+    }
+    let rest: f64 = blocks.remainder().iter().map(|x| x.to_f64()).sum();
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + rest
+}
+
+pub(super) struct TruthR<T> {
+    pub(super) all: bool,
+    pub(super) _t: PhantomData<fn(T)>,
+}
+impl<T: Element> Reducer for TruthR<T> {
+    type In = T;
+    type State = bool;
+    type Out = bool;
+    fn init(&self) -> bool {
+        self.all
+    }
+    fn fold_one(&self, s: &mut bool, x: T, _: u64) {
+        let truthy = x != T::default();
+        *s = if self.all { *s && truthy } else { *s || truthy };
+    }
+    fn fold_lane(&self, s: &mut bool, lane: &[T], _: u64) {
+        let zero = T::default();
+        *s = if self.all {
+            *s && lane.iter().all(|&x| x != zero)
+        } else {
+            *s || lane.iter().any(|&x| x != zero)
+        };
+    }
+    fn merge(&self, a: &mut bool, b: &bool) {
+        *a = if self.all { *a && *b } else { *a || *b };
+    }
+    fn finish(&self, s: &bool) -> bool {
+        *s
+    }
+}
+
+pub(super) struct ArgR<T> {
+    pub(super) max: bool,
+    pub(super) _t: PhantomData<fn(T)>,
+}
+impl<T: Element> ArgR<T> {
+    /// Whether (x, i) beats the current best: strictly better, or NaN over non-NaN, or equal
+    /// (both NaN included) with a smaller index.
+    fn beats(&self, x: T, i: u64, best: T, bi: u64) -> bool {
+        match (x.is_nan(), best.is_nan()) {
+            (true, false) => true,
+            (false, true) => false,
+            (true, true) => i < bi,
+            (false, false) => {
+                let better = if self.max { x > best } else { x < best };
+                better || (x == best && i < bi)
+            }
+        }
+    }
+}
+impl<T: Element> Reducer for ArgR<T> {
+    type In = T;
+    type State = Option<(T, u64)>;
+    type Out = u64;
+    const NEEDS_INDEX: bool = true;
+    fn init(&self) -> Self::State {
+        None
+    }
+    fn fold_one(&self, s: &mut Self::State, x: T, i: u64) {
+        match *s {
+            Some((best, bi)) if !self.beats(x, i, best, bi) => {}
+            _ => *s = Some((x, i)),
+        }
+    }
+    fn merge(&self, a: &mut Self::State, b: &Self::State) {
+        if let Some((x, i)) = *b {
+            self.fold_one(a, x, i);
+        }
+    }
+    fn finish(&self, s: &Self::State) -> u64 {
+        s.map_or(0, |(_, i)| i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chan_merge_matches_two_pass_variance() {
+        let mut a = Moments::default();
+        let r = MomentsR::<f64> {
+            kind: ReduceKind::Var { ddof: 0 },
+            _t: PhantomData,
+        };
+        r.fold_lane(&mut a, &[1.0, 2.0, 3.0], 0);
+        let mut b = Moments::default();
+        r.fold_lane(&mut b, &[10.0, 20.0], 0);
+        a.merge(&b);
+        let all = [1.0, 2.0, 3.0, 10.0, 20.0];
+        let mean = all.iter().sum::<f64>() / 5.0;
+        let var = all.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 5.0;
+        assert!((r.finish(&a) - var).abs() < 1e-12);
+    }
+}

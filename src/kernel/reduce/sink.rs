@@ -1,0 +1,151 @@
+//! The reduce sink: folds the strips of one chunk (from the chunk itself or straight from a
+//! fused program) into a row-major array of per-element states, walking each strip row by
+//! row: a reduced innermost axis folds a contiguous lane into one state, a kept innermost
+//! axis updates a row of states elementwise.
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::reducers::Reducer;
+use crate::dtype::{Col, Element};
+use crate::error::{Error, Result};
+use crate::graph::Value;
+use crate::kernel::eval::StripSink;
+
+/// Folds strips of a chunk into a row-major array of states.
+pub(super) struct ReduceSink<'r, R: Reducer> {
+    r: &'r R,
+    states: Vec<R::State>,
+    shape: Vec<usize>,
+    state_shape: Vec<usize>,
+    reduced_inner: bool,
+    state_strides: Vec<usize>,
+    offset: Vec<usize>,
+    index_strides: Vec<u64>,
+    row: Vec<usize>,
+    row_base: usize,
+    col: usize,
+}
+
+impl<'r, R: Reducer> ReduceSink<'r, R> {
+    pub(super) fn new(r: &'r R, axes: &ReducedAxes, shape: &[usize], offset: &[usize]) -> Self {
+        let ndim = shape.len();
+        let state_shape: Vec<usize> = shape
+            .iter()
+            .zip(&axes.reduced)
+            .map(|(&s, &red)| if red { 1 } else { s })
+            .collect();
+        let mut state_strides = vec![0; ndim];
+        let mut stride = 1;
+        for a in (0..ndim).rev() {
+            if !axes.reduced[a] {
+                state_strides[a] = stride;
+            }
+            stride *= state_shape[a];
+        }
+        ReduceSink {
+            r,
+            states: vec![r.init(); state_shape.iter().product::<usize>()],
+            shape: shape.to_vec(),
+            state_shape,
+            reduced_inner: ndim == 0 || axes.reduced[ndim - 1],
+            state_strides,
+            offset: offset.to_vec(),
+            index_strides: axes.index_strides.clone(),
+            row: vec![0; ndim.saturating_sub(1)],
+            row_base: 0,
+            col: 0,
+        }
+    }
+
+    /// The index (over the reduced axes, global) of element `col` of the current row.
+    fn index(&self, col: usize) -> u64 {
+        if !R::NEEDS_INDEX || self.shape.is_empty() {
+            return 0;
+        }
+        let last = self.shape.len() - 1;
+        let mut idx = (self.offset[last] + col) as u64 * self.index_strides[last];
+        for (a, &r) in self.row.iter().enumerate() {
+            idx += (self.offset[a] + r) as u64 * self.index_strides[a];
+        }
+        idx
+    }
+
+    fn next_row(&mut self) {
+        for a in (0..self.row.len()).rev() {
+            self.row[a] += 1;
+            self.row_base += self.state_strides[a];
+            if self.row[a] < self.shape[a] {
+                return;
+            }
+            self.row_base -= self.state_strides[a] * self.shape[a];
+            self.row[a] = 0;
+        }
+    }
+
+    pub(super) fn push_typed(&mut self, data: &[R::In]) {
+        let inner = self.shape.last().copied().unwrap_or(1);
+        let mut k = 0;
+        while k < data.len() {
+            let seg = (inner - self.col).min(data.len() - k);
+            let part = &data[k..k + seg];
+            if self.reduced_inner {
+                let first = self.index(self.col);
+                self.r
+                    .fold_lane(&mut self.states[self.row_base], part, first);
+            } else {
+                let idx = self.index(0);
+                let base = self.row_base + self.col;
+                for (s, &x) in self.states[base..base + seg].iter_mut().zip(part) {
+                    self.r.fold_one(s, x, idx);
+                }
+            }
+            k += seg;
+            self.col += seg;
+            if self.col == inner {
+                self.col = 0;
+                self.next_row();
+            }
+        }
+    }
+
+    pub(super) fn into_value(self) -> Result<Value> {
+        let array = ArrayD::from_shape_vec(IxDyn(&self.state_shape), self.states)
+            .map_err(|e| Error::ShapeMismatch(e.to_string()))?;
+        Ok(Value::new(array))
+    }
+}
+
+impl<R: Reducer> StripSink for ReduceSink<'_, R> {
+    fn push(&mut self, _start: usize, strip: &Col<'_>, len: usize) -> Result<()> {
+        let data = R::In::col(strip)
+            .ok_or_else(|| Error::InvalidArgument("reduction input type".into()))?;
+        self.push_typed(&data[..len]);
+        Ok(())
+    }
+}
+
+/// Which axes are reduced, and the global strides of the reduced axes (for arg indices).
+#[derive(Clone, Debug)]
+pub(crate) struct ReducedAxes {
+    reduced: Vec<bool>,
+    index_strides: Vec<u64>,
+}
+
+impl ReducedAxes {
+    /// For an input of `shape` reduced along `axes`.
+    pub(crate) fn new(shape: &[usize], axes: &[usize]) -> Self {
+        let reduced: Vec<bool> = (0..shape.len()).map(|a| axes.contains(&a)).collect();
+        let mut index_strides = vec![0; shape.len()];
+        let mut stride = 1u64;
+        for a in (0..shape.len()).rev() {
+            if reduced[a] {
+                index_strides[a] = stride;
+                stride *= shape[a] as u64;
+            }
+        }
+        ReducedAxes {
+            reduced,
+            index_strides,
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The callbacks that produce chunk data: a [`ChunkSource`] makes the chunks of a source
+//! array (data in memory, a generator, a file), a [`BlockFn`] is a user closure over whole
+//! chunks. Both carry an identity so structural hashing never merges two different ones.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::Result;
+use crate::graph::Value;
+
+/// A fresh identity for a closure or data source, so structural hashing never merges two
+/// different ones.
+pub(crate) fn fresh_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Produces the chunks of a source array (data in memory, a generator, a file...).
+pub trait ChunkSource: Send + Sync {
+    /// A short name for labels (`from_ndarray`, `arange`, ...).
+    fn name(&self) -> &str;
+    /// An identity: sources with equal ids produce equal chunks.
+    fn id(&self) -> u64;
+    /// The chunk starting at global position `offset` with `shape`, as an `ArrayD<T>` value.
+    fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value>;
+    /// Whether making a chunk again is cheaper than keeping it in memory (generators such
+    /// as random or constant arrays). The optimizer gives each consumer of a cheap source
+    /// its own copy of the chunk tasks, so no chunk waits in memory for a second reader.
+    fn cheap(&self) -> bool {
+        false
+    }
+}
+
+/// A user closure applied to whole chunks.
+pub trait BlockFn: Send + Sync {
+    /// The name shown in labels.
+    fn name(&self) -> &str;
+    /// An identity for hashing.
+    fn id(&self) -> u64;
+    /// Applies the closure to the chunk at `index` (checking the declared output shape).
+    fn apply(&self, input: Value, expected_shape: &[usize]) -> Result<Value>;
+}
