@@ -103,6 +103,21 @@ pub enum Error {
     /// An error raised by user code, with its message.
     #[error("{0}")]
     User(String),
+    /// An internal consistency check failed: a chunkflow bug, not a problem with the input.
+    /// `pass` names the stage that broke the invariant (an optimizer pass, `lower`,
+    /// `kernel`).
+    ///
+    /// ```
+    /// let e = chunkflow::Error::Internal { pass: "cse", message: "order".into() };
+    /// assert!(e.to_string().contains("chunkflow bug"));
+    /// ```
+    #[error("internal error in {pass} (a chunkflow bug, please report it): {message}")]
+    Internal {
+        /// The stage whose invariant failed.
+        pass: &'static str,
+        /// What was found.
+        message: String,
+    },
 }
 
 impl Error {

@@ -37,6 +37,7 @@ mod geometry;
 pub mod graph;
 pub mod io;
 pub mod kernel;
+mod lower;
 pub mod optimize;
 mod options;
 pub mod plan;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::optimize::Passes;
 use crate::scheduler::{Observer, Scheduler, Synchronous, Threaded};
 
 /// How to run a computation. The default: the shared threaded scheduler (one worker per
@@ -20,9 +21,7 @@ use crate::scheduler::{Observer, Scheduler, Synchronous, Threaded};
 pub struct Options {
     pub(crate) scheduler: Arc<dyn Scheduler>,
     pub(crate) observers: Vec<Arc<dyn Observer>>,
-    pub(crate) cse: bool,
-    pub(crate) fuse: bool,
-    pub(crate) rematerialize: bool,
+    pub(crate) passes: Passes,
 }
 
 impl Default for Options {
@@ -30,9 +29,7 @@ impl Default for Options {
         Options {
             scheduler: Arc::new(Threaded::default()),
             observers: Vec::new(),
-            cse: true,
-            fuse: true,
-            rematerialize: true,
+            passes: Passes::default(),
         }
     }
 }
@@ -87,19 +84,19 @@ impl Options {
 
     /// Switches common-subexpression elimination on or off.
     pub fn cse(mut self, on: bool) -> Self {
-        self.cse = on;
+        self.passes.cse = on;
         self
     }
 
     /// Switches elementwise fusion on or off.
     pub fn fuse(mut self, on: bool) -> Self {
-        self.fuse = on;
+        self.passes.fuse = on;
         self
     }
 
     /// Switches rematerialization of cheap sources on or off.
     pub fn rematerialize(mut self, on: bool) -> Self {
-        self.rematerialize = on;
+        self.passes.rematerialize = on;
         self
     }
 

@@ -8,14 +8,12 @@ use super::Array;
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
-use crate::optimize::optimize;
 use crate::options::Options;
-use std::collections::HashMap;
 
 use crate::geometry::Meta;
 use crate::kernel::assemble::assemble;
 use crate::kernel::output::OutputBuffer;
-use crate::plan::lower::{Lowered, lower, lower_into};
+use crate::lower::{InPlace, Lowered, lower};
 use crate::plan::{Node, Plan};
 
 /// One computed output: its meta and its chunks' values and keys in row-major block order.
@@ -50,27 +48,13 @@ fn plan_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Plan> {
         return Err(error.clone());
     }
     let mut plan = Plan::from_outputs(nodes);
-    optimize(&mut plan, options)?;
+    options.passes.run(&mut plan)?;
     Ok(plan)
 }
 
-/// Plans, optimizes and lowers `nodes` under `options`.
+/// Plans, optimizes and lowers `nodes` under `options`, every output returned as chunks.
 pub(crate) fn lower_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Lowered> {
-    lower(&plan_nodes(nodes, options)?)
-}
-
-/// Output buffers for the requested outputs that an elementwise program computes and
-/// nothing else reads (each requested once).
-fn direct_outputs(plan: &Plan) -> HashMap<usize, Arc<OutputBuffer>> {
-    let uses = plan.use_counts();
-    plan.outputs
-        .iter()
-        .filter(|&&o| uses[o] == 1 && plan.nodes[o].op.is_elementwise())
-        .map(|&o| {
-            let meta = &plan.nodes[o].meta;
-            (o, OutputBuffer::new(meta.dtype, &meta.shape))
-        })
-        .collect()
+    lower(&plan_nodes(nodes, options)?, InPlace::Never)
 }
 
 /// Computes `nodes` in one run (shared work is done once).
@@ -81,13 +65,12 @@ pub(crate) fn compute_nodes(
 ) -> Result<Vec<ComputedChunks>> {
     let plan = plan_nodes(nodes, options)?;
     // Tasks on other processes cannot write into this process's result buffers.
-    let in_place = collect == Collect::Arrays && !options.scheduler.is_distributed();
-    let mut direct = if in_place {
-        direct_outputs(&plan)
+    let in_place = if collect == Collect::Arrays && !options.scheduler.is_distributed() {
+        InPlace::Allowed
     } else {
-        HashMap::new()
+        InPlace::Never
     };
-    let lowered = lower_into(&plan, &direct)?;
+    let lowered = lower(&plan, in_place)?;
     let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();
     let exec = lowered.graph.compile(&all)?;
     drop(lowered.graph);
@@ -97,12 +80,12 @@ pub(crate) fn compute_nodes(
     Ok(nodes
         .iter()
         .zip(lowered.outputs)
-        .zip(&plan.outputs)
-        .map(|((node, keys), out)| ComputedChunks {
+        .zip(lowered.buffers)
+        .map(|((node, keys), buffer)| ComputedChunks {
             meta: node.meta.clone(),
             chunks: values.by_ref().take(keys.len()).collect(),
             keys,
-            buffer: direct.remove(out),
+            buffer,
         })
         .collect())
 }

@@ -280,7 +280,7 @@ impl<T: Element> Array<T> {
         self.check()?;
         let mut plan = Plan::from_outputs(std::slice::from_ref(&self.node));
         if optimized {
-            crate::optimize::optimize(&mut plan, &Options::default())?;
+            Options::default().passes.run(&mut plan)?;
         }
         Ok(plan.to_dot())
     }

@@ -62,7 +62,7 @@ impl Lowering {
     pub(crate) fn for_options(options: &crate::Options) -> Self {
         Lowering {
             ranks: options.get_scheduler().ranks().max(1),
-            ..Lowering::new(options.fuse)
+            ..Lowering::new(options.passes.fuse)
         }
     }
 

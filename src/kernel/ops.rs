@@ -11,7 +11,7 @@ use crate::dtype::{Col, DType, Element, Float, FloatFn, Num, Scalar, Signed};
 use crate::error::{Error, Result};
 
 /// A one-input elementwise operation.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
 pub enum UnaryOp {
     Neg,

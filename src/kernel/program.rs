@@ -6,6 +6,7 @@
 //! [`StripMap`] applied a strip at a time.
 
 use std::fmt::Write;
+use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -72,8 +73,8 @@ pub enum InstrOp {
     Where,
     /// A type conversion.
     Cast(DType),
-    /// A user closure.
-    Map(Arc<dyn StripMap>),
+    /// A user closure, with its identity (equal ids: the same closure).
+    Map(Arc<dyn StripMap>, u64),
 }
 
 /// One instruction: an operation, its operands and its result type.
@@ -96,6 +97,35 @@ pub struct Program {
     pub instrs: Vec<Instr>,
     /// Where the result is.
     pub output: Src,
+}
+
+/// Programs hash by structure (operations, parameters, operand wiring, types, and the
+/// identity of user closures), so equal programs built twice hash alike.
+impl Hash for InstrOp {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        std::mem::discriminant(self).hash(h);
+        match self {
+            InstrOp::Const(v) => (v.dtype(), v.bits()).hash(h),
+            InstrOp::Unary(op) => op.hash(h),
+            InstrOp::Binary(op) => op.hash(h),
+            InstrOp::BinaryScalar(op, v, left) => (op, v.dtype(), v.bits(), left).hash(h),
+            InstrOp::Where => {}
+            InstrOp::Cast(to) => to.hash(h),
+            InstrOp::Map(_, id) => id.hash(h),
+        }
+    }
+}
+
+impl Hash for Instr {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        (&self.op, &self.args, self.dtype).hash(h);
+    }
+}
+
+impl Hash for Program {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        (&self.inputs, &self.instrs, self.output).hash(h);
+    }
 }
 
 impl Program {
@@ -145,7 +175,7 @@ impl Program {
             }
             InstrOp::Where => write!(out, "where({}, {}, {})", arg(0), arg(1), arg(2)),
             InstrOp::Cast(to) => write!(out, "{to}({})", arg(0)),
-            InstrOp::Map(f) => write!(out, "{}({})", f.name(), arg(0)),
+            InstrOp::Map(f, _) => write!(out, "{}({})", f.name(), arg(0)),
         };
         out
     }

@@ -83,8 +83,21 @@ pub(crate) enum ShapeOp {
     Slice(Vec<(usize, usize, isize)>),
 }
 
+impl ShapeOp {
+    /// The name shown in labels, as the plan op's.
+    fn name(&self) -> &'static str {
+        match self {
+            ShapeOp::Transpose(_) => "transpose",
+            ShapeOp::InsertAxis(_) => "insert_axis",
+            ShapeOp::RemoveAxis(_) => "remove_axis",
+            ShapeOp::Broadcast(_) => "broadcast_to",
+            ShapeOp::Slice(_) => "slice",
+        }
+    }
+}
+
+/// Applies a [`ShapeOp`] to one chunk of type `dtype`.
 pub(crate) struct ShapeKernel {
-    pub(crate) name: &'static str,
     pub(crate) dtype: DType,
     pub(crate) op: ShapeOp,
     pub(crate) key: Key,
@@ -92,7 +105,7 @@ pub(crate) struct ShapeKernel {
 
 impl Kernel for ShapeKernel {
     fn name(&self) -> &str {
-        self.name
+        self.op.name()
     }
     fn call(&self, mut inputs: Vec<Value>) -> Result<Value> {
         let input = inputs

@@ -16,12 +16,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Pass;
+use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernel::program::{Instr, InstrOp, Program, Src};
-use crate::plan::{ElemOp, Op, Plan, PlanNode};
+use crate::plan::{ElemOp, NodeId, Op, Plan};
 
 /// The fusion pass.
-pub struct FuseElementwise;
+pub(crate) struct FuseElementwise;
 
 impl Pass for FuseElementwise {
     fn name(&self) -> &'static str {
@@ -36,74 +37,36 @@ impl Pass for FuseElementwise {
         plan.cull();
         fuse_after_reductions(plan);
         plan.cull();
+        plan.rehash();
         Ok(())
     }
 }
 
-fn instr_op(op: &ElemOp) -> InstrOp {
-    match op {
-        ElemOp::Unary(u) => InstrOp::Unary(*u),
-        ElemOp::Binary(b) => InstrOp::Binary(*b),
-        ElemOp::Where => InstrOp::Where,
-        ElemOp::Cast(to) => InstrOp::Cast(*to),
-        ElemOp::Map(f, _) => InstrOp::Map(f.clone()),
-    }
-}
-
-/// The one-instruction program of an unfused elementwise node `i`.
-pub(crate) fn single_program(plan: &Plan, i: usize) -> Program {
-    let node = &plan.nodes[i];
-    let Op::Elementwise(op) = &node.op else {
-        panic!("single_program is for elementwise nodes");
-    };
-    Program {
-        inputs: node
-            .inputs
-            .iter()
-            .map(|&j| plan.nodes[j].meta.dtype)
-            .collect(),
-        instrs: vec![Instr {
-            op: instr_op(op),
-            args: (0..node.inputs.len()).map(Src::Input).collect(),
-            dtype: node.meta.dtype,
-        }],
-        output: Src::Reg(0),
-    }
-}
-
 fn fuse_groups(plan: &mut Plan) {
-    let n = plan.nodes.len();
-    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, node) in plan.nodes.iter().enumerate() {
-        for &j in &node.inputs {
-            consumers[j].push(i);
-        }
-    }
-    let mut is_output = vec![false; n];
-    for &o in &plan.outputs {
-        is_output[o] = true;
-    }
-    let mut group: Vec<Option<usize>> = vec![None; n];
-    for root in (0..n).rev() {
-        if group[root].is_some() || !matches!(plan.nodes[root].op, Op::Elementwise(_)) {
+    let consumers = plan.consumers();
+    let mut group: Vec<Option<NodeId>> = vec![None; plan.nodes.len()];
+    for root in plan.ids().rev() {
+        if group[root.index()].is_some() || !matches!(plan[root].op, Op::Elementwise(_)) {
             continue;
         }
-        group[root] = Some(root);
+        group[root.index()] = Some(root);
         let mut members = vec![root];
         let mut changed = true;
         while changed {
             changed = false;
             for m in members.clone() {
-                for &j in &plan.nodes[m].inputs {
-                    let candidate = &plan.nodes[j];
-                    if group[j].is_none()
+                for &j in &plan[m].inputs {
+                    let candidate = &plan[j];
+                    if group[j.index()].is_none()
                         && matches!(candidate.op, Op::Elementwise(_))
-                        && !is_output[j]
-                        && candidate.meta.shape == plan.nodes[root].meta.shape
-                        && candidate.meta.chunks == plan.nodes[root].meta.chunks
-                        && consumers[j].iter().all(|&c| group[c] == Some(root))
+                        && !plan.is_output(j)
+                        && candidate.meta.shape == plan[root].meta.shape
+                        && candidate.meta.chunks == plan[root].meta.chunks
+                        && consumers[j.index()]
+                            .iter()
+                            .all(|&c| group[c.index()] == Some(root))
                     {
-                        group[j] = Some(root);
+                        group[j.index()] = Some(root);
                         members.push(j);
                         changed = true;
                     }
@@ -113,146 +76,133 @@ fn fuse_groups(plan: &mut Plan) {
         if members.len() > 1 {
             members.sort_unstable();
             let (program, inputs) = build_program(plan, &members);
-            let node = &mut plan.nodes[root];
+            let node = &mut plan[root];
             node.op = Op::Fused(Arc::new(program));
             node.inputs = inputs;
-            node.hash ^= 0xF05E_D000_0000_0001;
         }
     }
 }
 
 /// The program computing `members` (sorted, so inputs come first) and its external inputs.
-fn build_program(plan: &Plan, members: &[usize]) -> (Program, Vec<usize>) {
-    let mut src_of: HashMap<usize, Src> = HashMap::new();
-    let mut inputs: Vec<usize> = Vec::new();
-    let mut input_types = Vec::new();
-    let mut instrs: Vec<Instr> = Vec::new();
+fn build_program(plan: &Plan, members: &[NodeId]) -> (Program, Vec<NodeId>) {
+    let mut builder = Builder {
+        plan,
+        src_of: HashMap::new(),
+        inputs: Vec::new(),
+        input_types: Vec::new(),
+        instrs: Vec::new(),
+    };
     for &m in members {
-        let node = &plan.nodes[m];
+        let node = &plan[m];
         let Op::Elementwise(op) = &node.op else {
             unreachable!("groups hold elementwise nodes only");
         };
-        if let (ElemOp::Binary(bop), [x, y]) = (op, &node.inputs[..]) {
-            let constant = |j: usize| match plan.nodes[j].op {
-                Op::Const(v) => Some(v),
-                _ => None,
-            };
-            if let (Some(v), None) | (None, Some(v)) = (constant(*x), constant(*y)) {
-                let left = constant(*x).is_some();
-                let other = if left { *y } else { *x };
-                let src = operand(
-                    plan,
-                    other,
-                    &mut src_of,
-                    &mut inputs,
-                    &mut input_types,
-                    &mut instrs,
-                );
-                instrs.push(Instr {
-                    op: InstrOp::BinaryScalar(*bop, v, left),
-                    args: vec![src],
+        let constant = |j: NodeId| match plan[j].op {
+            Op::Const(v) => Some(v),
+            _ => None,
+        };
+        let instr = match (op, &node.inputs[..]) {
+            // A binary op with one constant operand: the constant becomes an operand.
+            (ElemOp::Binary(bop), &[x, y]) if constant(x).is_some() != constant(y).is_some() => {
+                let left = constant(x).is_some();
+                let (value, other) = if left {
+                    (constant(x), y)
+                } else {
+                    (constant(y), x)
+                };
+                let value = value.expect("one operand is a constant");
+                Instr {
+                    op: InstrOp::BinaryScalar(*bop, value, left),
+                    args: vec![builder.operand(other)],
                     dtype: node.meta.dtype,
-                });
-                src_of.insert(m, Src::Reg(instrs.len() - 1));
-                continue;
+                }
             }
-        }
-        let args = node
-            .inputs
-            .iter()
-            .map(|&j| {
-                operand(
-                    plan,
-                    j,
-                    &mut src_of,
-                    &mut inputs,
-                    &mut input_types,
-                    &mut instrs,
-                )
-            })
-            .collect();
-        instrs.push(Instr {
-            op: instr_op(op),
-            args,
-            dtype: node.meta.dtype,
-        });
-        src_of.insert(m, Src::Reg(instrs.len() - 1));
+            _ => Instr {
+                op: InstrOp::from(op),
+                args: node.inputs.iter().map(|&j| builder.operand(j)).collect(),
+                dtype: node.meta.dtype,
+            },
+        };
+        builder.instrs.push(instr);
+        builder.src_of.insert(m, Src::Reg(builder.instrs.len() - 1));
     }
-    let output = src_of[members.last().expect("a group has a root")];
+    let output = builder.src_of[members.last().expect("a group has a root")];
     (
         Program {
-            inputs: input_types,
-            instrs,
+            inputs: builder.input_types,
+            instrs: builder.instrs,
             output,
         },
-        inputs,
+        builder.inputs,
     )
 }
 
-/// Where a program reads node `j`: an earlier instruction, a constant, or a (new) input.
-fn operand(
-    plan: &Plan,
-    j: usize,
-    src_of: &mut HashMap<usize, Src>,
-    inputs: &mut Vec<usize>,
-    input_types: &mut Vec<crate::dtype::DType>,
-    instrs: &mut Vec<Instr>,
-) -> Src {
-    if let Some(src) = src_of.get(&j) {
-        return *src;
-    }
-    let src = match &plan.nodes[j].op {
-        Op::Const(v) => {
-            instrs.push(Instr {
-                op: InstrOp::Const(*v),
-                args: vec![],
-                dtype: v.dtype(),
-            });
-            Src::Reg(instrs.len() - 1)
-        }
-        _ => {
-            inputs.push(j);
-            input_types.push(plan.nodes[j].meta.dtype);
-            Src::Input(inputs.len() - 1)
-        }
-    };
-    src_of.insert(j, src);
-    src
+/// A program being built from plan nodes: where each node is read from, the program's
+/// external inputs (plan nodes) and their types, the instructions so far.
+struct Builder<'p> {
+    plan: &'p Plan,
+    src_of: HashMap<NodeId, Src>,
+    inputs: Vec<NodeId>,
+    input_types: Vec<DType>,
+    instrs: Vec<Instr>,
 }
 
+impl Builder<'_> {
+    /// Where the program reads node `j`: an earlier instruction, a constant, or a (new)
+    /// input.
+    fn operand(&mut self, j: NodeId) -> Src {
+        if let Some(src) = self.src_of.get(&j) {
+            return *src;
+        }
+        let src = match &self.plan[j].op {
+            Op::Const(v) => {
+                self.instrs.push(Instr {
+                    op: InstrOp::Const(*v),
+                    args: vec![],
+                    dtype: v.dtype(),
+                });
+                Src::Reg(self.instrs.len() - 1)
+            }
+            _ => {
+                self.inputs.push(j);
+                self.input_types.push(self.plan[j].meta.dtype);
+                Src::Input(self.inputs.len() - 1)
+            }
+        };
+        self.src_of.insert(j, src);
+        src
+    }
+}
+
+/// Folds the elementwise program (fused, or a lone node with its constants inlined) that
+/// is a reduction's only input, read by nothing else, into the reduction's partials.
 fn fuse_into_reductions(plan: &mut Plan) {
     let uses = plan.use_counts();
-    for r in 0..plan.nodes.len() {
-        let Op::Reduce(spec) = &plan.nodes[r].op else {
+    for r in plan.ids() {
+        let Op::Reduce(spec) = &plan[r].op else {
             continue;
         };
         if spec.pre.is_some() {
             continue;
         }
-        let j = plan.nodes[r].inputs[0];
-        if uses[j] != 1 {
+        let j = plan[r].inputs[0];
+        if uses[j.index()] != 1 {
             continue;
         }
-        let (program, inputs) = match &plan.nodes[j].op {
-            Op::Fused(p) => (p.clone(), plan.nodes[j].inputs.clone()),
-            Op::Elementwise(_) => (
-                Arc::new(fuse_single_with_consts(plan, j)),
-                plan.nodes[j]
-                    .inputs
-                    .iter()
-                    .copied()
-                    .filter(|&k| !matches!(plan.nodes[k].op, Op::Const(_)))
-                    .collect(),
-            ),
+        let (program, inputs) = match &plan[j].op {
+            Op::Fused(p) => (p.clone(), plan[j].inputs.clone()),
+            Op::Elementwise(_) => {
+                let (p, inputs) = build_program(plan, &[j]);
+                (Arc::new(p), inputs)
+            }
             _ => continue,
         };
-        let meta = plan.nodes[j].meta.clone();
-        let node: &mut PlanNode = &mut plan.nodes[r];
+        let meta = plan[j].meta.clone();
+        let node = &mut plan[r];
         if let Op::Reduce(spec) = &mut node.op {
             spec.pre = Some((program, meta));
         }
         node.inputs = inputs;
-        node.hash ^= 0xF05E_D000_0000_0002;
     }
 }
 
@@ -260,12 +210,9 @@ fn fuse_into_reductions(plan: &mut Plan) {
 /// into that reduction's aggregate step, e.g. the `sqrt` of `sqrt(sum(..))`.
 fn fuse_after_reductions(plan: &mut Plan) {
     let uses = plan.use_counts();
-    let is_output: Vec<bool> = (0..plan.nodes.len())
-        .map(|i| plan.outputs.contains(&i))
-        .collect();
-    for e in 0..plan.nodes.len() {
-        let (program, inputs) = match &plan.nodes[e].op {
-            Op::Fused(p) => (p.clone(), plan.nodes[e].inputs.clone()),
+    for e in plan.ids() {
+        let (program, inputs) = match &plan[e].op {
+            Op::Fused(p) => (p.clone(), plan[e].inputs.clone()),
             Op::Elementwise(_) => {
                 let (p, inputs) = build_program(plan, &[e]);
                 (Arc::new(p), inputs)
@@ -273,42 +220,29 @@ fn fuse_after_reductions(plan: &mut Plan) {
             _ => continue,
         };
         let [r] = inputs[..] else { continue };
-        let Op::Reduce(spec) = &plan.nodes[r].op else {
+        let Op::Reduce(spec) = &plan[r].op else {
             continue;
         };
-        if uses[r] != 1 || is_output[r] || spec.post.is_some() {
+        if uses[r.index()] != 1 || plan.is_output(r) || spec.post.is_some() {
             continue;
         }
-        if plan.nodes[r].meta.shape != plan.nodes[e].meta.shape
-            || plan.nodes[r].meta.chunks != plan.nodes[e].meta.chunks
-        {
+        if plan[r].meta.shape != plan[e].meta.shape || plan[r].meta.chunks != plan[e].meta.chunks {
             continue;
         }
         let mut spec = spec.clone();
         spec.post = Some(program);
-        let reduce_inputs = plan.nodes[r].inputs.clone();
-        let node = &mut plan.nodes[e];
+        let reduce_inputs = plan[r].inputs.clone();
+        let node = &mut plan[e];
         node.op = Op::Reduce(spec);
         node.inputs = reduce_inputs;
-        node.hash ^= 0xF05E_D000_0000_0003;
     }
-}
-
-/// A lone elementwise node as a program with its constant operands inlined.
-fn fuse_single_with_consts(plan: &Plan, j: usize) -> Program {
-    build_program(plan, &[j]).0
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::Array;
-    use crate::optimize::optimize;
-    use crate::options::Options;
-    use crate::plan::Plan;
-
-    fn compact(plan: &Plan) -> Vec<String> {
-        (0..plan.nodes.len()).map(|i| plan.label(i)).collect()
-    }
+    use crate::optimize::tests::labels as compact;
 
     #[test]
     fn a_chain_becomes_one_node_and_folds_into_the_sum() {
@@ -327,7 +261,7 @@ mod tests {
                 "sqrt [] f64"
             ]
         );
-        optimize(&mut plan, &Options::default()).unwrap();
+        FuseElementwise.run(&mut plan).unwrap();
         assert_eq!(
             compact(&plan),
             [
@@ -344,7 +278,7 @@ mod tests {
         let y = &x * 3.0;
         let z = &y + 1.0;
         let mut plan = Plan::from_outputs(&[z.node().clone(), y.node().clone()]);
-        optimize(&mut plan, &Options::default()).unwrap();
+        FuseElementwise.run(&mut plan).unwrap();
         // y is an output, so z = y + 1 cannot absorb it: each stays one node, y computed once.
         assert_eq!(
             compact(&plan),

@@ -9,10 +9,10 @@
 
 use super::Pass;
 use crate::error::Result;
-use crate::plan::{Op, Plan};
+use crate::plan::{NodeId, Op, Plan};
 
 /// The rematerialization pass.
-pub struct Rematerialize;
+pub(crate) struct Rematerialize;
 
 impl Pass for Rematerialize {
     fn name(&self) -> &'static str {
@@ -23,38 +23,39 @@ impl Pass for Rematerialize {
         let uses = plan.use_counts();
         let old = std::mem::take(&mut plan.nodes);
         // For each old node, its copies' new indices; consumers take them in turn.
-        let mut copies: Vec<Vec<usize>> = Vec::with_capacity(old.len());
+        let mut copies: Vec<Vec<NodeId>> = Vec::with_capacity(old.len());
         let mut next_copy = vec![0usize; old.len()];
         for (i, mut node) in old.into_iter().enumerate() {
             for input in &mut node.inputs {
-                let c = &copies[*input];
-                let k = next_copy[*input];
-                next_copy[*input] = (k + 1) % c.len();
+                let c = &copies[input.index()];
+                let k = next_copy[input.index()];
+                next_copy[input.index()] = (k + 1) % c.len();
                 *input = c[k];
             }
             let cheap = matches!(&node.op, Op::Source(s) if s.cheap());
             let n = if cheap { uses[i].max(1) } else { 1 };
+            // Copies share the structural hash (they compute the same chunks); lowering
+            // gives each its own task names.
             let mut mine = Vec::with_capacity(n);
-            for k in 0..n {
-                let mut copy = node.clone();
-                copy.hash ^= (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                mine.push(plan.nodes.len());
-                plan.nodes.push(copy);
+            for _ in 0..n {
+                mine.push(plan.next_id());
+                plan.nodes.push(node.clone());
             }
             copies.push(mine);
         }
         for out in &mut plan.outputs {
-            *out = copies[*out][0];
+            *out = copies[out.index()][0];
         }
+        plan.rehash();
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::optimize::optimize;
+    use super::*;
+    use crate::optimize::tests::labels;
     use crate::options::Options;
-    use crate::plan::Plan;
     use crate::random;
 
     #[test]
@@ -62,7 +63,6 @@ mod tests {
         let x = random::uniform(0.0, 1.0, &[8, 4], 4, 1).unwrap();
         let y = (&x - &x.mean_axis(0).unwrap()).powi(2).sum();
         let mut plan = Plan::from_outputs(&[y.node().clone()]);
-        let labels = |p: &Plan| (0..p.nodes.len()).map(|i| p.label(i)).collect::<Vec<_>>();
         assert_eq!(
             labels(&plan),
             [
@@ -73,16 +73,21 @@ mod tests {
                 "sum [] f64"
             ]
         );
-        optimize(&mut plan, &Options::default()).unwrap();
+        Rematerialize.run(&mut plan).unwrap();
         assert_eq!(
             labels(&plan),
             [
                 "uniform [8, 4] f64",
                 "uniform [8, 4] f64",
                 "mean [4] f64",
-                "fused: sum((a - b)^2) [] f64"
+                "sub [8, 4] f64",
+                "powi2 [8, 4] f64",
+                "sum [] f64"
             ]
         );
+        // The mean reads one copy, the difference the other.
+        let (mean, sub) = (plan.ids().nth(2).unwrap(), plan.ids().nth(3).unwrap());
+        assert_ne!(plan[mean].inputs[0], plan[sub].inputs[0]);
         assert_eq!(
             y.scalar().unwrap(),
             y.scalar_with(&Options::default().fuse(false)).unwrap()

@@ -6,45 +6,68 @@
 //! vector serves better than a general graph library here (the design card's petgraph is
 //! not needed: every pass would convert indices back and forth).
 
-pub mod lower;
-pub mod node;
+pub(crate) mod display;
+pub(crate) mod node;
 
 use std::collections::HashMap;
-use std::fmt::Write;
+use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
-pub use node::{ElemOp, Node, Op, ReduceSpec};
+pub(crate) use node::{ElemOp, Node, Op, ReduceSpec, structural_hash};
 
 use crate::geometry::Meta;
 
-use crate::graph::dot::escape;
+/// The position of a node in a [`Plan`]: inputs always have smaller ids than their
+/// consumers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct NodeId(usize);
+
+impl NodeId {
+    /// The node's position, for side tables indexed like `plan.nodes`.
+    pub(crate) fn index(self) -> usize {
+        self.0
+    }
+}
 
 /// One node of a [`Plan`].
 #[derive(Clone)]
-pub struct PlanNode {
+pub(crate) struct PlanNode {
     /// What it computes.
-    pub op: Op,
-    /// Its inputs, as indices of earlier nodes.
-    pub inputs: Vec<usize>,
+    pub(crate) op: Op,
+    /// Its inputs, all earlier nodes.
+    pub(crate) inputs: Vec<NodeId>,
     /// Its result's shape, chunks and type.
-    pub meta: Meta,
-    /// Its structural hash.
-    pub hash: u64,
+    pub(crate) meta: Meta,
+    /// Its structural hash: of the op and its parameters, the inputs' hashes and the meta.
+    pub(crate) hash: u64,
 }
 
 /// A DAG of whole-array operations in topological order, with the requested outputs.
 #[derive(Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The nodes; each node's inputs come before it.
-    pub nodes: Vec<PlanNode>,
-    /// The indices of the requested outputs, in request order.
-    pub outputs: Vec<usize>,
+    pub(crate) nodes: Vec<PlanNode>,
+    /// The requested outputs, in request order.
+    pub(crate) outputs: Vec<NodeId>,
+}
+
+impl Index<NodeId> for Plan {
+    type Output = PlanNode;
+    fn index(&self, id: NodeId) -> &PlanNode {
+        &self.nodes[id.0]
+    }
+}
+
+impl IndexMut<NodeId> for Plan {
+    fn index_mut(&mut self, id: NodeId) -> &mut PlanNode {
+        &mut self.nodes[id.0]
+    }
 }
 
 impl Plan {
     /// Collects the nodes reachable from `outputs` (which culls everything else).
-    pub fn from_outputs(outputs: &[Arc<Node>]) -> Plan {
-        let mut index: HashMap<*const Node, usize> = HashMap::new();
+    pub(crate) fn from_outputs(outputs: &[Arc<Node>]) -> Plan {
+        let mut index: HashMap<*const Node, NodeId> = HashMap::new();
         let mut nodes: Vec<PlanNode> = Vec::new();
         let mut out_ids = Vec::with_capacity(outputs.len());
         for root in outputs {
@@ -62,7 +85,7 @@ impl Plan {
                     continue;
                 }
                 let inputs = node.inputs.iter().map(|i| index[&Arc::as_ptr(i)]).collect();
-                index.insert(ptr, nodes.len());
+                index.insert(ptr, NodeId(nodes.len()));
                 nodes.push(PlanNode {
                     op: node.op.clone(),
                     inputs,
@@ -78,103 +101,129 @@ impl Plan {
         }
     }
 
-    /// How many times each node is read (by other nodes and by the outputs).
-    pub fn use_counts(&self) -> Vec<usize> {
+    /// The ids of all nodes, in topological order.
+    pub(crate) fn ids(&self) -> impl DoubleEndedIterator<Item = NodeId> + use<> {
+        (0..self.nodes.len()).map(NodeId)
+    }
+
+    /// The id the next pushed node gets.
+    pub(crate) fn next_id(&self) -> NodeId {
+        NodeId(self.nodes.len())
+    }
+
+    /// How many times each node is read (by other nodes and by the outputs), indexed by
+    /// [`NodeId::index`].
+    pub(crate) fn use_counts(&self) -> Vec<usize> {
         let mut uses = vec![0; self.nodes.len()];
         for node in &self.nodes {
             for &i in &node.inputs {
-                uses[i] += 1;
+                uses[i.0] += 1;
             }
         }
         for &o in &self.outputs {
-            uses[o] += 1;
+            uses[o.0] += 1;
         }
         uses
     }
 
+    /// For each node, the nodes that read it, indexed by [`NodeId::index`].
+    pub(crate) fn consumers(&self) -> Vec<Vec<NodeId>> {
+        let mut consumers = vec![Vec::new(); self.nodes.len()];
+        for (id, node) in self.ids().zip(&self.nodes) {
+            for &j in &node.inputs {
+                consumers[j.0].push(id);
+            }
+        }
+        consumers
+    }
+
+    /// Whether `id` is a requested output.
+    pub(crate) fn is_output(&self, id: NodeId) -> bool {
+        self.outputs.contains(&id)
+    }
+
     /// Drops nodes the outputs do not need and renumbers the rest, keeping the order.
-    pub fn cull(&mut self) {
+    pub(crate) fn cull(&mut self) {
         let mut live = vec![false; self.nodes.len()];
         for &o in &self.outputs {
-            live[o] = true;
+            live[o.0] = true;
         }
         for i in (0..self.nodes.len()).rev() {
             if live[i] {
                 for &j in &self.nodes[i].inputs {
-                    live[j] = true;
+                    live[j.0] = true;
                 }
             }
         }
-        let mut new_index = vec![usize::MAX; self.nodes.len()];
+        let mut new_index = vec![NodeId(usize::MAX); self.nodes.len()];
         let mut kept = Vec::new();
         for (i, node) in std::mem::take(&mut self.nodes).into_iter().enumerate() {
             if live[i] {
-                new_index[i] = kept.len();
+                new_index[i] = NodeId(kept.len());
                 kept.push(node);
             }
         }
         for node in &mut kept {
             for input in &mut node.inputs {
-                *input = new_index[*input];
+                *input = new_index[input.0];
             }
         }
         for o in &mut self.outputs {
-            *o = new_index[*o];
+            *o = new_index[o.0];
         }
         self.nodes = kept;
     }
 
-    /// A one-line description of node `i`: its operation (a fused node shows its whole
-    /// expression, e.g. `fused: sum((a - b)^2)`), shape and type.
-    pub fn label(&self, i: usize) -> String {
-        let node = &self.nodes[i];
-        let names: Vec<String> = (0..node.inputs.len()).map(input_name).collect();
-        let what = match &node.op {
-            Op::Fused(p) => format!("fused: {}", p.expr(&names)),
-            Op::Reduce(spec) => reduce_label(spec, &names),
-            Op::Const(v) => format!("const {v}"),
-            op => op.name(),
-        };
-        format!("{what} {:?} {}", node.meta.shape, node.meta.dtype)
+    /// Recomputes every node's structural hash from its op, its inputs' (new) hashes and
+    /// its meta, in topological order: rewrites call this, so a hash always describes what
+    /// the node computes now.
+    pub(crate) fn rehash(&mut self) {
+        for i in 0..self.nodes.len() {
+            let inputs: Vec<u64> = self.nodes[i]
+                .inputs
+                .iter()
+                .map(|j| self.nodes[j.0].hash)
+                .collect();
+            let node = &self.nodes[i];
+            self.nodes[i].hash = structural_hash(&node.op, inputs.into_iter(), &node.meta);
+        }
     }
 
-    /// The plan in Graphviz DOT: one box per node, edges from inputs to consumers.
-    pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph plan {\n  rankdir=BT;\n  node [shape=box];\n");
+    /// Checks what every pass must keep: inputs come before their consumers, outputs are
+    /// in range and keep `metas` (their shapes, chunks and types before the pass).
+    pub(crate) fn check(&self, metas: &[Meta]) -> std::result::Result<(), String> {
         for (i, node) in self.nodes.iter().enumerate() {
-            let style = if self.outputs.contains(&i) {
-                ", style=bold"
-            } else {
-                ""
-            };
-            let _ = writeln!(out, "  n{i} [label=\"{}\"{style}];", escape(&self.label(i)));
-            for &j in &node.inputs {
-                let _ = writeln!(out, "  n{j} -> n{i};");
+            if let Some(j) = node.inputs.iter().find(|j| j.0 >= i) {
+                return Err(format!(
+                    "node {i} ({}) reads node {} which does not come before it",
+                    node.op.name(),
+                    j.0
+                ));
             }
         }
-        out.push_str("}\n");
-        out
+        if self.outputs.len() != metas.len() {
+            return Err(format!(
+                "{} outputs, expected {}",
+                self.outputs.len(),
+                metas.len()
+            ));
+        }
+        for (k, (o, meta)) in self.outputs.iter().zip(metas).enumerate() {
+            let Some(node) = self.nodes.get(o.0) else {
+                return Err(format!("output {k} is node {}, past the end", o.0));
+            };
+            if &node.meta != meta {
+                return Err(format!(
+                    "output {k} changed from {meta:?} to {:?}",
+                    node.meta
+                ));
+            }
+        }
+        Ok(())
     }
-}
 
-/// The name of a fused node's `k`-th input in labels: `a`, `b`, ..., `z`, `in26`, ...
-pub(crate) fn input_name(k: usize) -> String {
-    if k < 26 {
-        ((b'a' + k as u8) as char).to_string()
-    } else {
-        format!("in{k}")
-    }
-}
-
-/// A reduction's label: `sum`, or with fused programs `fused: sqrt(sum((a - b)^2))`.
-pub(crate) fn reduce_label(spec: &ReduceSpec, names: &[String]) -> String {
-    let core = match &spec.pre {
-        Some((p, _)) => format!("{}({})", spec.kind.name(), p.expr(names)),
-        None if spec.post.is_some() => format!("{}({})", spec.kind.name(), names[0]),
-        None => return spec.kind.name().to_string(),
-    };
-    match &spec.post {
-        Some(post) => format!("fused: {}", post.expr(&[core])),
-        None => format!("fused: {core}"),
+    /// The outputs' metas, in request order.
+    pub(crate) fn output_metas(&self) -> Vec<Meta> {
+        self.outputs.iter().map(|&o| self[o].meta.clone()).collect()
     }
 }

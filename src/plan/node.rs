@@ -13,7 +13,7 @@ use crate::dtype::{DType, Scalar};
 use crate::error::Error;
 use crate::geometry::{AxisSlice, Meta};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
-use crate::kernel::program::{Program, StripMap};
+use crate::kernel::program::{InstrOp, Program, StripMap};
 use crate::kernel::reduce::ReduceKind;
 use crate::kernel::source::{BlockFn, ChunkSource};
 
@@ -30,6 +30,19 @@ pub enum ElemOp {
     Cast(DType),
     /// A user closure `T -> U`, with its identity.
     Map(Arc<dyn StripMap>, u64),
+}
+
+impl From<&ElemOp> for InstrOp {
+    /// The program instruction computing an unfused elementwise op.
+    fn from(op: &ElemOp) -> InstrOp {
+        match op {
+            ElemOp::Unary(u) => InstrOp::Unary(*u),
+            ElemOp::Binary(b) => InstrOp::Binary(*b),
+            ElemOp::Where => InstrOp::Where,
+            ElemOp::Cast(to) => InstrOp::Cast(*to),
+            ElemOp::Map(f, id) => InstrOp::Map(f.clone(), *id),
+        }
+    }
 }
 
 /// A reduction's parameters.
@@ -125,13 +138,13 @@ impl Op {
                 v.bits().hash(h);
             }
             Op::Elementwise(e) => match e {
-                ElemOp::Unary(op) => format!("{op:?}").hash(h),
+                ElemOp::Unary(op) => op.hash(h),
                 ElemOp::Binary(op) => op.hash(h),
                 ElemOp::Where => 0u8.hash(h),
                 ElemOp::Cast(to) => to.hash(h),
                 ElemOp::Map(_, id) => id.hash(h),
             },
-            Op::Fused(p) => (Arc::as_ptr(p) as *const u8 as usize).hash(h),
+            Op::Fused(p) => p.hash(h),
             Op::Rechunk | Op::BroadcastTo => {}
             Op::Transpose(perm) => perm.hash(h),
             Op::InsertAxis(a) | Op::RemoveAxis(a) | Op::Concatenate(a) => a.hash(h),
@@ -141,14 +154,8 @@ impl Op {
                 spec.axes.hash(h);
                 spec.keepdims.hash(h);
                 spec.split_every.hash(h);
-                spec.pre
-                    .as_ref()
-                    .map(|(p, _)| Arc::as_ptr(p) as *const u8 as usize)
-                    .hash(h);
-                spec.post
-                    .as_ref()
-                    .map(|p| Arc::as_ptr(p) as *const u8 as usize)
-                    .hash(h);
+                spec.pre.hash(h);
+                spec.post.hash(h);
             }
             Op::MapBlocks(f) => f.id().hash(h),
             Op::Invalid(e) => e.to_string().hash(h),

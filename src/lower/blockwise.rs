@@ -1,0 +1,111 @@
+//! Lowering the blockwise nodes, where output block `b` reads block `b` of each input (or,
+//! for a broadcast input, the block that covers it): sources, constants, elementwise
+//! programs (fused or single) and `map_blocks`.
+
+use std::sync::Arc;
+
+use ndarray::arr0;
+
+use super::Lowering;
+use crate::dtype::{Element, Scalar, with_dtype};
+use crate::error::{Error, Result};
+use crate::geometry::blocks::broadcast_block;
+use crate::graph::{Key, Task, Value};
+use crate::kernel::program::{Instr, InstrOp, Program, Src};
+use crate::kernel::source::{BlockFn, ChunkSource};
+use crate::kernel::tasks::{BlockKernel, ProgramKernel, SourceKernel};
+use crate::plan::display::op_label;
+use crate::plan::{NodeId, Op, Plan};
+
+impl Lowering<'_> {
+    /// One task per chunk, each asking the source for its region.
+    pub(super) fn source(&mut self, id: NodeId, source: &Arc<dyn ChunkSource>) -> Result<()> {
+        let chunks = &self.plan[id].meta.chunks;
+        for b in chunks.blocks() {
+            let kernel = SourceKernel {
+                source: source.clone(),
+                offset: chunks.block_offset(&b),
+                shape: chunks.block_shape(&b),
+            };
+            self.graph
+                .insert(self.key(id, &b), Task::call(kernel, vec![]))?;
+        }
+        Ok(())
+    }
+
+    /// A 0-d literal.
+    pub(super) fn constant(&mut self, id: NodeId, value: Scalar) -> Result<()> {
+        let literal = with_dtype!(value.dtype(), T => {
+            Value::new(arr0(<T as Element>::from_scalar(value)).into_dyn())
+        });
+        self.graph.insert(self.key(id, &[]), Task::Literal(literal))
+    }
+
+    /// One program task per output chunk, reading the inputs' blocks under broadcasting;
+    /// an output written in place hands each task the sink for its block.
+    pub(super) fn program(&mut self, id: NodeId) -> Result<()> {
+        let node = &self.plan[id];
+        let program = match &node.op {
+            Op::Fused(p) => p.clone(),
+            _ => Arc::new(single_program(self.plan, id)?),
+        };
+        let label: Arc<str> = op_label(&node.op, node.inputs.len()).into();
+        let chunks = &node.meta.chunks;
+        let buffer = self.buffers[id.index()].clone();
+        for b in chunks.blocks() {
+            let keys: Vec<Key> = (0..node.inputs.len())
+                .map(|k| {
+                    self.input_key(id, k, &broadcast_block(&b, &self.input_meta(id, k).chunks))
+                })
+                .collect();
+            let dest = buffer
+                .as_ref()
+                .map(|buf| (buf.clone(), chunks.block_offset(&b)));
+            let kernel = ProgramKernel {
+                name: label.clone(),
+                program: program.clone(),
+                keys: keys.clone(),
+                shape: chunks.block_shape(&b),
+                dest,
+            };
+            self.graph
+                .insert(self.key(id, &b), Task::call(kernel, keys))?;
+        }
+        Ok(())
+    }
+
+    /// One task per chunk applying a user block function.
+    pub(super) fn map_blocks(&mut self, id: NodeId, f: &Arc<dyn BlockFn>) -> Result<()> {
+        let chunks = &self.plan[id].meta.chunks;
+        for b in chunks.blocks() {
+            let kernel = BlockKernel {
+                f: f.clone(),
+                shape: chunks.block_shape(&b),
+            };
+            let input = self.input_key(id, 0, &b);
+            self.graph
+                .insert(self.key(id, &b), Task::call(kernel, vec![input]))?;
+        }
+        Ok(())
+    }
+}
+
+/// The one-instruction program of an unfused elementwise node.
+pub(crate) fn single_program(plan: &Plan, id: NodeId) -> Result<Program> {
+    let node = &plan[id];
+    let Op::Elementwise(op) = &node.op else {
+        return Err(Error::Internal {
+            pass: "lower",
+            message: format!("single_program of a {} node", node.op.name()),
+        });
+    };
+    Ok(Program {
+        inputs: node.inputs.iter().map(|&j| plan[j].meta.dtype).collect(),
+        instrs: vec![Instr {
+            op: InstrOp::from(op),
+            args: (0..node.inputs.len()).map(Src::Input).collect(),
+            dtype: node.meta.dtype,
+        }],
+        output: Src::Reg(0),
+    })
+}

@@ -1,0 +1,171 @@
+//! Lowering: every plan node becomes tasks, one per output chunk, named `op-hash` with the
+//! chunk's block index (Dask's `("add-3f2a", i, j)`); a reduction becomes a tree of
+//! partial → combine → aggregate tasks whose fan-in is at most `split_every`.
+//!
+//! Lowering also decides which requested outputs are written in place: an output computed
+//! by an elementwise program that nothing else reads gets an [`OutputBuffer`], its chunk
+//! tasks write their strips straight into it, and [`Lowered::buffers`] hands the buffers
+//! back for assembly after the run.
+//!
+//! - here: the driver, task names, the in-place decision;
+//! - [`blockwise`]: sources, constants, elementwise programs, `map_blocks`;
+//! - [`shape`]: rechunk, transpose, axis insertion and removal, broadcast, slice,
+//!   concatenate;
+//! - [`reduce`]: the reduction tree.
+
+mod blockwise;
+mod reduce;
+mod shape;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::geometry::Meta;
+use crate::graph::{Key, TaskGraph};
+use crate::kernel::output::OutputBuffer;
+use crate::plan::{NodeId, Op, Plan, PlanNode};
+
+/// A lowered plan: the task graph and, per plan output, the keys of its chunks in
+/// row-major block order and the buffer it is written into, if it is written in place.
+pub(crate) struct Lowered {
+    /// The tasks.
+    pub(crate) graph: TaskGraph,
+    /// Per requested output, its chunks' keys.
+    pub(crate) outputs: Vec<Vec<Key>>,
+    /// Per requested output, the buffer its tasks write into (their values are then `()`).
+    pub(crate) buffers: Vec<Option<Arc<OutputBuffer>>>,
+}
+
+/// Whether outputs may be written in place: only when every task runs in this process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InPlace {
+    /// Elementwise outputs read by nothing else are written into result buffers.
+    Allowed,
+    /// Every output is returned as chunk values (for `persist`, writers, other processes).
+    Never,
+}
+
+/// Lowers `plan` to tasks.
+pub(crate) fn lower(plan: &Plan, in_place: InPlace) -> Result<Lowered> {
+    let mut lowering = Lowering {
+        plan,
+        names: unique_names(plan),
+        graph: TaskGraph::new(),
+        buffers: match in_place {
+            InPlace::Allowed => in_place_buffers(plan),
+            InPlace::Never => vec![None; plan.nodes.len()],
+        },
+    };
+    for id in plan.ids() {
+        lowering.node(id)?;
+    }
+    let outputs = plan
+        .outputs
+        .iter()
+        .map(|&o| {
+            let name = lowering.names[o.index()].as_str();
+            plan[o]
+                .meta
+                .chunks
+                .blocks()
+                .map(|b| Key::chunk(name, &b))
+                .collect()
+        })
+        .collect();
+    let buffers = plan
+        .outputs
+        .iter()
+        .map(|&o| lowering.buffers[o.index()].clone())
+        .collect();
+    Ok(Lowered {
+        graph: lowering.graph,
+        outputs,
+        buffers,
+    })
+}
+
+/// The state of one lowering: the plan, each node's task-key name, the graph being built
+/// and the in-place buffers (indexed by node).
+struct Lowering<'p> {
+    plan: &'p Plan,
+    names: Vec<String>,
+    graph: TaskGraph,
+    buffers: Vec<Option<Arc<OutputBuffer>>>,
+}
+
+impl<'p> Lowering<'p> {
+    /// Inserts the tasks of node `id`.
+    fn node(&mut self, id: NodeId) -> Result<()> {
+        let node = &self.plan[id];
+        match &node.op {
+            Op::Source(source) => self.source(id, source),
+            Op::Const(value) => self.constant(id, *value),
+            Op::Elementwise(_) | Op::Fused(_) => self.program(id),
+            Op::MapBlocks(f) => self.map_blocks(id, f),
+            Op::Rechunk => self.rechunk(id),
+            Op::Transpose(perm) => self.transpose(id, perm),
+            Op::InsertAxis(axis) => self.insert_axis(id, *axis),
+            Op::RemoveAxis(axis) => self.remove_axis(id, *axis),
+            Op::BroadcastTo => self.broadcast_to(id),
+            Op::Slice(axes) => self.slice(id, axes),
+            Op::Concatenate(axis) => self.concatenate(id, *axis),
+            Op::Reduce(spec) => self.reduce(id, spec),
+            Op::Invalid(error) => Err(error.clone()),
+        }
+    }
+
+    /// The task-key name of node `id`.
+    fn name(&self, id: NodeId) -> &str {
+        &self.names[id.index()]
+    }
+
+    /// The key of block `b` of node `id`.
+    fn key(&self, id: NodeId, b: &[usize]) -> Key {
+        Key::chunk(self.name(id), b)
+    }
+
+    /// The key of block `b` of the `k`-th input of node `id`.
+    fn input_key(&self, id: NodeId, k: usize, b: &[usize]) -> Key {
+        self.key(self.plan[id].inputs[k], b)
+    }
+
+    /// The meta of the `k`-th input of node `id`.
+    fn input_meta(&self, id: NodeId, k: usize) -> &'p Meta {
+        let plan = self.plan;
+        &plan[plan[id].inputs[k]].meta
+    }
+}
+
+/// Task-key names, `op-hash`, made unique where the same structure appears twice (when CSE
+/// is switched off, or for the copies of a rematerialized source).
+fn unique_names(plan: &Plan) -> Vec<String> {
+    let mut seen = HashSet::new();
+    plan.nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let base = format!("{}-{:08x}", n.op.name(), n.hash as u32);
+            if seen.insert(base.clone()) {
+                base
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .collect()
+}
+
+/// Output buffers, indexed by node, for the requested outputs that an elementwise program
+/// computes and nothing else reads (each requested once).
+fn in_place_buffers(plan: &Plan) -> Vec<Option<Arc<OutputBuffer>>> {
+    let uses = plan.use_counts();
+    plan.nodes
+        .iter()
+        .zip(plan.ids())
+        .map(|(node, id): (&PlanNode, NodeId)| {
+            let wanted =
+                uses[id.index()] == 1 && plan.outputs.contains(&id) && node.op.is_elementwise();
+            wanted.then(|| OutputBuffer::new(node.meta.dtype, &node.meta.shape))
+        })
+        .collect()
+}

@@ -1,0 +1,132 @@
+//! Lowering the nodes that move data between blocks without computing on it: rechunk
+//! (copy the overlapping pieces), transpose, axis insertion and removal, broadcast, slice
+//! (each output block reads one input block), concatenate (input chunks pass through).
+
+use super::Lowering;
+use crate::error::Result;
+use crate::geometry::AxisSlice;
+use crate::geometry::blocks::{broadcast_block, rechunk_pieces};
+use crate::geometry::slice::slice_source;
+use crate::graph::{Key, Task};
+use crate::kernel::tasks::{Identity, RechunkKernel, ShapeKernel, ShapeOp};
+use crate::plan::NodeId;
+
+impl Lowering<'_> {
+    /// Each output block copies the pieces of the input blocks it overlaps; a block that
+    /// is one whole input block passes through.
+    pub(super) fn rechunk(&mut self, id: NodeId) -> Result<()> {
+        let plan = self.plan;
+        let (from, to) = (&self.input_meta(id, 0).chunks, &plan[id].meta);
+        for b in to.chunks.blocks() {
+            let (blocks, pieces) = rechunk_pieces(from, &to.chunks, &b);
+            let keys: Vec<Key> = blocks.iter().map(|ib| self.input_key(id, 0, ib)).collect();
+            let whole =
+                pieces.len() == 1 && from.block_shape(&blocks[0]) == to.chunks.block_shape(&b);
+            let task = if whole {
+                Task::call(Identity("rechunk"), keys)
+            } else {
+                let kernel = RechunkKernel {
+                    dtype: to.dtype,
+                    shape: to.chunks.block_shape(&b),
+                    pieces,
+                    keys: keys.clone(),
+                };
+                Task::call(kernel, keys)
+            };
+            self.graph.insert(self.key(id, &b), task)?;
+        }
+        Ok(())
+    }
+
+    /// Output block `b` is input block `b` permuted: output axis `o` is input axis
+    /// `perm[o]`.
+    pub(super) fn transpose(&mut self, id: NodeId, perm: &[usize]) -> Result<()> {
+        self.per_block(id, |b| {
+            let mut ib = vec![0; b.len()];
+            for (o, &p) in perm.iter().enumerate() {
+                ib[p] = b[o];
+            }
+            (ib, ShapeOp::Transpose(perm.to_vec()))
+        })
+    }
+
+    /// A new length-1 axis in every block.
+    pub(super) fn insert_axis(&mut self, id: NodeId, axis: usize) -> Result<()> {
+        self.per_block(id, |b| {
+            let mut ib = b.to_vec();
+            ib.remove(axis);
+            (ib, ShapeOp::InsertAxis(axis))
+        })
+    }
+
+    /// A length-1 axis dropped from every block.
+    pub(super) fn remove_axis(&mut self, id: NodeId, axis: usize) -> Result<()> {
+        self.per_block(id, |b| {
+            let mut ib = b.to_vec();
+            ib.insert(axis, 0);
+            (ib, ShapeOp::RemoveAxis(axis))
+        })
+    }
+
+    /// Each output block is the covering input block stretched to the block's shape.
+    pub(super) fn broadcast_to(&mut self, id: NodeId) -> Result<()> {
+        let plan = self.plan;
+        let (from, to) = (&self.input_meta(id, 0).chunks, &plan[id].meta.chunks);
+        self.per_block(id, |b| {
+            (
+                broadcast_block(b, from),
+                ShapeOp::Broadcast(to.block_shape(b)),
+            )
+        })
+    }
+
+    /// Each output block reads a strided selection of one input block.
+    pub(super) fn slice(&mut self, id: NodeId, axes: &[AxisSlice]) -> Result<()> {
+        let plan = self.plan;
+        let (from, to) = (&self.input_meta(id, 0).chunks, &plan[id].meta.chunks);
+        self.per_block(id, |b| {
+            let (ib, local) = slice_source(axes, from, &to.block_offset(b), &to.block_shape(b));
+            (ib, ShapeOp::Slice(local))
+        })
+    }
+
+    /// Each output block is a block of one input, passed through.
+    pub(super) fn concatenate(&mut self, id: NodeId, axis: usize) -> Result<()> {
+        for b in self.plan[id].meta.chunks.blocks() {
+            // Walk the inputs along `axis` until the one holding output block b[axis].
+            let mut local = b[axis];
+            let mut k = 0;
+            while local >= self.input_meta(id, k).chunks.axis(axis).len() {
+                local -= self.input_meta(id, k).chunks.axis(axis).len();
+                k += 1;
+            }
+            let mut ib = b.clone();
+            ib[axis] = local;
+            let task = Task::call(Identity("concatenate"), vec![self.input_key(id, k, &ib)]);
+            self.graph.insert(self.key(id, &b), task)?;
+        }
+        Ok(())
+    }
+
+    /// One shape task per output block, reading the single input block that `map` names
+    /// and applying the per-chunk operation it returns.
+    fn per_block(
+        &mut self,
+        id: NodeId,
+        map: impl Fn(&[usize]) -> (Vec<usize>, ShapeOp),
+    ) -> Result<()> {
+        let node = &self.plan[id];
+        for b in node.meta.chunks.blocks() {
+            let (ib, op) = map(&b);
+            let input = self.input_key(id, 0, &ib);
+            let kernel = ShapeKernel {
+                dtype: node.meta.dtype,
+                op,
+                key: input.clone(),
+            };
+            self.graph
+                .insert(self.key(id, &b), Task::call(kernel, vec![input]))?;
+        }
+        Ok(())
+    }
+}
