@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use super::{ExecGraph, Key, Task, Value};
 use crate::error::{Error, Result};
-use crate::scheduler::{Observer, Scheduler};
 
 /// A dictionary of tasks, like a Dask graph: every key maps to a literal or to a call.
 ///
 /// Inserting a key twice is an [`Error::DuplicateKey`]; a missing input or a cycle is found
 /// when the graph is compiled for a run ([`TaskGraph::compile`]), naming the keys involved.
+/// Running it is the scheduler's job: `compute`, `compute_observed` and `get` are defined
+/// beside the schedulers (`scheduler/run_graph.rs`), so this layer never imports them.
 ///
 /// ```
 /// use chunkflow::graph::{Task, TaskGraph};
@@ -99,36 +100,6 @@ impl TaskGraph {
     /// ```
     pub fn compile(&self, outputs: &[Key]) -> Result<ExecGraph> {
         ExecGraph::build(self, outputs)
-    }
-
-    /// Computes `outputs` with `scheduler`, returning their values in order.
-    pub fn compute(&self, scheduler: &dyn Scheduler, outputs: &[Key]) -> Result<Vec<Value>> {
-        self.compute_observed(scheduler, outputs, None)
-    }
-
-    /// Like [`TaskGraph::compute`], reporting task starts and finishes to `observer`.
-    pub fn compute_observed(
-        &self,
-        scheduler: &dyn Scheduler,
-        outputs: &[Key],
-        observer: Option<&dyn Observer>,
-    ) -> Result<Vec<Value>> {
-        let exec = self.compile(outputs)?;
-        scheduler.run(&exec, observer)
-    }
-
-    /// Computes one key and returns its value as a `T` (a type mismatch is an error).
-    pub fn get<T: Any + Send + Sync + Clone>(
-        &self,
-        scheduler: &dyn Scheduler,
-        key: impl Into<Key>,
-    ) -> Result<T> {
-        let key = key.into();
-        let value = self
-            .compute(scheduler, std::slice::from_ref(&key))?
-            .pop()
-            .expect("one output per requested key");
-        value.take(&key)
     }
 
     pub(super) fn position(&self, key: &Key) -> Option<usize> {

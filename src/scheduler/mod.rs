@@ -9,6 +9,7 @@
 //! - [`Threaded`]: a pool of workers (one per core by default).
 
 mod events;
+mod run_graph;
 pub(crate) mod state;
 mod sync;
 mod threaded;
