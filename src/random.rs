@@ -10,13 +10,11 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
-use crate::array::{Array, ChunkSpec, Chunks};
+use crate::array::{Array, ChunkSpec, Chunks, source_array};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
-use crate::geometry::Meta;
 use crate::graph::Value;
 use crate::kernel::source::{ChunkSource, fresh_id};
-use crate::plan::{Node, Op};
 
 /// SplitMix64's output function applied to `seed`'s stream at position `i`.
 #[inline(always)]
@@ -140,16 +138,7 @@ fn random<T: Element>(
         shape: shape.to_vec(),
         id: fresh_id(),
     };
-    let meta = Meta {
-        shape: shape.to_vec(),
-        chunks,
-        dtype: T::DTYPE,
-    };
-    Ok(Array::wrap(Node::new(
-        Op::Source(Arc::new(source)),
-        vec![],
-        meta,
-    )))
+    Ok(source_array(shape, chunks, Arc::new(source)))
 }
 
 /// Uniform floats in `[low, high)`.

@@ -15,18 +15,29 @@ use crate::graph::Value;
 use crate::kernel::source::{ChunkSource, fresh_id};
 use crate::plan::{Node, Op};
 
-fn source_array<T: Element>(
+/// An array whose chunks `source` makes, split as `chunks` (already resolved for `shape`):
+/// the one way constructors, readers (`io`) and generators (`random`) make source arrays.
+pub(crate) fn source_array<T: Element>(
     shape: &[usize],
-    chunks: impl Into<ChunkSpec>,
+    chunks: Chunks,
     source: Arc<dyn ChunkSource>,
-) -> Result<Array<T>> {
-    let chunks = Chunks::resolve(shape, chunks, T::DTYPE)?;
+) -> Array<T> {
     let meta = Meta {
         shape: shape.to_vec(),
         chunks,
         dtype: T::DTYPE,
     };
-    Ok(Array::wrap(Node::new(Op::Source(source), vec![], meta)))
+    Array::wrap(Node::new(Op::Source(source), vec![], meta))
+}
+
+/// A source array with `chunks` resolved for `shape` (an invalid spec is an error).
+fn resolved_source_array<T: Element>(
+    shape: &[usize],
+    chunks: impl Into<ChunkSpec>,
+    source: Arc<dyn ChunkSource>,
+) -> Result<Array<T>> {
+    let chunks = Chunks::resolve(shape, chunks, T::DTYPE)?;
+    Ok(source_array(shape, chunks, source))
 }
 
 struct FromNdarray<T> {
@@ -162,7 +173,7 @@ pub(crate) fn persisted<T: Element>(meta: Meta, chunks: Vec<Value>) -> Array<T> 
         chunks: by_offset,
         id: fresh_id(),
     });
-    Array::wrap(Node::new(Op::Source(source), vec![], meta))
+    source_array(&meta.shape, meta.chunks, source)
 }
 
 impl<T: Element> Array<T> {
@@ -183,7 +194,7 @@ impl<T: Element> Array<T> {
     ) -> Result<Self> {
         let data = Arc::new(array.into_dyn());
         let shape = data.shape().to_vec();
-        source_array(
+        resolved_source_array(
             &shape,
             chunks,
             Arc::new(FromNdarray {
@@ -201,7 +212,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn full(shape: &[usize], value: T, chunks: impl Into<ChunkSpec>) -> Result<Self> {
-        source_array(
+        resolved_source_array(
             shape,
             chunks,
             Arc::new(Full {
@@ -229,7 +240,7 @@ impl<T: Element> Array<T> {
             id: fresh_id(),
             _t: std::marker::PhantomData,
         };
-        source_array(shape, chunks, Arc::new(source))
+        resolved_source_array(shape, chunks, Arc::new(source))
     }
 }
 
@@ -278,7 +289,7 @@ impl<T: Num> Array<T> {
             id: fresh_id(),
             _t: std::marker::PhantomData,
         };
-        source_array(&[n], chunks, Arc::new(source))
+        resolved_source_array(&[n], chunks, Arc::new(source))
     }
 }
 
@@ -309,6 +320,6 @@ impl<T: Float> Array<T> {
             id: fresh_id(),
             _t: std::marker::PhantomData,
         };
-        source_array(&[num], chunks, Arc::new(source))
+        resolved_source_array(&[num], chunks, Arc::new(source))
     }
 }

@@ -34,6 +34,7 @@ pub use crate::dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
+pub(crate) use create::source_array;
 pub use elementwise::{Operand, where_};
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};

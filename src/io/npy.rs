@@ -14,15 +14,13 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use ndarray::{ArrayD, IxDyn};
 
-use crate::array::{Array, ChunkSpec, Chunks};
+use crate::array::{Array, ChunkSpec, Chunks, source_array};
 use crate::dtype::with_dtype;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::geometry::Meta;
 use crate::graph::{FnKernel, Task, Value};
 use crate::kernel::source::{ChunkSource, fresh_id};
 use crate::options::Options;
-use crate::plan::{Node, Op};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
@@ -291,22 +289,15 @@ impl<T: Element> Array<T> {
                 format!("truncated: {} bytes, the header needs {needed}", map.len()),
             ));
         }
-        let meta = Meta {
-            chunks: Chunks::resolve(&header.shape, chunks, T::DTYPE)?,
-            shape: header.shape.clone(),
-            dtype: T::DTYPE,
-        };
+        let chunks = Chunks::resolve(&header.shape, chunks, T::DTYPE)?;
+        let shape = header.shape.clone();
         let source = NpySource {
             map: Arc::new(map),
             header,
             path: path.to_path_buf(),
             id: fresh_id(),
         };
-        Ok(Array::wrap(Node::new(
-            Op::Source(Arc::new(source)),
-            vec![],
-            meta,
-        )))
+        Ok(source_array(&shape, chunks, Arc::new(source)))
     }
 
     /// Writes the array to a `.npy` file chunk by chunk: each chunk is written at its place

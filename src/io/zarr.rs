@@ -51,15 +51,13 @@ use zarrs::array::{
 use zarrs::filesystem::FilesystemStore;
 use zarrs::plugin::ExtensionName;
 
-use crate::array::{Array, ChunkSpec, Chunks};
+use crate::array::{Array, ChunkSpec, Chunks, source_array};
 use crate::dtype::with_dtype;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::geometry::Meta;
 use crate::graph::{FnKernel, Task, Value};
 use crate::kernel::source::{ChunkSource, fresh_id};
 use crate::options::Options;
-use crate::plan::{Node, Op};
 
 type ZArray = zarrs::array::Array<FilesystemStore>;
 
@@ -376,18 +374,13 @@ impl<T: Element> Array<T> {
         shape: Vec<usize>,
         chunks: Chunks,
     ) -> Array<T> {
-        let meta = Meta {
-            chunks,
-            shape,
-            dtype,
-        };
         let source = ZarrSource {
             array: Arc::new(array),
             dtype,
             path: path.to_path_buf(),
             id: fresh_id(),
         };
-        Array::wrap(Node::new(Op::Source(Arc::new(source)), vec![], meta))
+        source_array(&shape, chunks, Arc::new(source))
     }
 
     /// Writes the array as a Zarr v3 array at `path` (a new directory), zstd-compressed,
