@@ -58,7 +58,7 @@ fn building_runs_no_user_code_and_compute_runs_each_partition_once() {
 fn bag_handles_are_send_sync_and_cheap_clones() {
     fn check<T: Send + Sync + Clone>() {}
     check::<Bag<String>>();
-    check::<chunkflow::bag::Scalar<u64>>();
+    check::<chunkflow::bag::Item<u64>>();
     let b = Bag::range(10, 2).unwrap().map(|x| x + 1);
     let c = b.clone();
     let handle = std::thread::spawn(move || c.count().compute().unwrap());

@@ -1,5 +1,5 @@
 //! Whole-bag aggregations to one value: `fold`, `reduction`, `count`, `sum`, `min`, `max`,
-//! `mean`, and [`Scalar`], the lazy handle they return (Dask's `Item`).
+//! `mean`, and [`Item`], the lazy handle they return (Dask's name).
 //!
 //! Each is a per-partition step (fused with a preceding chain, streaming its items) followed
 //! by a [tree](super::tree) of combines with fan-in 8. Empty bags: `count` and `sum` give 0;
@@ -8,7 +8,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::plan::{Lowering, Node};
+use super::lowering::{Lowering, Node};
 use super::tree::{self, SPLIT_EVERY};
 use super::{Bag, pipeline::Feed};
 use crate::error::{Error, Result};
@@ -22,21 +22,21 @@ use crate::options::Options;
 /// assert_eq!(total.compute()?, 5050);
 /// # Ok::<(), chunkflow::Error>(())
 /// ```
-pub struct Scalar<T> {
+pub struct Item<T> {
     pub(crate) node: Arc<Node>,
     _item: PhantomData<fn() -> T>,
 }
 
-impl<T> Clone for Scalar<T> {
+impl<T> Clone for Item<T> {
     fn clone(&self) -> Self {
-        Scalar {
+        Item {
             node: self.node.clone(),
             _item: PhantomData,
         }
     }
 }
 
-impl<T: Clone + Send + Sync + 'static> Scalar<T> {
+impl<T: Clone + Send + Sync + 'static> Item<T> {
     /// Lowers to a task graph and the key of the value.
     ///
     /// ```
@@ -124,7 +124,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         partial: impl Fn(usize, Feed<'_, T>) -> Result<A> + Send + Sync + 'static,
         combine: impl Fn(Vec<A>) -> Result<A> + Send + Sync + 'static,
         finish: impl Fn(A) -> Result<R> + Send + Sync + 'static,
-    ) -> Scalar<R>
+    ) -> Item<R>
     where
         A: Clone + Send + Sync + 'static,
         R: Clone + Send + Sync + 'static,
@@ -155,7 +155,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
                 last,
             )?])
         });
-        Scalar {
+        Item {
             node,
             _item: PhantomData,
         }
@@ -176,7 +176,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         initial: A,
         binop: impl Fn(A, T) -> A + Send + Sync + 'static,
         combine: impl Fn(A, A) -> A + Send + Sync + 'static,
-    ) -> Scalar<A> {
+    ) -> Item<A> {
         let start = initial.clone();
         self.aggregate(
             "fold",
@@ -207,7 +207,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         per_partition: impl Fn(Vec<T>) -> A + Send + Sync + 'static,
         aggregate: impl Fn(Vec<A>) -> A + Send + Sync + 'static,
         split_every: usize,
-    ) -> Result<Scalar<A>> {
+    ) -> Result<Item<A>> {
         tree::check_split_every(split_every)?;
         Ok(self.aggregate(
             "reduction",
@@ -224,7 +224,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// assert_eq!(chunkflow::Bag::range(7, 3)?.filter(|x| x % 2 == 0).count().compute()?, 4);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn count(&self) -> Scalar<u64> {
+    pub fn count(&self) -> Item<u64> {
         self.aggregate(
             "count",
             SPLIT_EVERY,
@@ -244,7 +244,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// assert_eq!(chunkflow::Bag::from_vec(vec![1.5, 2.5], 2)?.sum().compute()?, 4.0);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn sum(&self) -> Scalar<T>
+    pub fn sum(&self) -> Item<T>
     where
         T: std::ops::Add<Output = T> + Default,
     {
@@ -261,7 +261,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         )
     }
 
-    fn extreme(&self, name: &'static str, better: fn(&T, &T) -> bool) -> Scalar<T>
+    fn extreme(&self, name: &'static str, better: fn(&T, &T) -> bool) -> Item<T>
     where
         T: PartialOrd,
     {
@@ -291,7 +291,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// assert!(chunkflow::Bag::<i32>::from_vec(vec![], 2)?.min().compute().is_err());
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn min(&self) -> Scalar<T>
+    pub fn min(&self) -> Item<T>
     where
         T: PartialOrd,
     {
@@ -304,7 +304,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// assert_eq!(chunkflow::Bag::from_vec(vec![3, 1, 2], 2)?.max().compute()?, 3);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn max(&self) -> Scalar<T>
+    pub fn max(&self) -> Item<T>
     where
         T: PartialOrd,
     {
@@ -318,7 +318,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// assert!(chunkflow::Bag::<u8>::from_vec(vec![], 1)?.mean().compute().is_err());
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn mean(&self) -> Scalar<f64>
+    pub fn mean(&self) -> Item<f64>
     where
         T: ToF64,
     {

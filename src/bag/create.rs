@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::Bag;
-use super::plan::Node;
+use super::lowering::Node;
 use crate::error::{Error, Result};
 use crate::graph::{FnKernel, Key, Task, Value};
 

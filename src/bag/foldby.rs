@@ -20,7 +20,7 @@ use std::collections::hash_map::Entry;
 use rustc_hash::FxHashMap;
 
 use super::Bag;
-use super::plan::Node;
+use super::lowering::Node;
 use super::tree::{self, SPLIT_EVERY};
 use crate::error::Result;
 use crate::graph::{Key, Value};
@@ -93,7 +93,7 @@ where
 /// So each key's partial accumulators meet on one process, and only per-process tables
 /// cross processes, each once.
 fn exchange<K, A>(
-    cx: &mut super::plan::Lowering,
+    cx: &mut super::lowering::Lowering,
     name: &str,
     parts: Vec<Key>,
     split_every: usize,

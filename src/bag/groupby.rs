@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::Bag;
-use super::plan::Node;
+use super::lowering::Node;
 use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
 

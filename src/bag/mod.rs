@@ -45,21 +45,25 @@ pub mod corpus;
 mod create;
 mod foldby;
 mod groupby;
+mod lowering;
 mod pipeline;
-mod plan;
 mod select;
 mod tree;
 
 use std::sync::Arc;
 
-pub use aggregate::{Scalar, ToF64};
+pub use aggregate::{Item, ToF64};
+
+/// The old name of [`Item`] (it clashed with [`chunkflow::Scalar`](crate::Scalar)).
+#[deprecated(since = "0.1.0", note = "renamed to `bag::Item`, Dask's name")]
+pub type Scalar<T> = Item<T>;
 pub use borrowed::RefItems;
 
 use crate::error::Result;
 use crate::graph::{Key, TaskGraph, Value};
 use crate::options::Options;
+use lowering::{Lowering, Node};
 use pipeline::Chain;
-use plan::{Lowering, Node};
 
 /// A lazy partitioned collection of `T`s. See the [module docs](self) for the design.
 ///

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::Bag;
-use super::plan::{Lowering, Node};
+use super::lowering::{Lowering, Node};
 use crate::error::Result;
 use crate::graph::{Key, Value};
 
@@ -282,7 +282,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
 #[cfg(test)]
 mod tests {
     use super::super::Bag;
-    use super::super::plan::Lowering;
+    use super::super::lowering::Lowering;
 
     #[test]
     fn chains_sharing_a_prefix_share_its_stage_tasks_when_unfused() {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use super::create::split_bounds;
-use super::plan::Node;
+use super::lowering::Node;
 use super::tree::SPLIT_EVERY;
 use super::{Bag, concat};
 use crate::error::{Error, Result};

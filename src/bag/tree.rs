@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::plan::Lowering;
+use super::lowering::Lowering;
 use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
 

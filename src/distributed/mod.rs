@@ -31,8 +31,10 @@
 
 mod comm;
 mod owner;
+mod registry;
 mod scheduler;
 mod wire;
 
+pub use registry::{register, register_foldby, register_groupby};
 pub use scheduler::{Mpi, TrafficStats};
-pub use wire::{Reader, Wire, register, register_foldby, register_groupby};
+pub use wire::{Reader, Wire};

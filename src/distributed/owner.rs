@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use super::wire::{FNV_START, fnv1a};
+use super::registry::{FNV_START, fnv1a};
 use crate::graph::{ExecGraph, Task};
 
 /// A task's owner, or [`REPLICATED`].

@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use super::comm::{self, ABORT, Command, DATA, Event, HEADER, Traffic};
 use super::owner::{Placement, Role, fingerprint};
-use super::wire::{Reader, Wire, decode_value, encode_value};
+use super::registry::{decode_value, encode_value};
+use super::wire::{Reader, Wire};
 use crate::error::{Error, Result};
 use crate::graph::{ExecGraph, Value};
 use crate::scheduler::state::{RunState, run_task};
