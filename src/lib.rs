@@ -20,8 +20,8 @@
 //!   [`random`] generators and [`io`] (`.npy`; Zarr v3 with the feature `zarr`) for arrays
 //!   bigger than memory.
 //! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`.
-//! - [`optimize`]: the passes (CSE, elementwise fusion, rematerialization, cull) run before
-//!   every computation.
+//! - An optimizer (CSE, elementwise fusion, rematerialization, cull) runs before every
+//!   computation; [`Array::plan_dot`] shows the plan before and after it.
 //! - [`diagnostics`]: a progress bar and a profiler (Chrome trace, per-op summary).
 //! - [`graph`]: the Dask-style task graph everything lowers to, which users can also build
 //!   by hand; [`scheduler`]: the synchronous and threaded schedulers that run it.
@@ -36,11 +36,11 @@ pub mod error;
 mod geometry;
 pub mod graph;
 pub mod io;
-pub mod kernel;
+mod kernel;
 mod lower;
-pub mod optimize;
+mod optimize;
 mod options;
-pub mod plan;
+mod plan;
 pub mod random;
 pub mod scheduler;
 pub mod workloads;

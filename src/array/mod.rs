@@ -95,8 +95,7 @@ impl<T: Element> Array<T> {
     }
 
     /// The plan node behind this handle.
-    #[doc(hidden)]
-    pub fn node(&self) -> &Arc<Node> {
+    pub(crate) fn node(&self) -> &Arc<Node> {
         &self.node
     }
 

@@ -27,8 +27,6 @@ pub enum Src {
 pub trait StripMap: Send + Sync {
     /// The name shown in labels.
     fn name(&self) -> &str;
-    /// The result type.
-    fn out_dtype(&self) -> DType;
     /// `out[..len] = f(a[..len])`.
     fn apply(&self, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()>;
 }
@@ -43,9 +41,6 @@ pub(crate) struct MapFn<T, U, F> {
 impl<T: Element, U: Element, F: Fn(T) -> U + Send + Sync> StripMap for MapFn<T, U, F> {
     fn name(&self) -> &str {
         &self.name
-    }
-    fn out_dtype(&self) -> DType {
-        U::DTYPE
     }
     fn apply(&self, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
         let a = T::col(a).ok_or_else(|| Error::InvalidArgument("map input type".into()))?;

@@ -37,7 +37,8 @@ pub(crate) struct ProgramKernel {
     pub(crate) program: Arc<Program>,
     pub(crate) keys: Vec<Key>,
     pub(crate) shape: Vec<usize>,
-    /// Where to write the chunk in the final result instead of returning it.
+    /// The final result to write this chunk into, and the chunk's block index there,
+    /// instead of returning it.
     pub(crate) dest: Option<(Arc<OutputBuffer>, Vec<usize>)>,
 }
 
@@ -48,10 +49,11 @@ impl Kernel for ProgramKernel {
     fn call(&self, inputs: Vec<Value>) -> Result<Value> {
         match &self.dest {
             None => self.program.run_to_array(&inputs, &self.keys, &self.shape),
-            Some((buffer, offset)) => {
-                let mut sink = buffer.sink(offset, &self.shape)?;
+            Some((buffer, block)) => {
+                let mut writer = buffer.claim(block)?;
                 self.program
-                    .run(&inputs, &self.keys, &self.shape, sink.as_mut())?;
+                    .run(&inputs, &self.keys, &self.shape, &mut writer)?;
+                writer.finish()?;
                 Ok(Value::new(()))
             }
         }

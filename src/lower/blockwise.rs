@@ -58,9 +58,7 @@ impl Lowering<'_> {
                     self.input_key(id, k, &broadcast_block(&b, &self.input_meta(id, k).chunks))
                 })
                 .collect();
-            let dest = buffer
-                .as_ref()
-                .map(|buf| (buf.clone(), chunks.block_offset(&b)));
+            let dest = buffer.as_ref().map(|buf| (buf.clone(), b.clone()));
             let kernel = ProgramKernel {
                 name: label.clone(),
                 program: program.clone(),

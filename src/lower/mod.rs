@@ -165,7 +165,7 @@ fn in_place_buffers(plan: &Plan) -> Vec<Option<Arc<OutputBuffer>>> {
         .map(|(node, id): (&PlanNode, NodeId)| {
             let wanted =
                 uses[id.index()] == 1 && plan.outputs.contains(&id) && node.op.is_elementwise();
-            wanted.then(|| OutputBuffer::new(node.meta.dtype, &node.meta.shape))
+            wanted.then(|| OutputBuffer::new(node.meta.dtype, &node.meta.chunks))
         })
         .collect()
 }
