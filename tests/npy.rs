@@ -95,3 +95,73 @@ fn bad_files_are_clear_errors() {
     std::fs::remove_file(&path).unwrap();
     assert!(Array::<f64>::from_npy(&path, 5).is_err());
 }
+
+/// The hidden temporary files `to_npy` leaves beside `path` (there should be none).
+fn leftovers(path: &std::path::Path) -> Vec<String> {
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|f| f.starts_with(&format!(".{name}.")) && f.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn writing_over_the_file_an_array_reads_keeps_both_correct() {
+    let path = temp("overwrite");
+    Array::<f64>::arange(0.0, 1000.0, 1.0, 100)
+        .unwrap()
+        .to_npy(&path)
+        .unwrap();
+    let x = Array::<f64>::from_npy(&path, 100).unwrap();
+    let old = x.compute().unwrap();
+    // The new file is computed from the old one, chunk by chunk, while it is written.
+    (&x * 2.0).to_npy(&path).unwrap();
+    let back = Array::<f64>::from_npy(&path, 300)
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(back, old.mapv(|v| v * 2.0));
+    // x still reads the file it opened, not zeros or the new values.
+    assert_eq!(x.compute().unwrap(), old);
+    // A smaller array over a mapped file: no SIGBUS for the live reader.
+    Array::<f64>::ones(&[3], 3).unwrap().to_npy(&path).unwrap();
+    assert_eq!(x.sum().scalar().unwrap(), old.sum());
+    assert_eq!(
+        Array::<f64>::from_npy(&path, 3)
+            .unwrap()
+            .sum()
+            .scalar()
+            .unwrap(),
+        3.0
+    );
+    assert!(leftovers(&path).is_empty(), "{:?}", leftovers(&path));
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+    let path = temp("failed");
+    Array::<i64>::arange(0, 10, 1, 5)
+        .unwrap()
+        .to_npy(&path)
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    // One chunk's closure panics mid-run: the run fails, after other chunks were stored.
+    let bad = Array::<i64>::arange(0, 1000, 1, 10)
+        .unwrap()
+        .map(|v| if v == 995 { panic!("boom") } else { v });
+    let err = bad
+        .to_npy_with(&path, &chunkflow::Options::default().synchronous())
+        .unwrap_err();
+    assert!(err.to_string().contains("boom"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert!(leftovers(&path).is_empty(), "{:?}", leftovers(&path));
+    // Writing to a new path that fails leaves nothing at all.
+    let fresh = temp("failed-fresh");
+    assert!(bad.to_npy(&fresh).is_err());
+    assert!(!fresh.exists());
+    assert!(leftovers(&fresh).is_empty());
+    std::fs::remove_file(path).unwrap();
+}

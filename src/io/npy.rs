@@ -272,8 +272,10 @@ impl<T: Element> Array<T> {
     pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| bad(path, e))?;
-        // SAFETY: the map is read-only; like every memory map, it assumes no other process
-        // truncates the file while the array is in use (documented limitation).
+        // SAFETY: the map is read-only. chunkflow's own writers never change a file in place
+        // (`to_npy` writes a temporary file and renames it over the path, so this map keeps
+        // the old inode); like every memory map, it assumes no other program truncates or
+        // rewrites the file while the array is in use (documented in docs/guide.md).
         let map = unsafe { Mmap::map(&file) }.map_err(|e| bad(path, e))?;
         let header = parse_header(&map, path)?;
         if header.dtype != T::DTYPE {
@@ -302,6 +304,24 @@ impl<T: Element> Array<T> {
 
     /// Writes the array to a `.npy` file chunk by chunk: each chunk is written at its place
     /// as soon as it is computed and then dropped, so memory holds only chunks in flight.
+    ///
+    /// The chunks go into a hidden temporary file beside `path` (`.NAME.to_npy-TOKEN.tmp`),
+    /// renamed over `path` once the last chunk is stored. A run that fails leaves `path` as
+    /// it was (the temporary file is removed; a killed process leaves only the temporary
+    /// name), and an array still reading the old file through [`Array::from_npy`] keeps
+    /// its data, even when the new array is computed from it.
+    ///
+    /// ```
+    /// use chunkflow::Array;
+    /// let path = std::env::temp_dir().join(format!("doc-inplace-{}.npy", std::process::id()));
+    /// Array::<f64>::ones(&[6], 4)?.to_npy(&path)?;
+    /// let x = Array::<f64>::from_npy(&path, 4)?;
+    /// (&x * 3.0).to_npy(&path)?; // reads the old file while writing the new one
+    /// assert_eq!(Array::<f64>::from_npy(&path, 4)?.sum().scalar()?, 18.0);
+    /// assert_eq!(x.sum().scalar()?, 6.0); // x still sees the file it opened
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
     pub fn to_npy(&self, path: impl AsRef<Path>) -> Result<()> {
         self.to_npy_with(path, &Options::default())
     }
@@ -311,11 +331,32 @@ impl<T: Element> Array<T> {
         self.check()?;
         let path = path.as_ref();
         let header = header_bytes(T::DTYPE, self.shape());
-        let mut file = File::create(path).map_err(|e| bad(path, e))?;
-        file.write_all(&header).map_err(|e| bad(path, e))?;
+        let temp = temporary_sibling(path, options)?;
+        let written = self.write_npy(&temp, &header, options, path);
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        written
+    }
+
+    /// Writes the file's bytes into `temp` and renames it to `path` in the last task.
+    fn write_npy(&self, temp: &Path, header: &[u8], options: &Options, path: &Path) -> Result<()> {
+        let mut file = File::create(temp).map_err(|e| bad(temp, e))?;
+        file.write_all(header).map_err(|e| bad(temp, e))?;
         file.set_len((header.len() + self.len() * T::DTYPE.size()) as u64)
-            .map_err(|e| bad(path, e))?;
+            .map_err(|e| bad(temp, e))?;
         let file = Arc::new(file);
+        let header_len = header.len();
+        let (from, to) = (temp.to_path_buf(), path.to_path_buf());
+        let rename = move || {
+            std::fs::rename(&from, &to).map_err(|e| {
+                Error::Io(format!(
+                    "renaming {} to {}: {e}",
+                    from.display(),
+                    to.display()
+                ))
+            })
+        };
         let meta = self.meta().clone();
         super::store_chunks(
             self,
@@ -323,7 +364,7 @@ impl<T: Element> Array<T> {
             options,
             |b, chunk_key| {
                 let (offset, shape) = (meta.chunks.block_offset(b), meta.chunks.block_shape(b));
-                let (file, full, data_offset) = (file.clone(), meta.shape.clone(), header.len());
+                let (file, full, data_offset) = (file.clone(), meta.shape.clone(), header_len);
                 let key = chunk_key.clone();
                 let kernel = FnKernel::new("to_npy", move |inputs: Vec<Value>| {
                     let chunk: &ArrayD<T> = inputs[0].get(&key)?;
@@ -338,7 +379,7 @@ impl<T: Element> Array<T> {
                             .iter()
                             .for_each(|v| write_scalar(v.to_scalar(), &mut bytes));
                         file.write_all_at(&bytes, (data_offset + start * size) as u64)
-                            .map_err(|e| Error::User(format!("writing .npy: {e}")))?;
+                            .map_err(|e| Error::Io(format!("writing .npy: {e}")))?;
                         k += len;
                         Ok(())
                     })?;
@@ -346,7 +387,25 @@ impl<T: Element> Array<T> {
                 });
                 Some(Task::call(kernel, vec![chunk_key]))
             },
-            None,
+            Some(Box::new(rename)),
         )
     }
+}
+
+/// The hidden temporary file beside `path` that `to_npy` writes before renaming it:
+/// `.NAME.to_npy-TOKEN.tmp`, with a token unique in this process (and the process id
+/// unless the run is distributed, where every rank writes into the same temporary file and
+/// ranks in lockstep draw the same token).
+fn temporary_sibling(path: &Path, options: &Options) -> Result<PathBuf> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| bad(path, "not a file name"))?
+        .to_string_lossy();
+    let token = crate::graph::Key::unique_name("to_npy");
+    let temp = if options.get_scheduler().is_distributed() {
+        format!(".{name}.{token}.tmp")
+    } else {
+        format!(".{name}.{token}-{}.tmp", std::process::id())
+    };
+    Ok(path.with_file_name(temp))
 }
