@@ -41,7 +41,7 @@ pub(crate) struct CollectSink<T> {
 
 impl<T: Element> StripSink for CollectSink<T> {
     fn push(&mut self, _start: usize, strip: &Col<'_>, len: usize) -> Result<()> {
-        let s = T::col(strip).ok_or_else(|| Error::InvalidArgument("output type".into()))?;
+        let s = T::col(strip).ok_or_else(|| super::internal("output strip type"))?;
         self.data.extend_from_slice(&s[..len]);
         Ok(())
     }

@@ -10,3 +10,14 @@ pub mod program;
 pub mod reduce;
 pub mod source;
 pub mod tasks;
+
+use crate::error::Error;
+
+/// A kernel invariant that lowering guarantees was broken (a strip of the wrong type, a
+/// task without its input): a chunkflow bug, reported as [`Error::Internal`].
+pub(crate) fn internal(message: impl Into<String>) -> Error {
+    Error::Internal {
+        pass: "kernel",
+        message: message.into(),
+    }
+}

@@ -95,7 +95,7 @@ impl fmt::Display for UnaryOp {
 }
 
 fn unsupported(what: impl fmt::Display, dtype: DType) -> Error {
-    Error::InvalidArgument(format!("{what} is not defined for {dtype}"))
+    super::internal(format!("{what} is not defined for {dtype}"))
 }
 
 #[inline(always)]

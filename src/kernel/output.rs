@@ -88,10 +88,9 @@ impl OutputBuffer {
     pub(crate) fn claim(&self, block: &[usize]) -> Result<BlockWriter<'_>> {
         let grid = self.chunks.grid();
         if block.len() != grid.len() || block.iter().zip(&grid).any(|(&b, &g)| b >= g) {
-            return Err(Error::Internal {
-                pass: "kernel",
-                message: format!("block {block:?} is not a block of an output with grid {grid:?}"),
-            });
+            return Err(super::internal(format!(
+                "block {block:?} is not a block of an output with grid {grid:?}"
+            )));
         }
         let flat = block.iter().zip(&grid).fold(0, |acc, (&b, &g)| acc * g + b);
         let state = &self.blocks[flat];
@@ -119,25 +118,25 @@ impl OutputBuffer {
 
     /// The finished array: every block must have been written.
     pub(crate) fn into_array<T: Element>(self: Arc<Self>) -> Result<ArrayD<T>> {
-        let buffer = Arc::try_unwrap(self).map_err(|_| Error::Internal {
-            pass: "kernel",
-            message: "output buffer still shared after the run".into(),
-        })?;
+        let buffer = Arc::try_unwrap(self)
+            .map_err(|_| super::internal("output buffer still shared after the run"))?;
         if let Some((b, _)) = buffer
             .chunks
             .blocks()
             .zip(&buffer.blocks)
             .find(|(_, s)| s.load(Ordering::Acquire) != WRITTEN)
         {
-            return Err(Error::Internal {
-                pass: "kernel",
-                message: format!("block {b:?} of the in-place result was never written"),
-            });
+            return Err(super::internal(format!(
+                "block {b:?} of the in-place result was never written"
+            )));
         }
         let mut col = buffer.data.into_inner();
-        let data = std::mem::take(T::col_vec(&mut col).ok_or_else(|| Error::Internal {
-            pass: "kernel",
-            message: format!("output buffer of {} read as {}", buffer.dtype, T::DTYPE),
+        let data = std::mem::take(T::col_vec(&mut col).ok_or_else(|| {
+            super::internal(format!(
+                "output buffer of {} read as {}",
+                buffer.dtype,
+                T::DTYPE
+            ))
         })?);
         ArrayD::from_shape_vec(IxDyn(&buffer.shape), data)
             .map_err(|e| Error::ShapeMismatch(e.to_string()))
@@ -162,13 +161,10 @@ impl BlockWriter<'_> {
     /// Marks the block written (call when its task has pushed every strip).
     pub(crate) fn finish(self) -> Result<()> {
         if self.written != self.capacity {
-            return Err(Error::Internal {
-                pass: "kernel",
-                message: format!(
-                    "a task wrote {} of the {} elements of its output block",
-                    self.written, self.capacity
-                ),
-            });
+            return Err(super::internal(format!(
+                "a task wrote {} of the {} elements of its output block",
+                self.written, self.capacity
+            )));
         }
         self.state.store(WRITTEN, Ordering::Release);
         Ok(())
@@ -199,15 +195,12 @@ impl BlockWriter<'_> {
 
     fn write<T: Element>(&mut self, data: &[T]) -> Result<()> {
         if data.len() > self.capacity - self.written {
-            return Err(Error::Internal {
-                pass: "kernel",
-                message: format!(
-                    "{} more elements for an output block of {} with {} written",
-                    data.len(),
-                    self.capacity,
-                    self.written
-                ),
-            });
+            return Err(super::internal(format!(
+                "{} more elements for an output block of {} with {} written",
+                data.len(),
+                self.capacity,
+                self.written
+            )));
         }
         // Past the check, capacity > 0 whenever data is non-empty, so inner > 0.
         let inner = self.shape.last().copied().unwrap_or(1);
@@ -239,14 +232,8 @@ impl StripSink for BlockWriter<'_> {
     fn push(&mut self, _start: usize, strip: &Col<'_>, len: usize) -> Result<()> {
         let dtype = self.buffer.dtype;
         with_dtype!(dtype, T => {
-            let data = T::col(strip).ok_or_else(|| Error::Internal {
-                pass: "kernel",
-                message: format!("a {} strip for an output of {dtype}", strip.dtype()),
-            })?;
-            let data = data.get(..len).ok_or_else(|| Error::Internal {
-                pass: "kernel",
-                message: format!("a strip of {} elements claims {len}", data.len()),
-            })?;
+            let data = T::col(strip).ok_or_else(|| super::internal(format!("a {} strip for an output of {dtype}", strip.dtype())))?;
+            let data = data.get(..len).ok_or_else(|| super::internal(format!("a strip of {} elements claims {len}", data.len())))?;
             self.write::<T>(data)
         })
     }

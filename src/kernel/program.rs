@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::ops::{BinaryOp, UnaryOp};
 use crate::dtype::{Col, DType, Element, Scalar};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Where an instruction reads an operand: a program input or an earlier register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,8 +43,8 @@ impl<T: Element, U: Element, F: Fn(T) -> U + Send + Sync> StripMap for MapFn<T, 
         &self.name
     }
     fn apply(&self, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
-        let a = T::col(a).ok_or_else(|| Error::InvalidArgument("map input type".into()))?;
-        let o = U::col_vec(out).ok_or_else(|| Error::InvalidArgument("map output type".into()))?;
+        let a = T::col(a).ok_or_else(|| super::internal("map input strip type"))?;
+        let o = U::col_vec(out).ok_or_else(|| super::internal("map output strip type"))?;
         o.resize(len, U::default());
         for (o, &x) in o.iter_mut().zip(&a[..len]) {
             *o = (self.f)(x);

@@ -70,7 +70,7 @@ impl Kernel for Identity {
     fn call(&self, mut inputs: Vec<Value>) -> Result<Value> {
         inputs
             .pop()
-            .ok_or_else(|| Error::InvalidArgument("identity of nothing".into()))
+            .ok_or_else(|| super::internal("identity of nothing"))
     }
 }
 
@@ -112,7 +112,7 @@ impl Kernel for ShapeKernel {
     fn call(&self, mut inputs: Vec<Value>) -> Result<Value> {
         let input = inputs
             .pop()
-            .ok_or_else(|| Error::InvalidArgument("shape op without input".into()))?;
+            .ok_or_else(|| super::internal("shape op without input"))?;
         with_dtype!(self.dtype, T => shape_op::<T>(&self.op, input, &self.key).map(Value::new))
     }
 }
@@ -208,7 +208,7 @@ impl Kernel for BlockKernel {
     fn call(&self, mut inputs: Vec<Value>) -> Result<Value> {
         let input = inputs
             .pop()
-            .ok_or_else(|| Error::InvalidArgument("map_blocks without input".into()))?;
+            .ok_or_else(|| super::internal("map_blocks without input"))?;
         self.f.apply(input, &self.shape)
     }
 }

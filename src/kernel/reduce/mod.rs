@@ -59,7 +59,7 @@ impl<R: Reducer> Typed<R> {
         let mut parts = parts.into_iter();
         let first = parts
             .next()
-            .ok_or_else(|| Error::InvalidArgument("nothing to combine".into()))?;
+            .ok_or_else(|| super::internal("nothing to combine"))?;
         let mut acc: ArrayD<R::State> = first.take(key)?;
         for part in parts {
             let part: &ArrayD<R::State> = part.get(key)?;

@@ -118,7 +118,7 @@ impl<'r, R: Reducer> ReduceSink<'r, R> {
 impl<R: Reducer> StripSink for ReduceSink<'_, R> {
     fn push(&mut self, _start: usize, strip: &Col<'_>, len: usize) -> Result<()> {
         let data = R::In::col(strip)
-            .ok_or_else(|| Error::InvalidArgument("reduction input type".into()))?;
+            .ok_or_else(|| crate::kernel::internal("reduction input strip type"))?;
         self.push_typed(&data[..len]);
         Ok(())
     }
