@@ -26,6 +26,8 @@
 //! - [`graph`]: the Dask-style task graph everything lowers to, which users can also build
 //!   by hand; [`scheduler`]: the synchronous and threaded schedulers that run it.
 
+#![warn(missing_docs)]
+
 pub mod array;
 pub mod bag;
 pub mod diagnostics;

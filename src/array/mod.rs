@@ -45,6 +45,7 @@ use crate::options::Options;
 use crate::plan::{Node, Op, Plan};
 
 /// A lazy chunked n-dimensional array of `T`.
+#[must_use = "arrays are lazy: nothing runs until compute() or scalar()"]
 pub struct Array<T: Element> {
     node: Arc<Node>,
     _type: PhantomData<fn() -> T>,

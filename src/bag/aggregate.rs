@@ -22,6 +22,7 @@ use crate::options::Options;
 /// assert_eq!(total.compute()?, 5050);
 /// # Ok::<(), chunkflow::Error>(())
 /// ```
+#[must_use = "items are lazy: nothing runs until compute()"]
 pub struct Item<T> {
     pub(crate) node: Arc<Node>,
     _item: PhantomData<fn() -> T>,

@@ -75,6 +75,7 @@ use pipeline::Chain;
 /// assert_eq!(b.sum().compute()?, 120);
 /// # Ok::<(), chunkflow::Error>(())
 /// ```
+#[must_use = "bags are lazy: nothing runs until compute()"]
 pub struct Bag<T> {
     node: Arc<Node>,
     /// Set when this bag is a chain of per-item operations (`node` lowers that chain).
