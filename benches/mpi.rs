@@ -15,7 +15,7 @@
 //! The parent process times the threaded scheduler, then runs this binary under
 //! `mpirun -n 2 --oversubscribe --bind-to none --allow-run-as-root` with
 //! `CHUNKFLOW_MPI_BENCH=1`.
-//! Inputs are the persisted arrays of `chunkflow::workloads` (each rank holds them all and
+//! Inputs are the persisted arrays of `benches/common/workloads.rs` (each rank holds them all and
 //! reads its own chunks), chunks of 4,000,000 elements, 1e8 elements at scale 1.
 
 use std::process::Command;
@@ -23,7 +23,9 @@ use std::time::Instant;
 
 use chunkflow::Options;
 use chunkflow::distributed::Mpi;
-use chunkflow::workloads::Inputs;
+#[path = "common/workloads.rs"]
+mod workloads;
+use workloads::Inputs;
 
 const CHILD: &str = "CHUNKFLOW_MPI_BENCH";
 

@@ -8,7 +8,9 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 
 use chunkflow::Options;
-use chunkflow::workloads::Inputs;
+#[path = "common/workloads.rs"]
+mod workloads;
+use workloads::Inputs;
 
 fn scale() -> f64 {
     std::env::var("CHUNKFLOW_BENCH_SCALE")

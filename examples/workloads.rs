@@ -15,7 +15,7 @@
 //! Workloads:
 //! - `poly`, `pi`, `dist` (n elements, default 1e8, chunks of 4e6), `distmat` (n points,
 //!   default 5000, chunks of 500 rows), `meanstd`, `anomaly` (an n × 5000 matrix, default
-//!   n = 20000, chunks of 400 rows): the array workloads of `chunkflow::workloads`. With
+//!   n = 20000, chunks of 400 rows): the array workloads of `benches/common/workloads.rs`. With
 //!   `--hand-written`, the hand-written single-pass rayon loop runs instead (for ratios).
 //! - `wordcount`: `n` lines (default 2,000,000) of 10 Zipf-distributed words from a
 //!   50,000-word vocabulary (fixed seed), `chunk` lines per partition (default 100,000);
@@ -28,7 +28,9 @@ use std::time::Instant;
 use chunkflow::Bag;
 use chunkflow::Options;
 use chunkflow::bag::corpus::Corpus;
-use chunkflow::workloads::Inputs;
+#[path = "../benches/common/workloads.rs"]
+mod workloads;
+use workloads::Inputs;
 
 /// Command-line options shared by all workloads (`None`: the workload's default).
 struct Args {

@@ -45,7 +45,6 @@ mod options;
 mod plan;
 pub mod random;
 pub mod scheduler;
-pub mod workloads;
 
 pub use array::{
     Array, ChunkSpec, Chunks, Computable, Operand, ReduceArgs, compute, compute_with, concatenate,

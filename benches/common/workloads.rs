@@ -3,11 +3,17 @@
 //! and the `workloads` example so both measure the same thing.
 //!
 //! Inputs are generated (and persisted) by [`Inputs::new`], outside any timing.
+//!
+//! Not part of the library: the benches include it with `#[path = "common/workloads.rs"]`,
+//! the `workloads` example with `#[path = "../benches/common/workloads.rs"]`; each uses a
+//! part of it.
+
+#![allow(dead_code)]
 
 use ndarray::{ArrayD, s};
 use rayon::prelude::*;
 
-use crate::{Array, Options, Result, random};
+use chunkflow::{Array, Options, Result, random};
 
 /// The workloads by name.
 pub const NAMES: [&str; 6] = ["poly", "pi", "dist", "distmat", "meanstd", "anomaly"];
@@ -49,7 +55,7 @@ impl Inputs {
             "distmat" => vec![random::uniform(0.0, 1.0, &[n, 2], [chunk, 2], 5)?],
             "meanstd" | "anomaly" => vec![random::normal(0.0, 1.0, &[n, 5000], [chunk, 5000], 6)?],
             other => {
-                return Err(crate::Error::InvalidArgument(format!(
+                return Err(chunkflow::Error::InvalidArgument(format!(
                     "unknown workload {other:?}; known: {NAMES:?}"
                 )));
             }
@@ -91,7 +97,7 @@ impl Inputs {
                 d.powi(2).sum_axis(2)?.sqrt().compute_with(options)?.sum()
             }
             "meanstd" => {
-                let (m, s) = crate::array::compute_with(
+                let (m, s) = chunkflow::compute_with(
                     (&a[0].mean_axis(0)?, &a[0].std_axis(1, 0)?),
                     options,
                 )?;
