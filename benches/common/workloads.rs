@@ -97,10 +97,8 @@ impl Inputs {
                 d.powi(2).sum_axis(2)?.sqrt().compute_with(options)?.sum()
             }
             "meanstd" => {
-                let (m, s) = chunkflow::compute_with(
-                    (&a[0].mean_axis(0)?, &a[0].std_axis(1, 0)?),
-                    options,
-                )?;
+                let (m, s) =
+                    chunkflow::compute_with((&a[0].mean_axis(0)?, &a[0].std_axis(1, 0)?), options)?;
                 m.sum() + s.sum()
             }
             "anomaly" => {

@@ -59,7 +59,7 @@ impl Lowering {
 
     /// A lowering for running under `options`: their fusion switch and their scheduler's
     /// number of processes.
-    pub(crate) fn for_options(options: &crate::Options) -> Self {
+    pub(crate) fn for_options(options: &crate::options::Options) -> Self {
         Lowering {
             ranks: options.get_scheduler().ranks().max(1),
             ..Lowering::new(options.passes.fuse)
