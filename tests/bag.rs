@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chunkflow::Error;
 use chunkflow::bag::corpus::Corpus;
 use chunkflow::{Bag, Options};
-use common::render_svg;
+use common::{render_in_process, svg_texts};
 
 /// Options for the synchronous scheduler and a 2-worker threaded one, fusion on.
 fn schedulers() -> Vec<Options> {
@@ -101,11 +101,22 @@ fn dot_shows_the_chain_before_fusion_and_one_node_per_partition_after() {
     let fused = "[label=\"map|filter|flat_map\", shape=circle]";
     assert_eq!(after.matches(fused).count(), 3, "{after}");
     assert!(!after.contains("[label=\"filter\""));
-    for dot in [before, after] {
-        let svg = render_svg(&dot);
+    let texts = svg_texts(&render_in_process(&after));
+    assert_eq!(texts.iter().filter(|t| *t == "map|filter|flat_map").count(), 3, "{texts:?}");
+    let texts = svg_texts(&render_in_process(&before));
+    assert_eq!(texts.iter().filter(|t| *t == "filter").count(), 3, "{texts:?}");
+    assert_eq!(svg_texts(&b.to_svg().unwrap()), svg_texts(&render_in_process(&after)));
+    #[cfg(feature = "graphviz")]
+    for dot in [&before, &after] {
+        let svg = common::render_with_graphviz(dot);
         assert!(svg.contains("<svg"));
     }
-    assert!(render_svg(&b.to_dot().unwrap()).contains(">map|filter|flat_map</text>"));
+    #[cfg(feature = "graphviz")]
+    assert!(
+        svg_texts(&common::render_with_graphviz(&after))
+            .iter()
+            .any(|t| t == "map|filter|flat_map")
+    );
 }
 
 #[test]

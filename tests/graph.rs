@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chunkflow::Error;
 use chunkflow::graph::{FnKernel, Key, Task, TaskGraph, Value};
 use chunkflow::scheduler::{Scheduler, Synchronous, Threaded};
-use common::render_svg;
+use common::{render_in_process, svg_texts};
 
 fn schedulers() -> Vec<Box<dyn Scheduler>> {
     vec![Box::new(Synchronous), Box::new(Threaded::new(2).unwrap())]
@@ -151,7 +151,7 @@ fn outputs_computed_together_share_their_common_tasks() {
 }
 
 #[test]
-fn dot_export_renders_with_graphviz() {
+fn dot_export_renders_to_svg() {
     let mut g = TaskGraph::new();
     g.literal("a", 2_i64).unwrap();
     g.literal("b", 2_i64).unwrap();
@@ -170,6 +170,30 @@ fn dot_export_renders_with_graphviz() {
     assert!(dot.contains("[label=\"result\", shape=box]"));
     assert!(dot.contains(r#"[label="(\"sq \\\"quoted\\\"\", 0, 1)", shape=box]"#));
 
-    let svg = render_svg(&dot);
-    assert!(svg.contains("<svg") && svg.contains(">add</text>"));
+    let texts = svg_texts(&render_in_process(&dot));
+    assert!(texts.iter().any(|t| t == "add"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "(\"sq \\\"quoted\\\"\", 0, 1)"), "{texts:?}");
+    #[cfg(feature = "graphviz")]
+    {
+        let svg = common::render_with_graphviz(&dot);
+        assert!(svg_texts(&svg).iter().any(|t| t == "add"), "{svg}");
+    }
+}
+
+#[test]
+fn large_graphs_are_drawn_one_node_per_operation() {
+    let x = chunkflow::Array::<f64>::ones(&[600], 1).unwrap();
+    let y = (&x * 2.0).sum();
+    let texts = svg_texts(&y.to_svg().unwrap());
+    // 600 partials, combine levels and one aggregate: a handful of nodes, with counts.
+    assert!(
+        texts.iter().any(|t| t == "fused: sum((a * 2)) ×600"),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t.starts_with("full ×600")), "{texts:?}");
+    assert!(texts.len() < 20, "{texts:?}");
+    // Small graphs stay one node per task.
+    let small = (&chunkflow::Array::<f64>::ones(&[4], 1).unwrap() * 2.0).sum();
+    let texts = svg_texts(&small.to_svg().unwrap());
+    assert_eq!(texts.iter().filter(|t| *t == "fused: sum((a * 2))").count(), 4, "{texts:?}");
 }

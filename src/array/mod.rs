@@ -267,6 +267,35 @@ impl<T: Element> Array<T> {
         )
     }
 
+    /// The task graph (after optimization) as an SVG picture, rendered in-process (no
+    /// Graphviz needed); graphs of more than [`COLLAPSE_ABOVE`](crate::graph::COLLAPSE_ABOVE)
+    /// tasks are drawn one node per operation with task counts.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<f64>::ones(&[4], 2)?;
+    /// let svg = (&x * 2.0 + 1.0).to_svg()?;
+    /// assert!(svg.starts_with("<svg") || svg.contains("<svg"));
+    /// assert!(svg.contains("fused: ((a * 2) + 1)"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn to_svg(&self) -> Result<String> {
+        compute::lower_nodes(std::slice::from_ref(&self.node), &Options::default())?
+            .graph
+            .to_svg()
+    }
+
+    /// The plan as an SVG picture (see [`Array::plan_dot`]), rendered in-process.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<f64>::ones(&[4], 2)?;
+    /// let d = (&x - 0.5).powi(2).sum().sqrt();
+    /// assert!(d.plan_svg(true)?.contains("fused: sqrt(sum((a - 0.5)^2))"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn plan_svg(&self, optimized: bool) -> Result<String> {
+        crate::graph::dot_to_svg(&self.plan_dot(optimized)?)
+    }
+
     /// The plan (one box per whole-array operation) in Graphviz DOT, before or after
     /// optimization; fused nodes show their composite expression.
     ///

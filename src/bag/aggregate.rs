@@ -91,6 +91,17 @@ impl<T: Clone + Send + Sync + 'static> Item<T> {
     pub fn to_dot(&self) -> Result<String> {
         Ok(self.lower(&Options::default())?.0.to_dot())
     }
+
+    /// The task graph as an SVG picture, rendered in-process.
+    ///
+    /// ```
+    /// let svg = chunkflow::Bag::range(4, 2)?.sum().to_svg()?;
+    /// assert!(svg.contains("<svg"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn to_svg(&self) -> Result<String> {
+        self.lower(&Options::default())?.0.to_svg()
+    }
 }
 
 /// Numbers that [`Bag::mean`] can average.

@@ -189,6 +189,17 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         Ok(self.lower(&Options::default().fuse(false))?.0.to_dot())
     }
 
+    /// The task graph as an SVG picture, rendered in-process (no Graphviz needed).
+    ///
+    /// ```
+    /// let b = chunkflow::Bag::range(6, 2)?.map(|x| x + 1).filter(|x| x % 2 == 0);
+    /// assert!(b.to_svg()?.contains("map|filter"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn to_svg(&self) -> Result<String> {
+        self.lower(&Options::default())?.0.to_svg()
+    }
+
     /// The partition inputs of a consumer that streams this bag's items: with fusion on and
     /// a chain, the chain's source partitions plus the chain's driver; otherwise this bag's
     /// own partitions. Also returns the label prefix naming the fused stages (`"map|"`).

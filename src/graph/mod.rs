@@ -18,12 +18,14 @@
 pub mod dot;
 mod exec;
 mod key;
+mod svg;
 mod task;
 mod task_graph;
 mod value;
 
 pub use exec::ExecGraph;
 pub use key::Key;
+pub use svg::{COLLAPSE_ABOVE, dot_to_svg};
 pub use task::{FnKernel, Kernel, Task};
 pub use task_graph::TaskGraph;
 pub use value::Value;

@@ -1,9 +1,7 @@
 //! Helpers shared by the integration tests: values that count themselves, and rendering
-//! DOT with Graphviz.
+//! DOT to SVG (in-process, and with Graphviz under the `graphviz` feature).
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -46,16 +44,53 @@ impl Drop for Counted {
     }
 }
 
+/// Renders `dot` to SVG in-process (chunkflow's own renderer, no Graphviz needed).
+pub fn render_in_process(dot: &str) -> String {
+    let svg = chunkflow::graph::dot_to_svg(dot).expect("renderable DOT");
+    assert!(svg.contains("<svg"), "not an SVG document: {svg}");
+    svg
+}
+
+/// The text labels of an SVG document (Graphviz's `<text>` or layout-rs's `<tspan>`
+/// elements), with XML escapes undone.
+pub fn svg_texts(svg: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for tag in ["<text", "<tspan"] {
+        let close = if tag == "<text" { "</text>" } else { "</tspan>" };
+        let mut rest = svg;
+        while let Some(start) = rest.find(tag) {
+            rest = &rest[start + tag.len()..];
+            let Some(open_end) = rest.find('>') else { break };
+            let body = &rest[open_end + 1..];
+            let Some(end) = body.find(close) else { break };
+            let text = &body[..end];
+            if !text.contains('<') {
+                out.push(
+                    text.replace("&lt;", "<")
+                        .replace("&gt;", ">")
+                        .replace("&quot;", "\"")
+                        .replace("&amp;", "&"),
+                );
+            }
+            rest = &body[end..];
+        }
+    }
+    out
+}
+
 /// Renders `dot` to SVG with Graphviz's `dot`, failing the test if it is missing or rejects
-/// the input (.ci/run installs Graphviz).
-pub fn render_svg(dot: &str) -> String {
+/// the input (the `graphviz` feature's tests; .ci/run installs Graphviz).
+#[cfg(feature = "graphviz")]
+pub fn render_with_graphviz(dot: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
     let mut child = Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("graphviz `dot` must be installed (.ci/run installs it)");
+        .expect("graphviz `dot` must be installed for the `graphviz` feature's tests");
     child
         .stdin
         .take()
