@@ -56,12 +56,14 @@ pub enum Error {
         /// How many it was given.
         found: usize,
     },
-    /// A task returned an error or panicked; `cause` says which.
+    /// A task returned an error or panicked; `cause` says which (and is the error's
+    /// [`source`](std::error::Error::source), so `anyhow`/`eyre` chains show it).
     #[error("task {key} failed: {cause}")]
     TaskFailed {
         /// The key of the task that failed.
         key: String,
         /// What went wrong inside it.
+        #[source]
         cause: Box<Error>,
     },
     /// A user closure or kernel panicked, with the panic message.
@@ -100,6 +102,25 @@ pub enum Error {
     /// write); the message names the file or chunk.
     #[error("I/O error: {0}")]
     Io(String),
+    /// The operating system refused a file operation: the path, the [`std::io::ErrorKind`]
+    /// and the OS message are kept (an `io::Error` itself is not `Clone`).
+    ///
+    /// ```
+    /// use chunkflow::{Array, Error};
+    /// let err = Array::<f64>::from_npy("/no/such/dir/x.npy", 4).unwrap_err();
+    /// let Error::File { path, kind, .. } = &err else { panic!("{err}") };
+    /// assert_eq!(*kind, std::io::ErrorKind::NotFound);
+    /// assert!(path.ends_with("x.npy") && err.to_string().contains("/no/such/dir/x.npy"));
+    /// ```
+    #[error("{}: {message}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What kind of failure the OS reported.
+        kind: std::io::ErrorKind,
+        /// The OS message, with what was being done (`opening`, `writing`, ...).
+        message: String,
+    },
     /// An error raised by user code, with its message.
     #[error("{0}")]
     User(String),
@@ -129,6 +150,21 @@ impl Error {
     /// ```
     pub fn user(message: impl fmt::Display) -> Self {
         Error::User(message.to_string())
+    }
+
+    /// An [`Error::File`] for `error` while doing `what` (`"opening"`, `"writing"`) to `path`.
+    ///
+    /// ```
+    /// let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+    /// let e = chunkflow::Error::file("/data/x.npy", "writing", &io);
+    /// assert!(e.to_string().starts_with("/data/x.npy: writing: "));
+    /// ```
+    pub fn file(path: impl Into<std::path::PathBuf>, what: &str, error: &std::io::Error) -> Self {
+        Error::File {
+            path: path.into(),
+            kind: error.kind(),
+            message: format!("{what}: {error}"),
+        }
     }
 
     /// The innermost cause: for [`Error::TaskFailed`] the error inside the task.

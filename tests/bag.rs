@@ -102,10 +102,21 @@ fn dot_shows_the_chain_before_fusion_and_one_node_per_partition_after() {
     assert_eq!(after.matches(fused).count(), 3, "{after}");
     assert!(!after.contains("[label=\"filter\""));
     let texts = svg_texts(&render_in_process(&after));
-    assert_eq!(texts.iter().filter(|t| *t == "map|filter|flat_map").count(), 3, "{texts:?}");
+    assert_eq!(
+        texts.iter().filter(|t| *t == "map|filter|flat_map").count(),
+        3,
+        "{texts:?}"
+    );
     let texts = svg_texts(&render_in_process(&before));
-    assert_eq!(texts.iter().filter(|t| *t == "filter").count(), 3, "{texts:?}");
-    assert_eq!(svg_texts(&b.to_svg().unwrap()), svg_texts(&render_in_process(&after)));
+    assert_eq!(
+        texts.iter().filter(|t| *t == "filter").count(),
+        3,
+        "{texts:?}"
+    );
+    assert_eq!(
+        svg_texts(&b.to_svg().unwrap()),
+        svg_texts(&render_in_process(&after))
+    );
     #[cfg(feature = "graphviz")]
     for dot in [&before, &after] {
         let svg = common::render_with_graphviz(dot);

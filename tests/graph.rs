@@ -172,7 +172,10 @@ fn dot_export_renders_to_svg() {
 
     let texts = svg_texts(&render_in_process(&dot));
     assert!(texts.iter().any(|t| t == "add"), "{texts:?}");
-    assert!(texts.iter().any(|t| t == "(\"sq \\\"quoted\\\"\", 0, 1)"), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t == "(\"sq \\\"quoted\\\"\", 0, 1)"),
+        "{texts:?}"
+    );
     #[cfg(feature = "graphviz")]
     {
         let svg = common::render_with_graphviz(&dot);
@@ -190,10 +193,17 @@ fn large_graphs_are_drawn_one_node_per_operation() {
         texts.iter().any(|t| t == "fused: sum((a * 2)) ×600"),
         "{texts:?}"
     );
-    assert!(texts.iter().any(|t| t.starts_with("full ×600")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("full ×600")),
+        "{texts:?}"
+    );
     assert!(texts.len() < 20, "{texts:?}");
     // Small graphs stay one node per task.
     let small = (&chunkflow::Array::<f64>::ones(&[4], 1).unwrap() * 2.0).sum();
     let texts = svg_texts(&small.to_svg().unwrap());
-    assert_eq!(texts.iter().filter(|t| *t == "fused: sum((a * 2))").count(), 4, "{texts:?}");
+    assert_eq!(
+        texts.iter().filter(|t| *t == "fused: sum((a * 2))").count(),
+        4,
+        "{texts:?}"
+    );
 }

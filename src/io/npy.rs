@@ -271,12 +271,12 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| bad(path, e))?;
+        let file = File::open(path).map_err(|e| Error::file(path, "opening", &e))?;
         // SAFETY: the map is read-only. chunkflow's own writers never change a file in place
         // (`to_npy` writes a temporary file and renames it over the path, so this map keeps
         // the old inode); like every memory map, it assumes no other program truncates or
         // rewrites the file while the array is in use (documented in docs/guide.md).
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| bad(path, e))?;
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::file(path, "mapping", &e))?;
         let header = parse_header(&map, path)?;
         if header.dtype != T::DTYPE {
             return Err(bad(
@@ -341,21 +341,17 @@ impl<T: Element> Array<T> {
 
     /// Writes the file's bytes into `temp` and renames it to `path` in the last task.
     fn write_npy(&self, temp: &Path, header: &[u8], options: &Options, path: &Path) -> Result<()> {
-        let mut file = File::create(temp).map_err(|e| bad(temp, e))?;
-        file.write_all(header).map_err(|e| bad(temp, e))?;
+        let mut file = File::create(temp).map_err(|e| Error::file(temp, "creating", &e))?;
+        file.write_all(header)
+            .map_err(|e| Error::file(temp, "writing", &e))?;
         file.set_len((header.len() + self.len() * T::DTYPE.size()) as u64)
-            .map_err(|e| bad(temp, e))?;
+            .map_err(|e| Error::file(temp, "sizing", &e))?;
         let file = Arc::new(file);
         let header_len = header.len();
         let (from, to) = (temp.to_path_buf(), path.to_path_buf());
         let rename = move || {
-            std::fs::rename(&from, &to).map_err(|e| {
-                Error::Io(format!(
-                    "renaming {} to {}: {e}",
-                    from.display(),
-                    to.display()
-                ))
-            })
+            std::fs::rename(&from, &to)
+                .map_err(|e| Error::file(&to, &format!("renaming {} over it", from.display()), &e))
         };
         let meta = self.meta().clone();
         super::store_chunks(
@@ -365,6 +361,7 @@ impl<T: Element> Array<T> {
             |b, chunk_key| {
                 let (offset, shape) = (meta.chunks.block_offset(b), meta.chunks.block_shape(b));
                 let (file, full, data_offset) = (file.clone(), meta.shape.clone(), header_len);
+                let temp = temp.to_path_buf();
                 let key = chunk_key.clone();
                 let kernel = FnKernel::new("to_npy", move |inputs: Vec<Value>| {
                     let chunk: &ArrayD<T> = inputs[0].get(&key)?;
@@ -379,7 +376,7 @@ impl<T: Element> Array<T> {
                             .iter()
                             .for_each(|v| write_scalar(v.to_scalar(), &mut bytes));
                         file.write_all_at(&bytes, (data_offset + start * size) as u64)
-                            .map_err(|e| Error::Io(format!("writing .npy: {e}")))?;
+                            .map_err(|e| Error::file(&temp, "writing a chunk", &e))?;
                         k += len;
                         Ok(())
                     })?;

@@ -56,11 +56,17 @@ pub fn render_in_process(dot: &str) -> String {
 pub fn svg_texts(svg: &str) -> Vec<String> {
     let mut out = Vec::new();
     for tag in ["<text", "<tspan"] {
-        let close = if tag == "<text" { "</text>" } else { "</tspan>" };
+        let close = if tag == "<text" {
+            "</text>"
+        } else {
+            "</tspan>"
+        };
         let mut rest = svg;
         while let Some(start) = rest.find(tag) {
             rest = &rest[start + tag.len()..];
-            let Some(open_end) = rest.find('>') else { break };
+            let Some(open_end) = rest.find('>') else {
+                break;
+            };
             let body = &rest[open_end + 1..];
             let Some(end) = body.find(close) else { break };
             let text = &body[..end];
