@@ -47,8 +47,8 @@ pub mod random;
 pub mod scheduler;
 
 pub use array::{
-    Array, ChunkSpec, Chunks, Computable, Operand, ReduceArgs, compute, compute_with, concatenate,
-    stack, where_,
+    Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, ReduceArgs, compute,
+    compute_with, concatenate, stack, where_,
 };
 pub use bag::Bag;
 pub use dtype::{DType, Element, Float, Num, Scalar, Signed};

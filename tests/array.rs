@@ -291,3 +291,31 @@ fn cast_to_bool_is_nonzero_like_numpy() {
         &[true, true, false, true, true]
     );
 }
+
+#[test]
+fn ndarray_edges_share_views_copy_and_static_dims_come_back() {
+    // An ArcArray is shared, not copied: the lazy array holds the caller's buffer.
+    let a = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64).into_shared();
+    let x = Array::from_ndarray(a.clone(), [2, 2]).unwrap();
+    assert!(!a.is_unique());
+    assert_eq!(x.compute_ix::<ndarray::Ix2>().unwrap(), a.to_owned());
+    drop(x);
+    assert!(a.is_unique());
+    // Views (strided ones too) and CowArrays are accepted.
+    let t = Array::from_ndarray(a.t(), 2).unwrap();
+    assert_eq!(t.compute_ix::<ndarray::Ix2>().unwrap(), a.t().to_owned());
+    let cow = ndarray::CowArray::from(a.view());
+    assert_eq!(Array::from_ndarray(cow, 3).unwrap().sum().scalar().unwrap(), 66.0);
+    assert_eq!(Array::from_ndarray(&a.to_owned(), 3).unwrap().sum().scalar().unwrap(), 66.0);
+    // 1-D from vectors and slices.
+    let v = Array::from_vec(vec![1_u32, 2, 3, 4, 5], 2).unwrap();
+    assert_eq!(v.compute_ix::<ndarray::Ix1>().unwrap(), ndarray::arr1(&[1, 2, 3, 4, 5]));
+    let s = Array::from_slice(&[true, false, true], 2).unwrap();
+    assert_eq!(s.sum().scalar().unwrap(), 2);
+    // A wrong static dimensionality is an error naming the shape.
+    let err = v.compute_ix::<ndarray::Ix2>().unwrap_err();
+    assert!(matches!(err, chunkflow::Error::ShapeMismatch(_)), "{err}");
+    assert!(err.to_string().contains("[5]"), "{err}");
+    let zero_d = v.sum().compute_ix::<ndarray::Ix0>().unwrap();
+    assert_eq!(zero_d[()], 15);
+}

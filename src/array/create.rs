@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Dimension, IxDyn, Slice};
+use ndarray::{ArcArray, ArrayD, Dimension, IxDyn, Slice};
 
 use super::{Array, ChunkSpec, Chunks};
 use crate::dtype::{Element, Float, Num};
@@ -41,8 +41,46 @@ fn resolved_source_array<T: Element>(
 }
 
 struct FromNdarray<T> {
-    data: Arc<ArrayD<T>>,
+    data: ArcArray<T, IxDyn>,
     id: u64,
+}
+
+/// What [`Array::from_ndarray`] accepts: an owned `Array` or an `ArcArray` is shared without
+/// a copy (an `ArcArray` keeps sharing its buffer with the caller's clones); a view or a
+/// borrowed `CowArray` is copied once, since the lazy array outlives the borrow.
+pub trait IntoChunkData<T> {
+    /// The data as a shared, dynamically-dimensioned array.
+    fn into_chunk_data(self) -> ArcArray<T, IxDyn>;
+}
+
+impl<T: Element, D: Dimension> IntoChunkData<T> for ndarray::Array<T, D> {
+    fn into_chunk_data(self) -> ArcArray<T, IxDyn> {
+        self.into_shared().into_dyn()
+    }
+}
+
+impl<T: Element, D: Dimension> IntoChunkData<T> for ArcArray<T, D> {
+    fn into_chunk_data(self) -> ArcArray<T, IxDyn> {
+        self.into_dyn()
+    }
+}
+
+impl<T: Element, D: Dimension> IntoChunkData<T> for ndarray::ArrayView<'_, T, D> {
+    fn into_chunk_data(self) -> ArcArray<T, IxDyn> {
+        self.to_owned().into_shared().into_dyn()
+    }
+}
+
+impl<T: Element, D: Dimension> IntoChunkData<T> for ndarray::CowArray<'_, T, D> {
+    fn into_chunk_data(self) -> ArcArray<T, IxDyn> {
+        self.into_owned().into_shared().into_dyn()
+    }
+}
+
+impl<T: Element, D: Dimension> IntoChunkData<T> for &ndarray::Array<T, D> {
+    fn into_chunk_data(self) -> ArcArray<T, IxDyn> {
+        self.view().into_chunk_data()
+    }
 }
 
 impl<T: Element> ChunkSource for FromNdarray<T> {
@@ -177,22 +215,29 @@ pub(crate) fn persisted<T: Element>(meta: Meta, chunks: Vec<Value>) -> Array<T> 
 }
 
 impl<T: Element> Array<T> {
-    /// A lazy array over an in-memory ndarray (any dimensionality). The data is shared, not
-    /// copied; each chunk is sliced out when its task runs.
+    /// A lazy array over an in-memory ndarray (any dimensionality): an owned `Array` or an
+    /// `ArcArray` is shared, not copied; a view, a `CowArray` or a reference is copied once
+    /// (see [`IntoChunkData`]). Each chunk is sliced out when its task runs.
     ///
     /// ```
     /// use chunkflow::Array;
-    /// let a = ndarray::arr2(&[[1, 2, 3], [4, 5, 6]]);
+    /// let a = ndarray::arr2(&[[1_i64, 2, 3], [4, 5, 6]]);
     /// let x = Array::from_ndarray(a.clone(), [1, 2])?;
     /// assert_eq!(x.num_chunks(), 4);
-    /// assert_eq!(x.compute()?, a.into_dyn());
+    /// assert_eq!(x.compute()?, a.clone().into_dyn());
+    /// // Views, ArcArrays and CowArrays too.
+    /// let col = Array::from_ndarray(a.column(1), 1)?;
+    /// assert_eq!(col.compute()?.as_slice().unwrap(), &[2, 5]);
+    /// let shared = a.clone().into_shared();
+    /// assert_eq!(Array::from_ndarray(shared.clone(), 2)?.sum().scalar()?, 21);
+    /// assert_eq!(Array::from_ndarray(ndarray::CowArray::from(a.view()), 2)?.max().scalar()?, 6);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn from_ndarray<D: Dimension>(
-        array: ndarray::Array<T, D>,
+    pub fn from_ndarray(
+        array: impl IntoChunkData<T>,
         chunks: impl Into<ChunkSpec>,
     ) -> Result<Self> {
-        let data = Arc::new(array.into_dyn());
+        let data = array.into_chunk_data();
         let shape = data.shape().to_vec();
         resolved_source_array(
             &shape,
@@ -202,6 +247,29 @@ impl<T: Element> Array<T> {
                 id: fresh_id(),
             }),
         )
+    }
+
+    /// A 1-D array over a vector (moved, not copied).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::from_vec(vec![1.0_f64, 2.0, 3.0], 2)?;
+    /// assert_eq!(x.shape(), &[3]);
+    /// assert_eq!(x.sum().scalar()?, 6.0);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn from_vec(data: Vec<T>, chunks: impl Into<ChunkSpec>) -> Result<Self> {
+        Self::from_ndarray(ndarray::Array1::from(data), chunks)
+    }
+
+    /// A 1-D array over a copy of a slice.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::from_slice(&[3_i64, 1, 4], 2)?;
+    /// assert_eq!(x.max().scalar()?, 4);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn from_slice(data: &[T], chunks: impl Into<ChunkSpec>) -> Result<Self> {
+        Self::from_vec(data.to_vec(), chunks)
     }
 
     /// An array filled with `value`.

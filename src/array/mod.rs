@@ -34,6 +34,7 @@ pub use crate::dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
+pub use create::IntoChunkData;
 pub(crate) use create::source_array;
 pub use elementwise::{Operand, where_};
 pub use reduce::ReduceArgs;
@@ -192,6 +193,38 @@ impl<T: Element> Array<T> {
         .pop()
         .expect("one output")
         .into_array()
+    }
+
+    /// Computes the array with a static dimensionality (`Ix1`, `Ix2`, ...): an
+    /// [`Error::ShapeMismatch`] if the array has another number of axes.
+    ///
+    /// ```
+    /// use ndarray::Ix2;
+    /// let x = chunkflow::Array::<i32>::ones(&[2, 3], 2)?;
+    /// let m: ndarray::Array2<i32> = x.compute_ix::<Ix2>()?;
+    /// assert_eq!(m.dim(), (2, 3));
+    /// assert!(x.compute_ix::<ndarray::Ix1>().is_err());
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn compute_ix<D: ndarray::Dimension>(&self) -> Result<ndarray::Array<T, D>> {
+        self.compute_ix_with(&Options::default())
+    }
+
+    /// Like [`Array::compute_ix`] with `options`.
+    pub fn compute_ix_with<D: ndarray::Dimension>(
+        &self,
+        options: &Options,
+    ) -> Result<ndarray::Array<T, D>> {
+        if let Some(n) = D::NDIM.filter(|&n| n != self.ndim()) {
+            return Err(Error::ShapeMismatch(format!(
+                "an array of shape {:?} has {} axes, not the {n} asked for",
+                self.shape(),
+                self.ndim()
+            )));
+        }
+        self.compute_with(options)?
+            .into_dimensionality::<D>()
+            .map_err(|e| Error::ShapeMismatch(format!("shape {:?}: {e}", self.shape())))
     }
 
     /// Computes a 0-d array and returns its value (an error for other shapes).
