@@ -305,11 +305,24 @@ fn ndarray_edges_share_views_copy_and_static_dims_come_back() {
     let t = Array::from_ndarray(a.t(), 2).unwrap();
     assert_eq!(t.compute_ix::<ndarray::Ix2>().unwrap(), a.t().to_owned());
     let cow = ndarray::CowArray::from(a.view());
-    assert_eq!(Array::from_ndarray(cow, 3).unwrap().sum().scalar().unwrap(), 66.0);
-    assert_eq!(Array::from_ndarray(&a.to_owned(), 3).unwrap().sum().scalar().unwrap(), 66.0);
+    assert_eq!(
+        Array::from_ndarray(cow, 3).unwrap().sum().scalar().unwrap(),
+        66.0
+    );
+    assert_eq!(
+        Array::from_ndarray(&a.to_owned(), 3)
+            .unwrap()
+            .sum()
+            .scalar()
+            .unwrap(),
+        66.0
+    );
     // 1-D from vectors and slices.
     let v = Array::from_vec(vec![1_u32, 2, 3, 4, 5], 2).unwrap();
-    assert_eq!(v.compute_ix::<ndarray::Ix1>().unwrap(), ndarray::arr1(&[1, 2, 3, 4, 5]));
+    assert_eq!(
+        v.compute_ix::<ndarray::Ix1>().unwrap(),
+        ndarray::arr1(&[1, 2, 3, 4, 5])
+    );
     let s = Array::from_slice(&[true, false, true], 2).unwrap();
     assert_eq!(s.sum().scalar().unwrap(), 2);
     // A wrong static dimensionality is an error naming the shape.

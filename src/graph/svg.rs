@@ -102,10 +102,10 @@ impl TaskGraph {
             if let Task::Call { inputs, .. } = task {
                 let to = group_of[key.name()];
                 for input in inputs {
-                    if let Some(&from) = group_of.get(input.name()) {
-                        if !edges.contains(&(from, to)) {
-                            edges.push((from, to));
-                        }
+                    if let Some(&from) = group_of.get(input.name())
+                        && !edges.contains(&(from, to))
+                    {
+                        edges.push((from, to));
                     }
                 }
             }
