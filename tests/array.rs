@@ -309,8 +309,10 @@ fn ndarray_edges_share_views_copy_and_static_dims_come_back() {
         Array::from_ndarray(cow, 3).unwrap().sum().scalar().unwrap(),
         66.0
     );
+    let owned = a.to_owned();
+    let by_reference = &owned;
     assert_eq!(
-        Array::from_ndarray(&a.to_owned(), 3)
+        Array::from_ndarray(by_reference, 3)
             .unwrap()
             .sum()
             .scalar()
