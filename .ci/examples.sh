@@ -20,6 +20,8 @@ run pi --n 1000000
 run distance_matrix --n 300
 run particles --n 2000 --steps 5 --every 5
 run profile --n 200 --trace "$tmp/trace.json"
+run report --rows 800 --out "$tmp/report.html"
+grep -q "Task stream" "$tmp/report.html"
 run plan_dot before
 run plan_dot after
 run plan_dot tasks

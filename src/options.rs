@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
+use crate::diagnostics::{Fanout, Report};
 use crate::error::Result;
+use crate::graph::{ExecGraph, Value};
 use crate::optimize::Passes;
+use crate::plan::Plan;
 use crate::scheduler::{Observer, Scheduler, Synchronous, Threaded};
 
 /// How to run a computation. The default: the shared threaded scheduler (one worker per
@@ -22,6 +25,7 @@ pub struct Options {
     pub(crate) scheduler: Arc<dyn Scheduler>,
     pub(crate) observers: Vec<Arc<dyn Observer>>,
     pub(crate) passes: Passes,
+    pub(crate) report: Option<Arc<std::path::Path>>,
 }
 
 impl Default for Options {
@@ -30,6 +34,7 @@ impl Default for Options {
             scheduler: Arc::new(Threaded::default()),
             observers: Vec::new(),
             passes: Passes::default(),
+            report: None,
         }
     }
 }
@@ -72,13 +77,68 @@ impl Options {
         }
     }
 
+    /// Writes an HTML performance report of every run to `path` (overwritten by each run):
+    /// the task stream per worker, time and bytes per operation, memory over time, the
+    /// optimized plan and these options. See [`Report`].
+    ///
+    /// ```
+    /// use chunkflow::{Array, Options};
+    /// let path = std::env::temp_dir().join(format!("report-doc-{}.html", std::process::id()));
+    /// let x = Array::<f64>::linspace(0.0, 1.0, 10_000, 1000)?;
+    /// (&x * &x).sum().scalar_with(&Options::default().report(&path))?;
+    /// let html = std::fs::read_to_string(&path).unwrap();
+    /// assert!(html.contains("Task stream") && html.contains("Optimized plan"));
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn report(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.report = Some(Arc::from(path.as_ref()));
+        self
+    }
+
     /// Runs `graph` on the scheduler, with the observers if there are any.
-    pub(crate) fn run(&self, graph: &crate::graph::ExecGraph) -> Result<Vec<crate::graph::Value>> {
-        if self.observers.is_empty() {
+    pub(crate) fn run(&self, graph: &ExecGraph) -> Result<Vec<Value>> {
+        self.run_with_plan(graph, None)
+    }
+
+    /// Like [`Options::run`]; a report (if asked for) shows `plan`.
+    pub(crate) fn run_with_plan(
+        &self,
+        graph: &ExecGraph,
+        plan: Option<&Plan>,
+    ) -> Result<Vec<Value>> {
+        let Some(path) = &self.report else {
+            return self.run_observed(graph, &self.observers);
+        };
+        let report = Arc::new(Report::new());
+        let mut observers = self.observers.clone();
+        observers.push(report.clone());
+        let result = self.run_observed(graph, &observers);
+        report.set_option("scheduler", self.scheduler.name());
+        report.set_option("workers", self.scheduler.workers());
+        report.set_option("cse", self.passes.cse);
+        report.set_option("fusion", self.passes.fuse);
+        report.set_option("rematerialize", self.passes.rematerialize);
+        report.set_option("kernel backend", "interpreter (strip loops, SSE2/AVX2)");
+        if let Some(plan) = plan {
+            report.set_plan_dot(plan.to_dot());
+        }
+        report.set_graph(graph);
+        let written = report.write_html(path);
+        // A failed run's error wins over a failed write.
+        let values = result?;
+        written.map(|()| values)
+    }
+
+    fn run_observed(
+        &self,
+        graph: &ExecGraph,
+        observers: &[Arc<dyn Observer>],
+    ) -> Result<Vec<Value>> {
+        if observers.is_empty() {
             self.scheduler.run(graph, None)
         } else {
-            let fanout = crate::diagnostics::Fanout(&self.observers);
-            self.scheduler.run(graph, Some(&fanout))
+            self.scheduler.run(graph, Some(&Fanout(observers)))
         }
     }
 

@@ -74,7 +74,7 @@ pub(crate) fn compute_nodes(
     let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();
     let exec = lowered.graph.compile(&all)?;
     drop(lowered.graph);
-    let values = options.run(&exec);
+    let values = options.run_with_plan(&exec, Some(&plan));
     drop(exec); // the kernels hold the output buffers
     let mut values = values?.into_iter();
     Ok(nodes

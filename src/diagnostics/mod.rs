@@ -1,12 +1,16 @@
-//! Seeing what a run does: a progress bar and a profiler, both [`Observer`]s of the
-//! scheduler's task events.
+//! Seeing what a run does: a progress bar, a profiler, a sampling resource profiler and an
+//! HTML performance report, all [`Observer`]s of the scheduler's task events.
 //!
 //! [`Observer`]: crate::scheduler::Observer
 
 mod fanout;
 mod profile;
 mod progress;
+mod report;
+mod resources;
 
 pub(crate) use fanout::Fanout;
 pub use profile::{OpSummary, Profiler, TaskRecord};
 pub use progress::Progress;
+pub use report::Report;
+pub use resources::{ResourceProfiler, ResourceSample, rss_bytes};

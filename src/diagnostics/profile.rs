@@ -26,6 +26,8 @@ pub struct TaskRecord {
     pub duration: Duration,
     /// Whether it succeeded.
     pub ok: bool,
+    /// The bytes of element data its value holds (array chunks; `None` for other values).
+    pub bytes: Option<usize>,
 }
 
 /// Calls and time of one op kind.
@@ -181,6 +183,7 @@ impl Observer for Profiler {
             start: e.start,
             duration: e.end - e.start,
             ok: e.ok,
+            bytes: e.bytes,
         };
         self.records
             .lock()

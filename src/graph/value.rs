@@ -4,6 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::dtype::with_dtype;
 use crate::error::{Error, Result};
 
 /// One computed (or literal) value of a task graph.
@@ -41,6 +42,26 @@ impl Value {
     /// The `TypeId` of the wrapped value (not of the `Arc` around it).
     pub fn wrapped_type_id(&self) -> std::any::TypeId {
         Any::type_id(&*self.inner)
+    }
+
+    /// The bytes of element data the value holds, when it is an array chunk (`ArrayD` of
+    /// an element type) or `()`; `None` for other types. Reports use it for memory figures.
+    ///
+    /// ```
+    /// use chunkflow::graph::Value;
+    /// assert_eq!(Value::new(ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[4, 2]))).nbytes(), Some(64));
+    /// assert_eq!(Value::new(()).nbytes(), Some(0));
+    /// assert_eq!(Value::new("text").nbytes(), None);
+    /// ```
+    pub fn nbytes(&self) -> Option<usize> {
+        if self.downcast_ref::<()>().is_some() {
+            return Some(0);
+        }
+        crate::dtype::DType::ALL.into_iter().find_map(|dtype| {
+            with_dtype!(dtype, T => self
+                .downcast_ref::<ndarray::ArrayD<T>>()
+                .map(|a| a.len() * std::mem::size_of::<T>()))
+        })
     }
 
     /// A reference to the wrapped value if it is a `T`.

@@ -35,6 +35,9 @@ pub struct TaskFinish<'a> {
     pub end: Instant,
     /// Whether it succeeded.
     pub ok: bool,
+    /// The bytes of element data its value holds, for array chunks (see
+    /// [`Value::nbytes`](crate::graph::Value::nbytes)).
+    pub bytes: Option<usize>,
 }
 
 /// Receives a run's events. Every method has an empty default, so implement what you need.

@@ -203,6 +203,7 @@ pub(crate) fn run_task(
             start,
             end: Instant::now(),
             ok: result.is_ok(),
+            bytes: result.as_ref().ok().and_then(Value::nbytes),
         });
     }
     result.map_err(|cause| Error::TaskFailed {
