@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::diagnostics::{Fanout, Report};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::graph::{ExecGraph, Value};
 use crate::optimize::Passes;
 use crate::plan::Plan;
@@ -130,16 +130,30 @@ impl Options {
         written.map(|()| values)
     }
 
+    /// Runs `graph`, reporting to `observers` (a panicking observer becomes an error), and
+    /// checks that the scheduler returned one value per requested output.
     fn run_observed(
         &self,
         graph: &ExecGraph,
         observers: &[Arc<dyn Observer>],
     ) -> Result<Vec<Value>> {
-        if observers.is_empty() {
-            self.scheduler.run(graph, None)
+        let values = if observers.is_empty() {
+            self.scheduler.run(graph, None)?
         } else {
-            self.scheduler.run(graph, Some(&Fanout(observers)))
+            let fanout = Fanout::new(observers);
+            let values = self.scheduler.run(graph, Some(&fanout))?;
+            fanout.check()?;
+            values
+        };
+        if values.len() != graph.outputs().len() {
+            return Err(Error::InvalidArgument(format!(
+                "scheduler {} returned {} values for {} requested outputs",
+                self.scheduler.name(),
+                values.len(),
+                graph.outputs().len()
+            )));
         }
+        Ok(values)
     }
 
     /// Switches common-subexpression elimination on or off.

@@ -343,16 +343,28 @@ impl<T: Num> Array<T> {
     /// ```
     pub fn arange(start: T, stop: T, step: T, chunks: impl Into<ChunkSpec>) -> Result<Self> {
         let (a, b, s) = (start.to_f64(), stop.to_f64(), step.to_f64());
-        if s == 0.0 || !s.is_finite() {
+        if s == 0.0 || s.is_nan() || a.is_nan() || b.is_nan() {
             return Err(Error::InvalidArgument(format!(
-                "arange needs a finite nonzero step, got {s}"
+                "arange({a}, {b}, {s}) needs bounds that are numbers and a nonzero step"
             )));
         }
-        let n = ((b - a) / s).ceil().max(0.0) as usize;
+        let count = ((b - a) / s).ceil();
+        if !count.is_finite() {
+            return Err(Error::InvalidArgument(format!(
+                "arange({a}, {b}, {s}) would have infinitely many elements"
+            )));
+        }
+        // An infinite step (NumPy: one element if it points from start towards stop).
+        let n = if s.is_infinite() {
+            usize::from((b - a) * s.signum() > 0.0)
+        } else {
+            count.max(0.0) as usize
+        };
         let source = Linear::<T> {
             name: "arange",
             start: a,
-            step: s,
+            // With an infinite step the one element is `start` (0 * inf would be NaN).
+            step: if s.is_infinite() { 0.0 } else { s },
             last: None,
             id: fresh_id(),
             _t: std::marker::PhantomData,

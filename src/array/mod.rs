@@ -31,7 +31,7 @@ use std::sync::Arc;
 use ndarray::ArrayD;
 
 pub use crate::dtype::{DType, Element, Float, Num, Scalar, Signed};
-pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks};
+pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks, MAX_CHUNKS};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
 pub use create::IntoChunkData;

@@ -8,6 +8,11 @@ use crate::dtype::DType;
 /// The default target size of one chunk for [`ChunkSpec::Auto`]: 8 MiB.
 pub const AUTO_CHUNK_BYTES: usize = 8 << 20;
 
+/// The most chunks one array may have: 2^24 (16.8 million). Every chunk becomes at least
+/// one task (a few hundred bytes of graph each), so more cannot be planned on one machine;
+/// asking for more is an [`Error::InvalidChunks`] before anything is allocated.
+pub const MAX_CHUNKS: usize = 1 << 24;
+
 /// Per-axis chunk sizes, like Dask's `chunks` tuple: `chunks.axis(1)` is `[3, 3, 1]` for an
 /// axis of length 7 split into 3s. An axis of length 0 has one chunk of size 0; a 0-d array
 /// has no axes and one chunk.
@@ -96,32 +101,46 @@ impl Chunks {
     ///
     /// Errors ([`Error::InvalidChunks`]): a zero chunk size, sizes that do not sum to the axis
     /// length, or a number of axes that does not match `shape`.
+    ///
+    /// Also errors: a shape whose size in bytes does not fit the address space
+    /// ([`Error::InvalidArgument`]), and more than [`MAX_CHUNKS`] chunks — both found
+    /// before anything is allocated.
     pub fn resolve(shape: &[usize], spec: impl Into<ChunkSpec>, dtype: DType) -> Result<Self> {
+        check_shape(shape, dtype)?;
         let spec = spec.into();
         let axes = match spec {
             ChunkSpec::Uniform(size) => {
                 check_size(size)?;
+                check_count(shape, |_| size)?;
                 shape.iter().map(|&len| regular(len, size)).collect()
             }
             ChunkSpec::PerAxis(sizes) => {
                 check_ndim(sizes.len(), shape)?;
+                for &size in &sizes {
+                    check_size(size)?;
+                }
+                check_count(shape, |axis| sizes[axis])?;
                 sizes
                     .iter()
                     .zip(shape)
-                    .map(|(&size, &len)| check_size(size).map(|_| regular(len, size)))
-                    .collect::<Result<_>>()?
+                    .map(|(&size, &len)| regular(len, size))
+                    .collect()
             }
             ChunkSpec::Explicit(lists) => {
                 check_ndim(lists.len(), shape)?;
                 for (axis, (list, &len)) in lists.iter().zip(shape).enumerate() {
                     check_explicit(axis, list, len)?;
                 }
+                let total = lists
+                    .iter()
+                    .try_fold(1usize, |acc, l| acc.checked_mul(l.len()));
+                check_total(total)?;
                 lists
             }
-            ChunkSpec::Auto => auto(shape, dtype, AUTO_CHUNK_BYTES),
+            ChunkSpec::Auto => auto(shape, dtype, AUTO_CHUNK_BYTES)?,
             ChunkSpec::AutoBytes(bytes) => {
                 check_size(bytes)?;
-                auto(shape, dtype, bytes)
+                auto(shape, dtype, bytes)?
             }
         };
         Ok(Chunks(axes))
@@ -254,8 +273,9 @@ fn check_explicit(axis: usize, list: &[usize], len: usize) -> Result<()> {
             "axis {axis}: chunk sizes {list:?} contain a zero"
         )));
     }
-    let sum: usize = list.iter().sum();
-    if sum != len {
+    let sum = list.iter().try_fold(0usize, |acc, &c| acc.checked_add(c));
+    if sum != Some(len) {
+        let sum = sum.map_or("more than fits in usize".to_string(), |s| s.to_string());
         return Err(Error::InvalidChunks(format!(
             "axis {axis}: chunk sizes {list:?} sum to {sum}, not the axis length {len}"
         )));
@@ -263,7 +283,7 @@ fn check_explicit(axis: usize, list: &[usize], len: usize) -> Result<()> {
     Ok(())
 }
 
-fn auto(shape: &[usize], dtype: DType, bytes: usize) -> Vec<Vec<usize>> {
+fn auto(shape: &[usize], dtype: DType, bytes: usize) -> Result<Vec<Vec<usize>>> {
     let mut budget = (bytes / dtype.size()).max(1);
     let mut sizes = vec![0; shape.len()];
     for axis in (0..shape.len()).rev() {
@@ -271,11 +291,48 @@ fn auto(shape: &[usize], dtype: DType, bytes: usize) -> Vec<Vec<usize>> {
         sizes[axis] = size;
         budget /= size;
     }
-    shape
+    check_count(shape, |axis| sizes[axis])?;
+    Ok(shape
         .iter()
         .zip(&sizes)
-        .map(|(&len, &size)| regular(len, size.max(1)))
-        .collect()
+        .map(|(&len, &size)| regular(len, size))
+        .collect())
+}
+
+/// A shape's size in bytes must fit the address space (so every offset computed from it
+/// fits `usize`, and a chunk of it could exist).
+fn check_shape(shape: &[usize], dtype: DType) -> Result<()> {
+    let bytes = shape
+        .iter()
+        .try_fold(dtype.size(), |acc, &len| acc.checked_mul(len));
+    match bytes {
+        Some(b) if b <= isize::MAX as usize => Ok(()),
+        _ => Err(Error::InvalidArgument(format!(
+            "an array of shape {shape:?} and type {dtype} holds more bytes than a 64-bit \
+             address space"
+        ))),
+    }
+}
+
+/// The chunk count of `shape` split into chunks of `size(axis)` must be at most
+/// [`MAX_CHUNKS`]; checked before any chunk list is allocated.
+fn check_count(shape: &[usize], size: impl Fn(usize) -> usize) -> Result<()> {
+    let total = (0..shape.len()).try_fold(1usize, |acc, axis| {
+        let blocks = shape[axis].div_ceil(size(axis)).max(1);
+        acc.checked_mul(blocks)
+    });
+    check_total(total)
+}
+
+fn check_total(total: Option<usize>) -> Result<()> {
+    match total {
+        Some(n) if n <= MAX_CHUNKS => Ok(()),
+        n => Err(Error::InvalidChunks(format!(
+            "{} chunks; chunkflow plans at most {MAX_CHUNKS} (2^24) chunks per array: ask \
+             for larger chunks",
+            n.map_or("more than 2^64".to_string(), |n| n.to_string())
+        ))),
+    }
 }
 
 /// The common refinement of several chunkings of one axis: every boundary of any of them.

@@ -11,6 +11,6 @@ pub(crate) mod chunks;
 mod meta;
 pub(crate) mod slice;
 
-pub use chunks::{AUTO_CHUNK_BYTES, BlockIter, ChunkSpec, Chunks};
+pub use chunks::{AUTO_CHUNK_BYTES, BlockIter, ChunkSpec, Chunks, MAX_CHUNKS};
 pub use meta::Meta;
 pub use slice::AxisSlice;

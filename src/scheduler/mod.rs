@@ -15,6 +15,7 @@ mod sync;
 mod threaded;
 
 pub use events::{Observer, TaskFinish, TaskStart};
+pub(crate) use state::panic_message;
 pub use sync::Synchronous;
 pub use threaded::Threaded;
 

@@ -151,8 +151,16 @@ impl Moments {
         }
         let n = self.n + b.n;
         let delta = b.mean - self.mean;
-        self.mean += delta * (b.n / n);
-        self.m2 += b.m2 + delta * delta * (self.n * b.n / n);
+        if !delta.is_finite() && (self.mean.is_infinite() || b.mean.is_infinite()) {
+            // An infinite mean: inf - inf would make every later mean NaN. Weigh the means
+            // as a sum would (inf + inf = inf, inf - inf = NaN, as NumPy's mean); the
+            // variance of data holding an infinity is NaN, as NumPy's.
+            self.mean = self.mean * (self.n / n) + b.mean * (b.n / n);
+            self.m2 = f64::NAN;
+        } else {
+            self.mean += delta * (b.n / n);
+            self.m2 += b.m2 + delta * delta * (self.n * b.n / n);
+        }
         self.n = n;
     }
 }
@@ -169,10 +177,18 @@ impl<T: Element> Reducer for MomentsR<T> {
         Moments::default()
     }
     fn fold_one(&self, s: &mut Moments, x: T, _: u64) {
-        // Welford's update.
+        // Welford's update; an infinity goes through the merge's rule (see `merge`).
         let x = x.to_f64();
-        s.n += 1.0;
         let delta = x - s.mean;
+        if !delta.is_finite() && (x.is_infinite() || s.mean.is_infinite()) {
+            s.merge(&Moments {
+                n: 1.0,
+                mean: x,
+                m2: 0.0,
+            });
+            return;
+        }
+        s.n += 1.0;
         s.mean += delta / s.n;
         s.m2 += delta * (x - s.mean);
     }

@@ -1,0 +1,134 @@
+//! Hostile and careless inputs (issue 14, the classes handled so far): each gets a clear
+//! `Error` or NumPy's value, never a panic, an abort or a silently wrong result.
+
+use std::sync::Arc;
+
+use chunkflow::graph::{ExecGraph, Value};
+use chunkflow::scheduler::{Observer, Scheduler, TaskFinish, Threaded};
+use chunkflow::{Array, ChunkSpec, Error, Options};
+
+#[test]
+fn chunk_sizes_that_wrap_around_usize_are_refused() {
+    let err = Array::<f64>::zeros(&[3], vec![vec![usize::MAX, 4]]).unwrap_err();
+    assert!(matches!(err, Error::InvalidChunks(_)), "{err}");
+    assert!(err.to_string().contains("more than fits in usize"), "{err}");
+}
+
+#[test]
+fn shapes_whose_size_overflows_are_refused_before_allocating() {
+    for shape in [vec![1 << 32, 1 << 32], vec![usize::MAX], vec![1 << 62, 4]] {
+        let err = Array::<f64>::zeros(&shape, ChunkSpec::Auto).unwrap_err();
+        assert!(
+            err.to_string().contains("address space"),
+            "{shape:?}: {err}"
+        );
+    }
+    let err = Array::<i64>::arange(0, i64::MAX, 1, ChunkSpec::Auto).unwrap_err();
+    assert!(err.to_string().contains("address space"), "{err}");
+    let err = Array::<f64>::linspace(0.0, 1.0, usize::MAX, ChunkSpec::Auto).unwrap_err();
+    assert!(err.to_string().contains("address space"), "{err}");
+}
+
+#[test]
+fn too_many_chunks_is_an_error_not_an_abort() {
+    // 2^40 one-element chunks: the chunk list alone would need 8 TB.
+    let err = Array::<f32>::zeros(&[1 << 40], 1).unwrap_err();
+    assert!(matches!(err, Error::InvalidChunks(_)), "{err}");
+    assert!(err.to_string().contains("at most 16777216"), "{err}");
+    let err = Array::<f64>::zeros(&[1 << 20, 1 << 20], [64, 64]).unwrap_err();
+    assert!(matches!(err, Error::InvalidChunks(_)), "{err}");
+    // The limit itself is fine.
+    assert!(Array::<f64>::zeros(&[1 << 24], 1).is_ok());
+}
+
+#[test]
+fn arange_follows_numpy_at_the_edges() {
+    let err = Array::<f64>::arange(0.0, f64::INFINITY, 1.0, 100).unwrap_err();
+    assert!(err.to_string().contains("infinitely many"), "{err}");
+    assert!(Array::<f64>::arange(0.0, f64::NAN, 1.0, 100).is_err());
+    assert!(Array::<f64>::arange(f64::NAN, 1.0, 1.0, 100).is_err());
+    assert!(Array::<f64>::arange(0.0, 1.0, f64::NAN, 100).is_err());
+    assert!(Array::<f64>::arange(0.0, 1.0, 0.0, 100).is_err());
+    // An infinite step pointing towards stop gives the start alone, as NumPy's.
+    let one = Array::<f64>::arange(0.0, 10.0, f64::INFINITY, 4).unwrap();
+    assert_eq!(one.compute().unwrap().as_slice().unwrap(), &[0.0]);
+    let none = Array::<f64>::arange(0.0, 10.0, f64::NEG_INFINITY, 4).unwrap();
+    assert_eq!(none.len(), 0);
+}
+
+#[test]
+fn means_of_infinities_match_numpy_whatever_the_chunking() {
+    let inf = f64::INFINITY;
+    for chunks in [1, 2, 3, 4] {
+        let x = Array::from_vec(vec![inf, inf, 1.0, inf], chunks).unwrap();
+        assert_eq!(x.mean().scalar().unwrap(), inf, "chunks {chunks}");
+        assert!(x.var(0).scalar().unwrap().is_nan(), "chunks {chunks}");
+        let y = Array::from_vec(vec![inf, 2.0, -inf, 1.0], chunks).unwrap();
+        assert!(y.mean().scalar().unwrap().is_nan(), "chunks {chunks}");
+        let z = Array::from_vec(vec![-inf, 2.0, -inf], chunks).unwrap();
+        assert_eq!(z.mean().scalar().unwrap(), -inf, "chunks {chunks}");
+    }
+    // Along an axis (the per-element update path), too.
+    let m =
+        Array::from_ndarray(ndarray::arr2(&[[inf, 1.0], [inf, 3.0], [1.0, 5.0]]), [1, 2]).unwrap();
+    let means = m.mean_axis(0).unwrap().compute().unwrap();
+    assert_eq!(means.as_slice().unwrap(), &[inf, 3.0]);
+}
+
+struct Panicky;
+impl Observer for Panicky {
+    fn on_finish(&self, _: &TaskFinish<'_>) {
+        panic!("observer bug");
+    }
+}
+
+#[test]
+fn a_panicking_observer_is_an_error_not_an_unwind() {
+    let x = Array::<f64>::ones(&[100], 10).unwrap();
+    for options in [
+        Options::default().synchronous(),
+        Options::default().threads(2).unwrap(),
+    ] {
+        let err = (&x * 2.0)
+            .sum()
+            .scalar_with(&options.observer(Arc::new(Panicky)))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Panic(m) if m.contains("observer bug")),
+            "{err}"
+        );
+    }
+    // The pool is still usable afterwards.
+    assert_eq!((&x * 2.0).sum().scalar().unwrap(), 200.0);
+}
+
+/// A scheduler that loses its last output.
+struct Lossy(Threaded);
+impl Scheduler for Lossy {
+    fn name(&self) -> &'static str {
+        "lossy"
+    }
+    fn workers(&self) -> usize {
+        self.0.workers()
+    }
+    fn run(
+        &self,
+        graph: &ExecGraph,
+        observer: Option<&dyn Observer>,
+    ) -> chunkflow::Result<Vec<Value>> {
+        let mut values = self.0.run(graph, observer)?;
+        values.pop();
+        Ok(values)
+    }
+}
+
+#[test]
+fn a_scheduler_returning_too_few_values_is_an_error_not_zeros() {
+    let x = Array::<f64>::ones(&[8, 8], 4).unwrap();
+    let options = Options::default().scheduler(Lossy(Threaded::new(1).unwrap()));
+    // Written in place (elementwise output) and assembled from chunks (a reduction).
+    let err = (&x + 1.0).compute_with(&options).unwrap_err();
+    assert!(err.to_string().contains("returned 3 values for 4"), "{err}");
+    let err = x.sum_axis(0).unwrap().compute_with(&options).unwrap_err();
+    assert!(err.to_string().contains("lossy"), "{err}");
+}
