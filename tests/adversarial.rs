@@ -132,3 +132,71 @@ fn a_scheduler_returning_too_few_values_is_an_error_not_zeros() {
     let err = x.sum_axis(0).unwrap().compute_with(&options).unwrap_err();
     assert!(err.to_string().contains("lossy"), "{err}");
 }
+
+/// Runs `f` on a thread with the default 2 MiB stack and fails the test if it takes longer
+/// than `seconds` (the thread is left behind; the test binary exits when the tests end).
+fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let _ = send.send(f());
+        })
+        .unwrap();
+    receive
+        .recv_timeout(std::time::Duration::from_secs(seconds))
+        .expect("finished in time (a stack overflow aborts instead)")
+}
+
+#[test]
+fn a_fused_chain_of_100000_steps_plans_and_runs() {
+    let (total, label_len) = within(120, || {
+        let mut x = Array::<f64>::zeros(&[4], 2).unwrap();
+        for _ in 0..100_000 {
+            x = &x + 1.0;
+        }
+        let label_len = x.plan_dot(true).unwrap().len();
+        (x.sum().scalar().unwrap(), label_len)
+    });
+    assert_eq!(total, 400_000.0);
+    assert!(label_len < 2_000, "a bounded label, not {label_len} bytes");
+}
+
+#[test]
+fn dropping_a_chain_of_a_million_nodes_does_not_overflow_the_stack() {
+    within(120, || {
+        let mut x = Array::<f64>::ones(&[2], 2).unwrap();
+        for _ in 0..1_000_000 {
+            x = &x * 1.0;
+        }
+        drop(x);
+    });
+}
+
+#[test]
+fn shared_subexpressions_cost_linear_time_and_text() {
+    let (fused, unfused, label) = within(60, || {
+        let x = Array::<f64>::linspace(0.5, 1.0, 1000, 100).unwrap();
+        let mut y = x.clone();
+        for _ in 0..40 {
+            y = &y * &y;
+        }
+        let mut z = x.clone();
+        for _ in 0..60 {
+            z = 3.7 * &z * (1.0 - &z); // the logistic map
+        }
+        let both = (&y.sum() + &z.sum()).check().map(|_| ());
+        both.unwrap();
+        let fused = (y.sum().scalar().unwrap(), z.sum().scalar().unwrap());
+        let off = Options::default().fuse(false);
+        let unfused = (
+            y.sum().scalar_with(&off).unwrap(),
+            z.sum().scalar_with(&off).unwrap(),
+        );
+        (fused, unfused, z.to_dot().unwrap())
+    });
+    assert_eq!(fused.0.to_bits(), unfused.0.to_bits());
+    assert_eq!(fused.1.to_bits(), unfused.1.to_bits());
+    assert!(label.len() < 200_000, "{} bytes of DOT", label.len());
+    assert!(label.contains('…'));
+}

@@ -133,17 +133,34 @@ impl Program {
     }
 
     /// The program as an expression over inputs named `names`, e.g. `sqrt((a - b)^2)`.
+    ///
+    /// Rendered register by register (no recursion, so a chain of any length is fine), and
+    /// an operand whose text is longer than [`MAX_OPERAND_TEXT`] shows as `…`: a DAG with
+    /// sharing (`y = y * y` forty times) would otherwise double its text at every step.
     pub fn expr(&self, names: &[String]) -> String {
-        self.render(self.output, names)
+        let mut texts: Vec<String> = Vec::with_capacity(self.instrs.len());
+        for instr in &self.instrs {
+            let text = self.render(instr, names, &texts);
+            texts.push(text);
+        }
+        self.operand_text(self.output, names, &texts, usize::MAX)
     }
 
-    fn render(&self, src: Src, names: &[String]) -> String {
-        let r = match src {
+    /// The text of an operand, `…` past `limit` characters.
+    fn operand_text(&self, src: Src, names: &[String], texts: &[String], limit: usize) -> String {
+        let text = match src {
             Src::Input(k) => return names.get(k).cloned().unwrap_or_else(|| format!("in{k}")),
-            Src::Reg(r) => r,
+            Src::Reg(r) => &texts[r],
         };
-        let instr = &self.instrs[r];
-        let arg = |k: usize| self.render(instr.args[k], names);
+        if text.chars().count() > limit {
+            "…".to_string()
+        } else {
+            text.clone()
+        }
+    }
+
+    fn render(&self, instr: &Instr, names: &[String], texts: &[String]) -> String {
+        let arg = |k: usize| self.operand_text(instr.args[k], names, texts, MAX_OPERAND_TEXT);
         let mut out = String::new();
         let _ = match &instr.op {
             InstrOp::Const(v) => write!(out, "{v}"),
@@ -175,6 +192,9 @@ impl Program {
         out
     }
 }
+
+/// The longest operand text a rendered expression shows; longer ones show as `…`.
+pub const MAX_OPERAND_TEXT: usize = 120;
 
 /// Parenthesises `s` unless it is a plain name, a number or already parenthesised.
 fn wrap(s: &str) -> String {

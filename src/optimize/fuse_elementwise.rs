@@ -51,25 +51,24 @@ fn fuse_groups(plan: &mut Plan) {
         }
         group[root.index()] = Some(root);
         let mut members = vec![root];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for m in members.clone() {
-                for &j in &plan[m].inputs {
-                    let candidate = &plan[j];
-                    if group[j.index()].is_none()
-                        && matches!(candidate.op, Op::Elementwise(_))
-                        && !plan.is_output(j)
-                        && candidate.meta.shape == plan[root].meta.shape
-                        && candidate.meta.chunks == plan[root].meta.chunks
-                        && consumers[j.index()]
-                            .iter()
-                            .all(|&c| group[c.index()] == Some(root))
-                    {
-                        group[j.index()] = Some(root);
-                        members.push(j);
-                        changed = true;
-                    }
+        // A worklist, so growing a group costs O(its edges): an input is looked at again
+        // each time one of its consumers joins, and joins once all of them have.
+        let mut work = vec![root];
+        while let Some(m) = work.pop() {
+            for &j in &plan[m].inputs {
+                let candidate = &plan[j];
+                if group[j.index()].is_none()
+                    && matches!(candidate.op, Op::Elementwise(_))
+                    && !plan.is_output(j)
+                    && candidate.meta.shape == plan[root].meta.shape
+                    && candidate.meta.chunks == plan[root].meta.chunks
+                    && consumers[j.index()]
+                        .iter()
+                        .all(|&c| group[c.index()] == Some(root))
+                {
+                    group[j.index()] = Some(root);
+                    members.push(j);
+                    work.push(j);
                 }
             }
         }

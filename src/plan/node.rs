@@ -192,6 +192,19 @@ impl Node {
     }
 }
 
+impl Drop for Node {
+    /// Drops a chain of nodes iteratively: the default recursive drop of `Arc<Node>`
+    /// inputs would overflow the stack for a chain of a million operations.
+    fn drop(&mut self) {
+        let mut pending = std::mem::take(&mut self.inputs);
+        while let Some(input) = pending.pop() {
+            if let Ok(mut node) = Arc::try_unwrap(input) {
+                pending.append(&mut node.inputs);
+            }
+        }
+    }
+}
+
 /// The hash of an op applied to inputs with the given hashes, producing `meta`.
 pub(crate) fn structural_hash(op: &Op, inputs: impl Iterator<Item = u64>, meta: &Meta) -> u64 {
     let mut h = DefaultHasher::new();
