@@ -22,22 +22,6 @@ pub(crate) fn broadcast_block(b: &[usize], input: &Chunks) -> Vec<usize> {
         .collect()
 }
 
-/// The block containing global index `i` along an axis split into `chunks`, and that
-/// block's first global index. An index past the end falls in the last block.
-pub(crate) fn locate(chunks: &[usize], i: usize) -> (usize, usize) {
-    let mut start = 0;
-    for (block, &size) in chunks.iter().enumerate() {
-        if i < start + size {
-            return (block, start);
-        }
-        start += size;
-    }
-    (
-        chunks.len() - 1,
-        start - chunks.last().copied().unwrap_or(0),
-    )
-}
-
 /// One piece of a rechunked block: the input slot it comes from and, per axis, (start in
 /// the input block, start in the output block, length).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,14 +45,19 @@ pub(crate) fn rechunk_pieces(
     let per_axis: Vec<Vec<(usize, usize, usize, usize)>> = (0..b.len())
         .map(|a| {
             let (lo, hi) = (offset[a], offset[a] + shape[a]);
+            let (sizes, starts) = (from.axis(a), from.axis_starts(a));
             let mut parts = Vec::new();
-            let mut start = 0;
-            for (j, &size) in from.axis(a).iter().enumerate() {
+            // From the block holding `lo` to the last one starting before `hi`: a rechunk
+            // costs O(pieces), not O(input chunks), per output block.
+            for j in from.locate(a, lo).0..sizes.len() {
+                let (start, size) = (starts[j], sizes[j]);
+                if start > hi || (start == hi && hi > lo) {
+                    break;
+                }
                 let (s, e) = (start.max(lo), (start + size).min(hi));
                 if s < e || (size == 0 && hi == lo) {
                     parts.push((j, s - start, s - lo, e.saturating_sub(s)));
                 }
-                start += size;
             }
             parts
         })
@@ -135,11 +124,13 @@ mod tests {
 
     #[test]
     fn locate_finds_the_block_and_its_start() {
-        let chunks = [3, 3, 1];
+        let chunks = Chunks::from_lists(vec![vec![3, 3, 1]]);
         let expected = [(0, 0), (0, 0), (0, 0), (1, 3), (1, 3), (1, 3), (2, 6)];
         for (i, &want) in expected.iter().enumerate() {
-            assert_eq!(locate(&chunks, i), want, "index {i}");
+            assert_eq!(chunks.locate(0, i), want, "index {i}");
         }
+        assert_eq!(chunks.locate(0, 7), (2, 6));
+        assert_eq!(Chunks::from_lists(vec![vec![0]]).locate(0, 0), (0, 0));
     }
 
     #[test]
@@ -152,11 +143,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn located_block_contains_the_index(chunks in prop::collection::vec(1usize..7, 1..6)) {
+        fn located_block_contains_the_index(sizes in prop::collection::vec(1usize..7, 1..6)) {
+            let chunks = Chunks::from_lists(vec![sizes.clone()]);
             let mut start = 0;
-            for (block, &size) in chunks.iter().enumerate() {
+            for (block, &size) in sizes.iter().enumerate() {
                 for i in start..start + size {
-                    prop_assert_eq!(locate(&chunks, i), (block, start));
+                    prop_assert_eq!(chunks.locate(0, i), (block, start));
                 }
                 start += size;
             }

@@ -26,7 +26,12 @@ pub const MAX_CHUNKS: usize = 1 << 24;
 /// # Ok::<(), chunkflow::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Chunks(Vec<Vec<usize>>);
+pub struct Chunks {
+    sizes: Vec<Vec<usize>>,
+    /// Per axis, each chunk's first index (a prefix sum of `sizes`), so a block's offset is
+    /// O(1) and the block holding an index is a binary search.
+    starts: Vec<Vec<usize>>,
+}
 
 /// How a user asks for chunks; converted from a number, a list or a list of lists.
 ///
@@ -79,7 +84,7 @@ impl From<Vec<Vec<usize>>> for ChunkSpec {
 }
 impl From<&Chunks> for ChunkSpec {
     fn from(chunks: &Chunks) -> Self {
-        ChunkSpec::Explicit(chunks.0.clone())
+        ChunkSpec::Explicit(chunks.sizes.clone())
     }
 }
 
@@ -143,51 +148,80 @@ impl Chunks {
                 auto(shape, dtype, bytes)?
             }
         };
-        Ok(Chunks(axes))
+        Ok(Chunks::from_lists(axes))
     }
 
     /// Chunks from per-axis lists known to be valid (internal constructors).
     pub(crate) fn from_lists(lists: Vec<Vec<usize>>) -> Self {
-        Chunks(lists)
+        let starts = lists
+            .iter()
+            .map(|sizes| {
+                sizes
+                    .iter()
+                    .scan(0, |start, &size| {
+                        let first = *start;
+                        *start += size;
+                        Some(first)
+                    })
+                    .collect()
+            })
+            .collect();
+        Chunks {
+            sizes: lists,
+            starts,
+        }
     }
 
     /// The number of axes.
     pub fn ndim(&self) -> usize {
-        self.0.len()
+        self.sizes.len()
     }
 
     /// The chunk sizes along `axis`.
     pub fn axis(&self, axis: usize) -> &[usize] {
-        &self.0[axis]
+        &self.sizes[axis]
     }
 
     /// All axes' chunk sizes.
     pub fn as_lists(&self) -> &[Vec<usize>] {
-        &self.0
+        &self.sizes
     }
 
     /// The number of chunks along each axis.
     pub fn grid(&self) -> Vec<usize> {
-        self.0.iter().map(Vec::len).collect()
+        self.sizes.iter().map(Vec::len).collect()
     }
 
     /// The total number of chunks.
     pub fn num_chunks(&self) -> usize {
-        self.0.iter().map(Vec::len).product()
+        self.sizes.iter().map(Vec::len).product()
     }
 
     /// The shape of the block at `index`.
     pub fn block_shape(&self, index: &[usize]) -> Vec<usize> {
-        index.iter().zip(&self.0).map(|(&i, c)| c[i]).collect()
+        index.iter().zip(&self.sizes).map(|(&i, c)| c[i]).collect()
     }
 
     /// The global position of the block at `index`'s first element.
     pub fn block_offset(&self, index: &[usize]) -> Vec<usize> {
         index
             .iter()
-            .zip(&self.0)
-            .map(|(&i, c)| c[..i].iter().sum())
+            .zip(&self.starts)
+            .map(|(&i, starts)| starts[i])
             .collect()
+    }
+
+    /// The first index of every chunk along `axis`.
+    pub(crate) fn axis_starts(&self, axis: usize) -> &[usize] {
+        &self.starts[axis]
+    }
+
+    /// The block along `axis` holding global index `i`, and that block's first index (a
+    /// binary search; an index past the end falls in the last block).
+    pub(crate) fn locate(&self, axis: usize, i: usize) -> (usize, usize) {
+        let starts = &self.starts[axis];
+        let block = starts.partition_point(|&s| s <= i).saturating_sub(1);
+        (block, starts[block])
     }
 
     /// Every block index, in row-major order.
@@ -197,7 +231,7 @@ impl Chunks {
 
     /// The largest chunk's number of elements.
     pub fn max_chunk_len(&self) -> usize {
-        self.0
+        self.sizes
             .iter()
             .map(|c| c.iter().copied().max().unwrap_or(0))
             .product()

@@ -3,7 +3,6 @@
 //! output block reads.
 
 use super::Chunks;
-use super::blocks::locate;
 use crate::error::{Error, Result};
 
 /// One axis of a slice: output element `k` is input element `start + k * step`.
@@ -71,31 +70,49 @@ pub(crate) fn axis_slice(
 }
 
 /// The output chunks of slicing an axis chunked as `input`: consecutive output elements
-/// drawn from one input chunk form one output chunk.
+/// drawn from one input chunk form one output chunk. Counted per input chunk
+/// arithmetically, so the cost is O(input chunks), whatever the slice's length.
 pub(crate) fn slice_chunks(input: &[usize], s: &AxisSlice) -> Vec<usize> {
     if s.len == 0 {
         return vec![0];
     }
-    let bounds: Vec<usize> = input
+    let (start, step, len) = (s.start as i128, s.step as i128, s.len as i128);
+    // How many k in 0..len have start + k * step in [lo, hi).
+    let count = |lo: usize, hi: usize| -> usize {
+        let (lo, hi) = (lo as i128, hi as i128);
+        let (first, end) = if step > 0 {
+            (ceil_div(lo - start, step), ceil_div(hi - start, step))
+        } else {
+            // start - k * |step| in [lo, hi)  <=>  (start - hi) / |step| < k <= (start - lo) / |step|
+            let by = -step;
+            (
+                (start - hi).div_euclid(by) + 1,
+                (start - lo).div_euclid(by) + 1,
+            )
+        };
+        (end.min(len) - first.max(0)).max(0) as usize
+    };
+    let mut bounds: Vec<(usize, usize)> = input
         .iter()
         .scan(0, |acc, &c| {
+            let lo = *acc;
             *acc += c;
-            Some(*acc)
+            Some((lo, *acc))
         })
         .collect();
-    let block_of = |i: usize| bounds.partition_point(|&b| b <= i);
-    let mut out = Vec::new();
-    let mut current = usize::MAX;
-    for k in 0..s.len {
-        let b = block_of(s.source(k));
-        if b == current {
-            *out.last_mut().expect("started") += 1;
-        } else {
-            out.push(1);
-            current = b;
-        }
+    if step < 0 {
+        bounds.reverse();
     }
-    out
+    bounds
+        .into_iter()
+        .map(|(lo, hi)| count(lo, hi))
+        .filter(|&c| c > 0)
+        .collect()
+}
+
+/// `ceil(a / b)` for `b > 0`.
+fn ceil_div(a: i128, b: i128) -> i128 {
+    -((-a).div_euclid(b))
 }
 
 /// For the output block at `offset` with `shape` of a slice of an array chunked as `from`:
@@ -110,7 +127,7 @@ pub(crate) fn slice_source(
     let mut local = Vec::with_capacity(axes.len());
     for (a, s) in axes.iter().enumerate() {
         let first = s.source(offset[a]);
-        let (b, block_start) = locate(from.axis(a), first);
+        let (b, block_start) = from.locate(a, first);
         block.push(b);
         local.push((first - block_start, shape[a], s.step));
     }
@@ -137,9 +154,47 @@ mod tests {
         }
     }
 
+    /// The first implementation, one output element at a time: the reference.
+    fn element_by_element(input: &[usize], s: &AxisSlice) -> Vec<usize> {
+        if s.len == 0 {
+            return vec![0];
+        }
+        let bounds: Vec<usize> = input
+            .iter()
+            .scan(0, |acc, &c| {
+                *acc += c;
+                Some(*acc)
+            })
+            .collect();
+        let block_of = |i: usize| bounds.partition_point(|&b| b <= i);
+        let mut out = Vec::new();
+        let mut current = usize::MAX;
+        for k in 0..s.len {
+            let b = block_of(s.source(k));
+            if b == current {
+                *out.last_mut().expect("started") += 1;
+            } else {
+                out.push(1);
+                current = b;
+            }
+        }
+        out
+    }
+
     #[test]
     fn zero_step_is_an_error() {
         assert!(axis_slice(4, 0, None, 0).is_err());
+    }
+
+    #[test]
+    fn slicing_a_huge_axis_costs_its_chunks_not_its_length() {
+        // 1e12 elements in 1e6 chunks; every other element, then backwards by 3.
+        let input = vec![1_000_000; 1_000_000];
+        let s = axis_slice(1_000_000_000_000, 0, None, 2).unwrap();
+        let out = slice_chunks(&input, &s);
+        assert_eq!((out.len(), out[0]), (1_000_000, 500_000));
+        let s = axis_slice(1_000_000_000_000, 0, None, -3).unwrap();
+        assert_eq!(slice_chunks(&input, &s).iter().sum::<usize>(), s.len);
     }
 
     proptest! {
@@ -165,6 +220,7 @@ mod tests {
             let len: usize = chunks.iter().sum();
             let s = axis_slice(len, start, end, step).unwrap();
             let out = slice_chunks(&chunks, &s);
+            prop_assert_eq!(&out, &element_by_element(&chunks, &s));
             prop_assert_eq!(out.iter().sum::<usize>(), s.len);
             let from = Chunks::from_lists(vec![chunks.clone()]);
             let to = Chunks::from_lists(vec![out]);
