@@ -25,6 +25,7 @@ grep -q "Task stream" "$tmp/report.html"
 run plan_dot before
 run plan_dot after
 run plan_dot tasks
+run plan_dot tasks --svg
 run raw_graph
 run wordcount --lines 20000
 for w in poly pi dist; do
