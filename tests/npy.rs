@@ -165,3 +165,37 @@ fn a_failed_write_leaves_the_old_file_and_no_temporary() {
     assert!(leftovers(&fresh).is_empty());
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn a_header_longer_than_u16_is_written_as_version_2_and_reads_back() {
+    let path = temp("many-axes");
+    let shape = vec![1usize; 22_000];
+    Array::<i32>::full(&shape, 7, 1)
+        .unwrap()
+        .to_npy(&path)
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[6..8], &[2, 0], "version 2.0");
+    let back = Array::<i32>::from_npy(&path, 1).unwrap();
+    assert_eq!(back.ndim(), 22_000);
+    assert_eq!(back.sum().scalar().unwrap(), 7);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_header_whose_shape_overflows_is_an_error() {
+    let path = temp("overflow");
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let mut dict =
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 8), }".to_string();
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let err = Array::<f64>::from_npy(&path, 4).unwrap_err();
+    assert!(err.to_string().contains("larger than any file"), "{err}");
+    std::fs::remove_file(path).unwrap();
+}

@@ -128,12 +128,21 @@ pub fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
         "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_text}, }}",
         descr(dtype)
     );
-    let total = 10 + dict.len() + 1;
+    // Version 1.0 stores the header length in a u16; a longer header (thousands of axes)
+    // needs version 2.0's u32, as NumPy writes it.
+    let v1 = 10 + dict.len() + 1 <= usize::from(u16::MAX);
+    let prefix = if v1 { 10 } else { 12 };
+    let total = prefix + dict.len() + 1;
     dict.push_str(&" ".repeat(total.next_multiple_of(64) - total));
     dict.push('\n');
     let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    if v1 {
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    } else {
+        out.extend_from_slice(&[2, 0]);
+        out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+    }
     out.extend_from_slice(dict.as_bytes());
     out
 }
@@ -284,7 +293,17 @@ impl<T: Element> Array<T> {
                 format!("holds {}, not {}", header.dtype, T::DTYPE),
             ));
         }
-        let needed = header.data_offset + header.shape.iter().product::<usize>() * T::DTYPE.size();
+        let needed = header
+            .shape
+            .iter()
+            .try_fold(T::DTYPE.size(), |acc, &len| acc.checked_mul(len))
+            .and_then(|bytes| bytes.checked_add(header.data_offset));
+        let Some(needed) = needed else {
+            return Err(bad(
+                path,
+                format!("header shape {:?} is larger than any file", header.shape),
+            ));
+        };
         if map.len() < needed {
             return Err(bad(
                 path,
