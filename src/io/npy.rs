@@ -130,7 +130,7 @@ pub fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
     );
     // Version 1.0 stores the header length in a u16; a longer header (thousands of axes)
     // needs version 2.0's u32, as NumPy writes it.
-    let v1 = 10 + dict.len() + 1 <= usize::from(u16::MAX);
+    let v1 = 10 + dict.len() < usize::from(u16::MAX);
     let prefix = if v1 { 10 } else { 12 };
     let total = prefix + dict.len() + 1;
     dict.push_str(&" ".repeat(total.next_multiple_of(64) - total));
