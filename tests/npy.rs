@@ -188,7 +188,7 @@ fn a_header_whose_shape_overflows_is_an_error() {
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     let mut dict =
         "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 8), }".to_string();
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(' ');
     }
     dict.push('\n');
