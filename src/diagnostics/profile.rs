@@ -151,8 +151,8 @@ impl Profiler {
 
     /// Writes [`Profiler::chrome_trace`] to `path`.
     pub fn write_chrome_trace(&self, path: impl AsRef<Path>) -> Result<()> {
-        std::fs::write(path.as_ref(), self.chrome_trace())
-            .map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.as_ref().display())))
+        let path = path.as_ref();
+        std::fs::write(path, self.chrome_trace()).map_err(|e| Error::file(path, "writing", &e))
     }
 }
 
