@@ -239,6 +239,40 @@ pub trait Num: Element {
     fn div(self, o: Self) -> Self;
     #[doc(hidden)]
     fn rem(self, o: Self) -> Self;
+    /// NumPy's `floor_divide`: the quotient rounded toward negative infinity (integers:
+    /// division by zero gives 0, as NumPy's result; floats: NumPy's `divmod` algorithm).
+    #[doc(hidden)]
+    fn div_floor(self, o: Self) -> Self;
+    /// NumPy's `remainder` (Python's `%`): the result has the sign of the divisor.
+    #[doc(hidden)]
+    fn rem_floor(self, o: Self) -> Self;
+    /// NumPy's `sign`: -1, 0 or 1 (NaN for NaN; 0 for -0.0).
+    #[doc(hidden)]
+    fn sign(self) -> Self;
+}
+
+/// The integer element types: bitwise logic, shifts and integer powers.
+pub trait Int: Num {
+    /// The number of bits.
+    const BITS: u32;
+    #[doc(hidden)]
+    fn bit_and(self, o: Self) -> Self;
+    #[doc(hidden)]
+    fn bit_or(self, o: Self) -> Self;
+    #[doc(hidden)]
+    fn bit_xor(self, o: Self) -> Self;
+    #[doc(hidden)]
+    fn bit_not(self) -> Self;
+    /// `self << o`; a shift by a negative amount or by the width or more gives 0 (NumPy).
+    #[doc(hidden)]
+    fn shl(self, o: Self) -> Self;
+    /// `self >> o` (arithmetic for signed types); by the width or more: 0, or -1 for a
+    /// negative `self` (NumPy).
+    #[doc(hidden)]
+    fn shr(self, o: Self) -> Self;
+    /// `self` to the power `n`, wrapping on overflow.
+    #[doc(hidden)]
+    fn pow_u(self, n: u32) -> Self;
 }
 
 /// Signed numeric types (`i32`, `i64`, `f32`, `f64`): negation and `abs`.
@@ -259,6 +293,34 @@ pub trait Float: Signed {
     fn powi(self, n: i32) -> Self;
     #[doc(hidden)]
     fn powf(self, p: Self) -> Self;
+    #[doc(hidden)]
+    fn apply2(self, f: FloatFn2, o: Self) -> Self;
+    #[doc(hidden)]
+    fn test(self, p: FloatPred) -> bool;
+}
+
+/// The binary float functions, as a value so kernels can dispatch on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum FloatFn2 {
+    Arctan2,
+    Hypot,
+    Copysign,
+    Fmax,
+    Fmin,
+    Logaddexp,
+    Logaddexp2,
+    Nextafter,
+}
+
+/// Float predicates (NumPy's `isnan`, `isinf`, `isfinite`, `signbit`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum FloatPred {
+    IsNan,
+    IsInf,
+    IsFinite,
+    Signbit,
 }
 
 /// The unary float functions, as a value so kernels can dispatch on them.
@@ -276,6 +338,59 @@ pub enum FloatFn {
     Floor,
     Ceil,
     Round,
+    Trunc,
+    Log2,
+    Log1p,
+    Expm1,
+    Exp2,
+    Cbrt,
+    Recip,
+    Sinh,
+    Cosh,
+    Arcsin,
+    Arccos,
+    Arctan,
+    Arcsinh,
+    Arccosh,
+    Arctanh,
+    Deg2rad,
+    Rad2deg,
+    Rint,
+}
+
+impl FloatFn {
+    /// Every function, for tests and dispatch tables.
+    pub const ALL: [FloatFn; 29] = [
+        FloatFn::Sqrt,
+        FloatFn::Exp,
+        FloatFn::Ln,
+        FloatFn::Log10,
+        FloatFn::Sin,
+        FloatFn::Cos,
+        FloatFn::Tan,
+        FloatFn::Tanh,
+        FloatFn::Floor,
+        FloatFn::Ceil,
+        FloatFn::Round,
+        FloatFn::Trunc,
+        FloatFn::Log2,
+        FloatFn::Log1p,
+        FloatFn::Expm1,
+        FloatFn::Exp2,
+        FloatFn::Cbrt,
+        FloatFn::Recip,
+        FloatFn::Sinh,
+        FloatFn::Cosh,
+        FloatFn::Arcsin,
+        FloatFn::Arccos,
+        FloatFn::Arctan,
+        FloatFn::Arcsinh,
+        FloatFn::Arccosh,
+        FloatFn::Arctanh,
+        FloatFn::Deg2rad,
+        FloatFn::Rad2deg,
+        FloatFn::Rint,
+    ];
 }
 
 macro_rules! element_common {
@@ -392,6 +507,53 @@ macro_rules! int_num {
             #[inline(always)] fn mul(self, o: Self) -> Self { self.wrapping_mul(o) }
             #[inline(always)] fn div(self, o: Self) -> Self { if o == 0 { 0 } else { self.wrapping_div(o) } }
             #[inline(always)] fn rem(self, o: Self) -> Self { if o == 0 { 0 } else { self.wrapping_rem(o) } }
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn div_floor(self, o: Self) -> Self {
+                if o == 0 {
+                    return 0;
+                }
+                let q = self.wrapping_div(o);
+                // Truncation rounded toward zero; step down when the signs differ and it
+                // was inexact (never for unsigned types).
+                if (self.wrapping_rem(o) != 0) && ((self < 0) != (o < 0)) { q.wrapping_sub(1) } else { q }
+            }
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn rem_floor(self, o: Self) -> Self {
+                if o == 0 {
+                    return 0;
+                }
+                let r = self.wrapping_rem(o);
+                if r != 0 && ((r < 0) != (o < 0)) { r.wrapping_add(o) } else { r }
+            }
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn sign(self) -> Self {
+                if self > 0 { 1 } else if self == 0 { 0 } else { (0 as Self).wrapping_sub(1) }
+            }
+        }
+        impl Int for $t {
+            const BITS: u32 = <$t>::BITS;
+            #[inline(always)] fn bit_and(self, o: Self) -> Self { self & o }
+            #[inline(always)] fn bit_or(self, o: Self) -> Self { self | o }
+            #[inline(always)] fn bit_xor(self, o: Self) -> Self { self ^ o }
+            #[inline(always)] fn bit_not(self) -> Self { !self }
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn shl(self, o: Self) -> Self {
+                if o < 0 || o as u64 >= <$t>::BITS as u64 { 0 } else { self << o }
+            }
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn shr(self, o: Self) -> Self {
+                if o < 0 || o as u64 >= <$t>::BITS as u64 {
+                    if self < 0 { (0 as Self).wrapping_sub(1) } else { 0 }
+                } else {
+                    self >> o
+                }
+            }
+            #[inline(always)] fn pow_u(self, n: u32) -> Self { self.wrapping_pow(n) }
         }
     )*};
 }
@@ -417,6 +579,18 @@ macro_rules! float_impls {
             #[inline(always)] fn mul(self, o: Self) -> Self { self * o }
             #[inline(always)] fn div(self, o: Self) -> Self { self / o }
             #[inline(always)] fn rem(self, o: Self) -> Self { self % o }
+            #[inline(always)]
+            fn div_floor(self, o: Self) -> Self {
+                float_divmod(self as f64, o as f64).0 as $t
+            }
+            #[inline(always)]
+            fn rem_floor(self, o: Self) -> Self {
+                float_divmod(self as f64, o as f64).1 as $t
+            }
+            #[inline(always)]
+            fn sign(self) -> Self {
+                if self > 0.0 { 1.0 } else if self < 0.0 { -1.0 } else if self == 0.0 { 0.0 } else { self }
+            }
         }
         impl Signed for $t {
             #[inline(always)] fn neg(self) -> Self { -self }
@@ -437,7 +611,75 @@ macro_rules! float_impls {
                     FloatFn::Tanh => self.tanh(),
                     FloatFn::Floor => self.floor(),
                     FloatFn::Ceil => self.ceil(),
-                    FloatFn::Round => self.round_ties_even(),
+                    FloatFn::Round | FloatFn::Rint => self.round_ties_even(),
+                    FloatFn::Trunc => self.trunc(),
+                    FloatFn::Log2 => self.log2(),
+                    FloatFn::Log1p => self.ln_1p(),
+                    FloatFn::Expm1 => self.exp_m1(),
+                    FloatFn::Exp2 => self.exp2(),
+                    FloatFn::Cbrt => self.cbrt(),
+                    FloatFn::Recip => 1.0 / self,
+                    FloatFn::Sinh => self.sinh(),
+                    FloatFn::Cosh => self.cosh(),
+                    FloatFn::Arcsin => self.asin(),
+                    FloatFn::Arccos => self.acos(),
+                    FloatFn::Arctan => self.atan(),
+                    FloatFn::Arcsinh => self.asinh(),
+                    FloatFn::Arccosh => self.acosh(),
+                    FloatFn::Arctanh => self.atanh(),
+                    FloatFn::Deg2rad => self.to_radians(),
+                    FloatFn::Rad2deg => self.to_degrees(),
+                }
+            }
+            #[inline(always)]
+            fn apply2(self, f: FloatFn2, o: Self) -> Self {
+                match f {
+                    FloatFn2::Arctan2 => self.atan2(o),
+                    FloatFn2::Hypot => self.hypot(o),
+                    FloatFn2::Copysign => self.copysign(o),
+                    // NaN only when both are NaN (NumPy's fmax/fmin).
+                    FloatFn2::Fmax => self.max(o),
+                    FloatFn2::Fmin => self.min(o),
+                    FloatFn2::Logaddexp => {
+                        if self == o {
+                            // Equal infinities included: inf, or -inf for -inf.
+                            self + std::f64::consts::LN_2 as $t
+                        } else {
+                            let d = self - o;
+                            if d > 0.0 {
+                                self + (-d).exp().ln_1p()
+                            } else if d <= 0.0 {
+                                o + d.exp().ln_1p()
+                            } else {
+                                d // NaN
+                            }
+                        }
+                    }
+                    FloatFn2::Logaddexp2 => {
+                        let ln2 = std::f64::consts::LN_2 as $t;
+                        if self == o {
+                            self + 1.0
+                        } else {
+                            let d = self - o;
+                            if d > 0.0 {
+                                self + (-d).exp2().ln_1p() / ln2
+                            } else if d <= 0.0 {
+                                o + d.exp2().ln_1p() / ln2
+                            } else {
+                                d
+                            }
+                        }
+                    }
+                    FloatFn2::Nextafter => next_after(self, o),
+                }
+            }
+            #[inline(always)]
+            fn test(self, p: FloatPred) -> bool {
+                match p {
+                    FloatPred::IsNan => self.is_nan(),
+                    FloatPred::IsInf => self.is_infinite(),
+                    FloatPred::IsFinite => self.is_finite(),
+                    FloatPred::Signbit => self.is_sign_negative(),
                 }
             }
             #[inline(always)] fn powi(self, n: i32) -> Self { <$t>::powi(self, n) }
@@ -446,6 +688,92 @@ macro_rules! float_impls {
     )*};
 }
 float_impls!(f32, f64);
+
+/// The next representable value after `x` toward `y` (C's `nextafter`).
+fn next_after<T: FloatBits>(x: T, y: T) -> T {
+    if x.is_nan_() || y.is_nan_() {
+        return x.add_(y);
+    }
+    if x == y {
+        return y;
+    }
+    if x.is_zero_() {
+        let tiny = T::from_bits_(1);
+        return if y > x { tiny } else { tiny.neg_() };
+    }
+    let up = (y > x) == (x > T::zero_());
+    let bits = x.to_bits_();
+    T::from_bits_(if up { bits + 1 } else { bits - 1 })
+}
+
+/// Bit access for `next_after`, over both float widths.
+trait FloatBits: Copy + PartialOrd {
+    fn to_bits_(self) -> u64;
+    fn from_bits_(b: u64) -> Self;
+    fn is_nan_(self) -> bool;
+    fn is_zero_(self) -> bool;
+    fn zero_() -> Self;
+    fn neg_(self) -> Self;
+    fn add_(self, o: Self) -> Self;
+}
+macro_rules! float_bits {
+    ($t:ty, $u:ty) => {
+        impl FloatBits for $t {
+            fn to_bits_(self) -> u64 {
+                self.to_bits() as u64
+            }
+            fn from_bits_(b: u64) -> Self {
+                <$t>::from_bits(b as $u)
+            }
+            fn is_nan_(self) -> bool {
+                self.is_nan()
+            }
+            fn is_zero_(self) -> bool {
+                self == 0.0
+            }
+            fn zero_() -> Self {
+                0.0
+            }
+            fn neg_(self) -> Self {
+                -self
+            }
+            fn add_(self, o: Self) -> Self {
+                self + o
+            }
+        }
+    };
+}
+float_bits!(f32, u32);
+float_bits!(f64, u64);
+
+/// NumPy's float `divmod` (`npy_divmod`): the floored quotient and the remainder with the
+/// divisor's sign, exact where `floor(a / b)` is not.
+fn float_divmod(a: f64, b: f64) -> (f64, f64) {
+    if b == 0.0 {
+        // NumPy: a / 0 (±inf or NaN) and NaN remainder.
+        return (a / b, f64::NAN);
+    }
+    let mut rem = a % b;
+    let mut div = (a - rem) / b;
+    if rem != 0.0 {
+        if (b < 0.0) != (rem < 0.0) {
+            rem += b;
+            div -= 1.0;
+        }
+    } else {
+        rem = 0.0_f64.copysign(b);
+    }
+    let floordiv = if div != 0.0 {
+        let mut f = div.floor();
+        if div - f > 0.5 {
+            f += 1.0;
+        }
+        f
+    } else {
+        0.0_f64.copysign(a / b)
+    };
+    (floordiv, rem)
+}
 
 /// Runs `$body` with `$T` bound to the Rust type of a [`DType`] (crate-private).
 macro_rules! with_dtype {

@@ -48,10 +48,10 @@ pub mod scheduler;
 
 pub use array::{
     Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, ReduceArgs, compute,
-    compute_with, concatenate, stack, where_,
+    compute_with, concatenate, stack, where_, zip_map, zip_map3,
 };
 pub use bag::Bag;
-pub use dtype::{DType, Element, Float, Num, Scalar, Signed};
+pub use dtype::{DType, Element, Float, FloatFn, FloatFn2, FloatPred, Int, Num, Scalar, Signed};
 pub use error::{Error, Result};
 pub use options::Options;
 

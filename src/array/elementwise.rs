@@ -11,7 +11,7 @@ use std::ops;
 use std::sync::Arc;
 
 use super::{Array, Chunks};
-use crate::dtype::{Element, Float, FloatFn, Num, Scalar, Signed};
+use crate::dtype::{Element, Float, Num, Scalar, Signed};
 use crate::geometry::Meta;
 use crate::geometry::chunks::{broadcast_shapes, refine};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
@@ -30,6 +30,7 @@ use crate::plan::{ElemOp, Node, Op};
 /// assert_eq!(same.sum().scalar()?, 5);
 /// # Ok::<(), chunkflow::Error>(())
 /// ```
+#[derive(Clone, Copy)]
 pub enum Operand<'a, T: Element> {
     /// An array.
     Array(&'a Array<T>),
@@ -141,11 +142,15 @@ pub(crate) fn rechunk_node(node: Arc<Node>, chunks: Chunks) -> Arc<Node> {
 }
 
 impl<T: Element> Array<T> {
-    fn unary<U: Element>(&self, op: UnaryOp) -> Array<U> {
+    pub(super) fn unary<U: Element>(&self, op: UnaryOp) -> Array<U> {
         elementwise(ElemOp::Unary(op), vec![self.node().clone()])
     }
 
-    fn binary<'a, U: Element>(&self, op: BinaryOp, other: impl Into<Operand<'a, T>>) -> Array<U>
+    pub(super) fn binary<'a, U: Element>(
+        &self,
+        op: BinaryOp,
+        other: impl Into<Operand<'a, T>>,
+    ) -> Array<U>
     where
         T: 'a,
     {
@@ -293,50 +298,6 @@ impl<T: Signed> Array<T> {
     pub fn abs(&self) -> Array<T> {
         self.unary(UnaryOp::Abs)
     }
-}
-
-macro_rules! float_fns {
-    ($($(#[$doc:meta])* $name:ident => $f:ident;)*) => {
-        impl<T: Float> Array<T> {
-            $(
-                $(#[$doc])*
-                pub fn $name(&self) -> Array<T> {
-                    self.unary(UnaryOp::Math(FloatFn::$f))
-                }
-            )*
-        }
-    };
-}
-
-float_fns! {
-    /// The square root (NaN for negative numbers).
-    ///
-    /// ```
-    /// let x = chunkflow::Array::<f64>::full(&[2], 9.0, 1)?;
-    /// assert_eq!(x.sqrt().compute()?.as_slice().unwrap(), &[3.0, 3.0]);
-    /// # Ok::<(), chunkflow::Error>(())
-    /// ```
-    sqrt => Sqrt;
-    /// e to the power of each element.
-    exp => Exp;
-    /// The natural logarithm.
-    ln => Ln;
-    /// The base-10 logarithm.
-    log10 => Log10;
-    /// The sine.
-    sin => Sin;
-    /// The cosine.
-    cos => Cos;
-    /// The tangent.
-    tan => Tan;
-    /// The hyperbolic tangent.
-    tanh => Tanh;
-    /// Rounds down.
-    floor => Floor;
-    /// Rounds up.
-    ceil => Ceil;
-    /// Rounds half to even, like NumPy's `round`.
-    round => Round;
 }
 
 impl<T: Float> Array<T> {

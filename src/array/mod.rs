@@ -22,6 +22,7 @@
 mod compute;
 mod create;
 mod elementwise;
+mod math;
 mod reduce;
 mod shape;
 
@@ -30,13 +31,14 @@ use std::sync::Arc;
 
 use ndarray::ArrayD;
 
-pub use crate::dtype::{DType, Element, Float, Num, Scalar, Signed};
+pub use crate::dtype::{DType, Element, Float, Int, Num, Scalar, Signed};
 pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks, MAX_CHUNKS};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
 pub use create::IntoChunkData;
 pub(crate) use create::source_array;
 pub use elementwise::{Operand, where_};
+pub use math::{zip_map, zip_map3};
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};
 

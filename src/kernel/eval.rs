@@ -242,7 +242,10 @@ impl Program {
                     }
                     InstrOp::Where => ops::select(arg(0), arg(1), arg(2), &mut out, len)?,
                     InstrOp::Cast(to) => ops::cast(arg(0), *to, &mut out, len)?,
-                    InstrOp::Map(f, _) => f.apply(arg(0), &mut out, len)?,
+                    InstrOp::Map(f, _) => {
+                        let args: Vec<&Col<'_>> = (0..instr.args.len()).map(arg).collect();
+                        f.apply(&args, &mut out, len)?
+                    }
                     InstrOp::Const(_) => unreachable!("constants are skipped above"),
                 }
                 regs[i] = out;

@@ -7,7 +7,9 @@ use std::fmt;
 
 use super::isa;
 use crate::dtype::with_dtype;
-use crate::dtype::{Col, DType, Element, Float, FloatFn, Num, Scalar, Signed};
+use crate::dtype::{
+    Col, DType, Element, Float, FloatFn, FloatFn2, FloatPred, Int, Num, Scalar, Signed,
+};
 use crate::error::{Error, Result};
 
 /// A one-input elementwise operation.
@@ -19,6 +21,12 @@ pub enum UnaryOp {
     Not,
     Math(FloatFn),
     Powi(i32),
+    /// A float predicate (`bool` result; false/true constants for integers).
+    Pred(FloatPred),
+    /// -1, 0 or 1.
+    Sign,
+    /// An integer to a constant power (wrapping).
+    PowU(u32),
 }
 
 /// A two-input elementwise operation. Comparisons give `bool`; the others keep the type.
@@ -42,6 +50,12 @@ pub enum BinaryOp {
     Ge,
     Eq,
     Ne,
+    /// A two-argument float function.
+    Float2(FloatFn2),
+    Shl,
+    Shr,
+    FloorDiv,
+    FloorRem,
 }
 
 impl BinaryOp {
@@ -73,12 +87,42 @@ impl BinaryOp {
             BinaryOp::Ge => ">=",
             BinaryOp::Eq => "==",
             BinaryOp::Ne => "!=",
+            BinaryOp::Float2(f) => match f {
+                FloatFn2::Arctan2 => "arctan2",
+                FloatFn2::Hypot => "hypot",
+                FloatFn2::Copysign => "copysign",
+                FloatFn2::Fmax => "fmax",
+                FloatFn2::Fmin => "fmin",
+                FloatFn2::Logaddexp => "logaddexp",
+                FloatFn2::Logaddexp2 => "logaddexp2",
+                FloatFn2::Nextafter => "nextafter",
+            },
+            BinaryOp::Shl => "<<",
+            BinaryOp::Shr => ">>",
+            BinaryOp::FloorDiv => "//",
+            BinaryOp::FloorRem => "mod",
         }
     }
 
     /// Whether the label writes it as a function call rather than infix.
     pub fn is_function(self) -> bool {
-        matches!(self, BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Xor)
+        matches!(
+            self,
+            BinaryOp::Maximum
+                | BinaryOp::Minimum
+                | BinaryOp::Xor
+                | BinaryOp::Float2(_)
+                | BinaryOp::FloorRem
+        )
+    }
+
+    /// The lower-case name used in task keys.
+    pub fn name(self) -> String {
+        match self {
+            BinaryOp::Float2(_) | BinaryOp::FloorRem => self.symbol().to_string(),
+            BinaryOp::FloorDiv => "floordiv".into(),
+            other => format!("{other:?}").to_lowercase(),
+        }
     }
 }
 
@@ -90,6 +134,9 @@ impl fmt::Display for UnaryOp {
             UnaryOp::Not => f.write_str("not"),
             UnaryOp::Math(m) => write!(f, "{}", format!("{m:?}").to_lowercase()),
             UnaryOp::Powi(n) => write!(f, "powi{n}"),
+            UnaryOp::Pred(p) => write!(f, "{}", format!("{p:?}").to_lowercase()),
+            UnaryOp::Sign => f.write_str("sign"),
+            UnaryOp::PowU(n) => write!(f, "pow{n}"),
         }
     }
 }
@@ -149,6 +196,7 @@ pub(crate) fn unary(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize
     )
 }
 
+#[allow(clippy::bool_comparison)] // the comparisons are generic; one expansion is for bool
 #[inline(always)]
 fn unary_impl(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
     let dtype = a.dtype();
@@ -159,6 +207,34 @@ fn unary_impl(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> R
         }
         (UnaryOp::Neg | UnaryOp::Abs, DType::I32) => signed::<i32>(op, a, out, len),
         (UnaryOp::Neg | UnaryOp::Abs, DType::I64) => signed::<i64>(op, a, out, len),
+        (UnaryOp::Pred(p), DType::F32) => predicate::<f32>(p, a, out, len),
+        (UnaryOp::Pred(p), DType::F64) => predicate::<f64>(p, a, out, len),
+        (UnaryOp::Pred(p), _) => {
+            // Integers and bools are never NaN or infinite, always finite, never negative
+            // zero; only a negative integer has its sign bit set.
+            let o = out_vec::<bool>(out, len)?;
+            match p {
+                FloatPred::IsFinite => o.fill(true),
+                FloatPred::IsNan | FloatPred::IsInf => o.fill(false),
+                FloatPred::Signbit => with_dtype!(dtype, T => {
+                    let zero = T::default();
+                    map1(input::<T>(a, len)?, o, |x| x < zero)
+                }),
+            }
+            Ok(())
+        }
+        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), DType::I32) => {
+            integer::<i32>(op, a, out, len)
+        }
+        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), DType::I64) => {
+            integer::<i64>(op, a, out, len)
+        }
+        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), DType::U32) => {
+            integer::<u32>(op, a, out, len)
+        }
+        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), DType::U64) => {
+            integer::<u64>(op, a, out, len)
+        }
         (_, DType::F32) => float::<f32>(op, a, out, len),
         (_, DType::F64) => float::<f64>(op, a, out, len),
         _ => Err(unsupported(op, dtype)),
@@ -171,6 +247,35 @@ fn signed<T: Signed>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usiz
     match op {
         UnaryOp::Neg => map1(a, o, T::neg),
         UnaryOp::Abs => map1(a, o, T::abs),
+        _ => return Err(unsupported(op, T::DTYPE)),
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn predicate<T: Float>(
+    p: FloatPred,
+    a: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let (a, o) = (input::<T>(a, len)?, out_vec::<bool>(out, len)?);
+    match p {
+        FloatPred::IsNan => map1(a, o, |x| x.test(FloatPred::IsNan)),
+        FloatPred::IsInf => map1(a, o, |x| x.test(FloatPred::IsInf)),
+        FloatPred::IsFinite => map1(a, o, |x| x.test(FloatPred::IsFinite)),
+        FloatPred::Signbit => map1(a, o, |x| x.test(FloatPred::Signbit)),
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn integer<T: Int>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
+    let (a, o) = (input::<T>(a, len)?, out_vec::<T>(out, len)?);
+    match op {
+        UnaryOp::Sign => map1(a, o, T::sign),
+        UnaryOp::Not => map1(a, o, T::bit_not),
+        UnaryOp::PowU(n) => map1(a, o, |x| x.pow_u(n)),
         _ => return Err(unsupported(op, T::DTYPE)),
     }
     Ok(())
@@ -205,8 +310,13 @@ fn float<T: Float>(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize)
             FloatFn::Floor => map1(a, o, |x| x.apply(FloatFn::Floor)),
             FloatFn::Ceil => map1(a, o, |x| x.apply(FloatFn::Ceil)),
             FloatFn::Round => map1(a, o, |x| x.apply(FloatFn::Round)),
+            // The rarer functions share one loop with the dispatch inside.
+            f => map1(a, o, |x| x.apply(f)),
         },
-        UnaryOp::Not => return Err(unsupported(op, T::DTYPE)),
+        UnaryOp::Sign => map1(a, o, T::sign),
+        UnaryOp::Not | UnaryOp::Pred(_) | UnaryOp::PowU(_) => {
+            return Err(unsupported(op, T::DTYPE));
+        }
     }
     Ok(())
 }
@@ -253,6 +363,24 @@ fn binary_impl(
         }
         (BinaryOp::Pow, DType::F32) => pow::<f32>(a, b, out, len),
         (BinaryOp::Pow, DType::F64) => pow::<f64>(a, b, out, len),
+        (BinaryOp::Float2(f), DType::F32) => float2::<f32>(f, a, b, out, len),
+        (BinaryOp::Float2(f), DType::F64) => float2::<f64>(f, a, b, out, len),
+        (
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr,
+            DType::I32,
+        ) => bits::<i32>(op, a, b, out, len),
+        (
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr,
+            DType::I64,
+        ) => bits::<i64>(op, a, b, out, len),
+        (
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr,
+            DType::U32,
+        ) => bits::<u32>(op, a, b, out, len),
+        (
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr,
+            DType::U64,
+        ) => bits::<u64>(op, a, b, out, len),
         (_, DType::I32) => numeric::<i32>(op, a, b, out, len),
         (_, DType::I64) => numeric::<i64>(op, a, b, out, len),
         (_, DType::U32) => numeric::<u32>(op, a, b, out, len),
@@ -261,6 +389,49 @@ fn binary_impl(
         (_, DType::F64) => numeric::<f64>(op, a, b, out, len),
         _ => Err(unsupported(op.symbol(), dtype)),
     }
+}
+
+#[inline(always)]
+fn float2<T: Float>(
+    f: FloatFn2,
+    a: &Col<'_>,
+    b: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let (a, b, o) = (input::<T>(a, len)?, input::<T>(b, len)?, out_vec(out, len)?);
+    match f {
+        FloatFn2::Hypot => map2(a, b, o, |x, y| x.apply2(FloatFn2::Hypot, y)),
+        FloatFn2::Copysign => map2(a, b, o, |x, y| x.apply2(FloatFn2::Copysign, y)),
+        FloatFn2::Fmax => map2(a, b, o, |x, y| x.apply2(FloatFn2::Fmax, y)),
+        FloatFn2::Fmin => map2(a, b, o, |x, y| x.apply2(FloatFn2::Fmin, y)),
+        f => map2(a, b, o, |x, y| x.apply2(f, y)),
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn bits<T: Int>(
+    op: BinaryOp,
+    a: &Col<'_>,
+    b: &Col<'_>,
+    out: &mut Col<'static>,
+    len: usize,
+) -> Result<()> {
+    let (a, b, o) = (
+        input::<T>(a, len)?,
+        input::<T>(b, len)?,
+        out_vec::<T>(out, len)?,
+    );
+    match op {
+        BinaryOp::And => map2(a, b, o, T::bit_and),
+        BinaryOp::Or => map2(a, b, o, T::bit_or),
+        BinaryOp::Xor => map2(a, b, o, T::bit_xor),
+        BinaryOp::Shl => map2(a, b, o, T::shl),
+        BinaryOp::Shr => map2(a, b, o, T::shr),
+        _ => return Err(unsupported(op.symbol(), T::DTYPE)),
+    }
+    Ok(())
 }
 
 #[inline(always)]
@@ -291,6 +462,8 @@ fn numeric<T: Num>(
         BinaryOp::Rem => map2(a, b, o, T::rem),
         BinaryOp::Maximum => map2(a, b, o, maximum),
         BinaryOp::Minimum => map2(a, b, o, minimum),
+        BinaryOp::FloorDiv => map2(a, b, o, T::div_floor),
+        BinaryOp::FloorRem => map2(a, b, o, T::rem_floor),
         _ => return Err(unsupported(op.symbol(), T::DTYPE)),
     }
     Ok(())

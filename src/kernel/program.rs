@@ -27,8 +27,8 @@ pub enum Src {
 pub trait StripMap: Send + Sync {
     /// The name shown in labels.
     fn name(&self) -> &str;
-    /// `out[..len] = f(a[..len])`.
-    fn apply(&self, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()>;
+    /// `out[..len] = f(args[0][..len], args[1][..len], ...)`.
+    fn apply(&self, args: &[&Col<'_>], out: &mut Col<'static>, len: usize) -> Result<()>;
 }
 
 /// A typed closure `T -> U` as a [`StripMap`].
@@ -42,15 +42,79 @@ impl<T: Element, U: Element, F: Fn(T) -> U + Send + Sync> StripMap for MapFn<T, 
     fn name(&self) -> &str {
         &self.name
     }
-    fn apply(&self, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> Result<()> {
-        let a = T::col(a).ok_or_else(|| super::internal("map input strip type"))?;
-        let o = U::col_vec(out).ok_or_else(|| super::internal("map output strip type"))?;
-        o.resize(len, U::default());
-        for (o, &x) in o.iter_mut().zip(&a[..len]) {
+    fn apply(&self, args: &[&Col<'_>], out: &mut Col<'static>, len: usize) -> Result<()> {
+        let a = strip::<T>(args, 0, len)?;
+        let o = out_strip::<U>(out, len)?;
+        for (o, &x) in o.iter_mut().zip(a) {
             *o = (self.f)(x);
         }
         Ok(())
     }
+}
+
+/// A typed closure `(A, B) -> U` as a [`StripMap`] over two operands.
+pub(crate) struct ZipFn2<A, B, U, F> {
+    pub(crate) name: String,
+    pub(crate) f: F,
+    pub(crate) _types: PhantomData<fn(A, B) -> U>,
+}
+
+impl<A: Element, B: Element, U: Element, F: Fn(A, B) -> U + Send + Sync> StripMap
+    for ZipFn2<A, B, U, F>
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn apply(&self, args: &[&Col<'_>], out: &mut Col<'static>, len: usize) -> Result<()> {
+        let (a, b) = (strip::<A>(args, 0, len)?, strip::<B>(args, 1, len)?);
+        let o = out_strip::<U>(out, len)?;
+        for ((o, &x), &y) in o.iter_mut().zip(a).zip(b) {
+            *o = (self.f)(x, y);
+        }
+        Ok(())
+    }
+}
+
+/// A typed closure `(A, B, C) -> U` as a [`StripMap`] over three operands.
+pub(crate) struct ZipFn3<A, B, C, U, F> {
+    pub(crate) name: String,
+    pub(crate) f: F,
+    pub(crate) _types: PhantomData<fn(A, B, C) -> U>,
+}
+
+impl<A: Element, B: Element, C: Element, U: Element, F: Fn(A, B, C) -> U + Send + Sync> StripMap
+    for ZipFn3<A, B, C, U, F>
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn apply(&self, args: &[&Col<'_>], out: &mut Col<'static>, len: usize) -> Result<()> {
+        let (a, b, c) = (
+            strip::<A>(args, 0, len)?,
+            strip::<B>(args, 1, len)?,
+            strip::<C>(args, 2, len)?,
+        );
+        let o = out_strip::<U>(out, len)?;
+        for (((o, &x), &y), &z) in o.iter_mut().zip(a).zip(b).zip(c) {
+            *o = (self.f)(x, y, z);
+        }
+        Ok(())
+    }
+}
+
+/// Operand `k` of a closure as a typed strip of `len` elements.
+fn strip<'a, T: Element>(args: &[&'a Col<'_>], k: usize, len: usize) -> Result<&'a [T]> {
+    args.get(k)
+        .and_then(|c| T::col(c))
+        .and_then(|s| s.get(..len))
+        .ok_or_else(|| super::internal(format!("map operand {k} is not a {} strip", T::DTYPE)))
+}
+
+/// The output register of a closure, resized to `len`.
+fn out_strip<'a, T: Element>(out: &'a mut Col<'static>, len: usize) -> Result<&'a mut [T]> {
+    let o = T::col_vec(out).ok_or_else(|| super::internal("map output strip type"))?;
+    o.resize(len, T::default());
+    Ok(&mut o[..len])
 }
 
 /// What an instruction computes.
@@ -187,7 +251,10 @@ impl Program {
             }
             InstrOp::Where => write!(out, "where({}, {}, {})", arg(0), arg(1), arg(2)),
             InstrOp::Cast(to) => write!(out, "{to}({})", arg(0)),
-            InstrOp::Map(f, _) => write!(out, "{}({})", f.name(), arg(0)),
+            InstrOp::Map(f, _) => {
+                let args: Vec<String> = (0..instr.args.len()).map(arg).collect();
+                write!(out, "{}({})", f.name(), args.join(", "))
+            }
         };
         out
     }

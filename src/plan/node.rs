@@ -106,7 +106,7 @@ impl Op {
             Op::Source(s) => s.name().to_string(),
             Op::Const(_) => "const".into(),
             Op::Elementwise(ElemOp::Unary(op)) => op.to_string(),
-            Op::Elementwise(ElemOp::Binary(op)) => format!("{op:?}").to_lowercase(),
+            Op::Elementwise(ElemOp::Binary(op)) => op.name(),
             Op::Elementwise(ElemOp::Where) => "where".into(),
             Op::Elementwise(ElemOp::Cast(to)) => format!("astype-{to}"),
             Op::Elementwise(ElemOp::Map(f, _)) => f.name().to_string(),
