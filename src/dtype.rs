@@ -58,6 +58,15 @@ impl DType {
         }
     }
 
+    /// Whether the type is a floating-point type.
+    ///
+    /// ```
+    /// assert!(chunkflow::DType::F32.is_float() && !chunkflow::DType::I64.is_float());
+    /// ```
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F32 | DType::F64)
+    }
+
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
@@ -284,7 +293,7 @@ pub trait Signed: Num {
 }
 
 /// Floating-point types: the math functions.
-pub trait Float: Signed {
+pub trait Float: Signed + Element<Sum = Self, Real = Self> {
     #[doc(hidden)]
     fn from_f64(v: f64) -> Self;
     #[doc(hidden)]

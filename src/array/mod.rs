@@ -23,6 +23,7 @@ mod compute;
 mod create;
 mod elementwise;
 mod math;
+mod nan_reduce;
 mod reduce;
 mod shape;
 

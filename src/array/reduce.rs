@@ -66,6 +66,10 @@ impl ReduceArgs {
         self.keepdims = keep;
         self
     }
+    /// The reduced axes of an array with `ndim` axes (unchecked).
+    pub(super) fn axes_of(&self, ndim: usize) -> Vec<usize> {
+        self.axes.clone().unwrap_or_else(|| (0..ndim).collect())
+    }
     /// At most `n` (≥ 2) partials per combine task.
     pub fn split_every(mut self, n: usize) -> Self {
         self.split_every = n;
@@ -74,7 +78,11 @@ impl ReduceArgs {
 }
 
 impl<T: Element> Array<T> {
-    fn reduce<U: Element>(&self, kind: ReduceKind, args: &ReduceArgs) -> Result<Array<U>> {
+    pub(super) fn reduce<U: Element>(
+        &self,
+        kind: ReduceKind,
+        args: &ReduceArgs,
+    ) -> Result<Array<U>> {
         self.check()?;
         let ndim = self.ndim();
         let mut axes = args.axes.clone().unwrap_or_else(|| (0..ndim).collect());
@@ -132,7 +140,7 @@ impl<T: Element> Array<T> {
 
     /// Reduces all axes; a failure (only possible for an empty input to min/max/arg*)
     /// poisons the result.
-    fn reduce_all<U: Element>(&self, kind: ReduceKind) -> Array<U> {
+    pub(super) fn reduce_all<U: Element>(&self, kind: ReduceKind) -> Array<U> {
         self.reduce(kind, &ReduceArgs::all())
             .unwrap_or_else(Array::poisoned)
     }

@@ -303,6 +303,13 @@ mod tests {
             ReduceKind::All,
             ReduceKind::ArgMin,
             ReduceKind::ArgMax,
+            ReduceKind::NanMin,
+            ReduceKind::NanMax,
+            ReduceKind::NanMean,
+            ReduceKind::NanVar { ddof: 1 },
+            ReduceKind::NanStd { ddof: 0 },
+            ReduceKind::NanArgMin,
+            ReduceKind::NanArgMax,
         ];
         let key = Key::chunk("x", &[0, 0]);
         for kind in kinds {

@@ -17,6 +17,13 @@ pub enum ReduceKind {
     All,
     ArgMin,
     ArgMax,
+    NanMin,
+    NanMax,
+    NanMean,
+    NanVar { ddof: usize },
+    NanStd { ddof: usize },
+    NanArgMin,
+    NanArgMax,
 }
 
 impl ReduceKind {
@@ -28,8 +35,13 @@ impl ReduceKind {
                 DType::U32 | DType::U64 => DType::U64,
                 other => other,
             },
-            ReduceKind::Min | ReduceKind::Max => input,
-            ReduceKind::Mean | ReduceKind::Var { .. } | ReduceKind::Std { .. } => {
+            ReduceKind::Min | ReduceKind::Max | ReduceKind::NanMin | ReduceKind::NanMax => input,
+            ReduceKind::Mean
+            | ReduceKind::Var { .. }
+            | ReduceKind::Std { .. }
+            | ReduceKind::NanMean
+            | ReduceKind::NanVar { .. }
+            | ReduceKind::NanStd { .. } => {
                 if input == DType::F32 {
                     DType::F32
                 } else {
@@ -37,15 +49,39 @@ impl ReduceKind {
                 }
             }
             ReduceKind::Any | ReduceKind::All => DType::Bool,
-            ReduceKind::ArgMin | ReduceKind::ArgMax => DType::U64,
+            ReduceKind::ArgMin
+            | ReduceKind::ArgMax
+            | ReduceKind::NanArgMin
+            | ReduceKind::NanArgMax => DType::U64,
         }
+    }
+
+    /// Whether NaN elements are skipped (the `nan*` reductions).
+    pub fn skips_nan(self) -> bool {
+        matches!(
+            self,
+            ReduceKind::NanMin
+                | ReduceKind::NanMax
+                | ReduceKind::NanMean
+                | ReduceKind::NanVar { .. }
+                | ReduceKind::NanStd { .. }
+                | ReduceKind::NanArgMin
+                | ReduceKind::NanArgMax
+        )
     }
 
     /// Whether reducing zero elements is an error (no identity), as in NumPy.
     pub fn needs_elements(self) -> bool {
         matches!(
             self,
-            ReduceKind::Min | ReduceKind::Max | ReduceKind::ArgMin | ReduceKind::ArgMax
+            ReduceKind::Min
+                | ReduceKind::Max
+                | ReduceKind::ArgMin
+                | ReduceKind::ArgMax
+                | ReduceKind::NanMin
+                | ReduceKind::NanMax
+                | ReduceKind::NanArgMin
+                | ReduceKind::NanArgMax
         )
     }
 
@@ -63,6 +99,13 @@ impl ReduceKind {
             ReduceKind::All => "all",
             ReduceKind::ArgMin => "argmin",
             ReduceKind::ArgMax => "argmax",
+            ReduceKind::NanMin => "nanmin",
+            ReduceKind::NanMax => "nanmax",
+            ReduceKind::NanMean => "nanmean",
+            ReduceKind::NanVar { .. } => "nanvar",
+            ReduceKind::NanStd { .. } => "nanstd",
+            ReduceKind::NanArgMin => "nanargmin",
+            ReduceKind::NanArgMax => "nanargmax",
         }
     }
 }

@@ -104,6 +104,9 @@ impl<R: Reducer> ReduceOps for Typed<R> {
 
     fn aggregate(&self, parts: Vec<Value>, key: &Key, out_shape: &[usize]) -> Result<Value> {
         let states = self.merged(parts, key)?;
+        if let Some(bad) = states.iter().find_map(|s| self.r.check(s).err()) {
+            return Err(bad);
+        }
         // A slice iterates far faster than ndarray's n-d iterator (distmat finishes 25M
         // states); merged states are in standard layout, the fallback is for safety.
         let values: Vec<R::Out> = match states.as_slice() {
@@ -131,19 +134,35 @@ pub fn reduce_ops(
     with_dtype!(dtype, T => match kind {
         ReduceKind::Sum => typed(SumR::<T>(PhantomData), axes_info),
         ReduceKind::Prod => typed(ProdR::<T>(PhantomData), axes_info),
-        ReduceKind::Min | ReduceKind::Max => typed(
-            ExtremeR::<T> { max: kind == ReduceKind::Max, _t: PhantomData },
+        ReduceKind::Min | ReduceKind::Max | ReduceKind::NanMin | ReduceKind::NanMax => typed(
+            ExtremeR::<T> {
+                max: matches!(kind, ReduceKind::Max | ReduceKind::NanMax),
+                skip_nan: kind.skips_nan(),
+                _t: PhantomData,
+            },
             axes_info,
         ),
-        ReduceKind::Mean | ReduceKind::Var { .. } | ReduceKind::Std { .. } => {
+        ReduceKind::Mean
+        | ReduceKind::Var { .. }
+        | ReduceKind::Std { .. }
+        | ReduceKind::NanMean
+        | ReduceKind::NanVar { .. }
+        | ReduceKind::NanStd { .. } => {
             typed(MomentsR::<T> { kind, _t: PhantomData }, axes_info)
         }
         ReduceKind::Any | ReduceKind::All => typed(
             TruthR::<T> { all: kind == ReduceKind::All, _t: PhantomData },
             axes_info,
         ),
-        ReduceKind::ArgMin | ReduceKind::ArgMax => typed(
-            ArgR::<T> { max: kind == ReduceKind::ArgMax, _t: PhantomData },
+        ReduceKind::ArgMin
+        | ReduceKind::ArgMax
+        | ReduceKind::NanArgMin
+        | ReduceKind::NanArgMax => typed(
+            ArgR::<T> {
+                max: matches!(kind, ReduceKind::ArgMax | ReduceKind::NanArgMax),
+                skip_nan: kind.skips_nan(),
+                _t: PhantomData,
+            },
             axes_info,
         ),
     })

@@ -6,7 +6,8 @@
 use std::marker::PhantomData;
 
 use super::kind::ReduceKind;
-use crate::dtype::{DType, Element, Num};
+use crate::dtype::{DType, Element, Num, Scalar};
+use crate::error::{Error, Result};
 use crate::kernel::ops::{maximum, minimum};
 
 /// A typed reduction: how to fold elements into a state, merge states and finish.
@@ -26,6 +27,15 @@ pub(super) trait Reducer: Send + Sync + 'static {
     }
     fn merge(&self, a: &mut Self::State, b: &Self::State);
     fn finish(&self, s: &Self::State) -> Self::Out;
+    /// Whether a finished state has a value (`nanargmin` of an all-NaN slice has none).
+    fn check(&self, _s: &Self::State) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// NaN in `T` if it has one (floats), else its default (never used: integers have no NaN).
+fn nan_of<T: Element>() -> T {
+    T::from_scalar(Scalar::F64(f64::NAN))
 }
 
 /// Sum of a lane with 8 independent accumulators (vectorisable, and more accurate than one).
@@ -94,6 +104,8 @@ impl<T: Element> Reducer for ProdR<T> {
 
 pub(super) struct ExtremeR<T> {
     pub(super) max: bool,
+    /// `nanmin`/`nanmax`: NaN elements are skipped; an all-NaN slice gives NaN.
+    pub(super) skip_nan: bool,
     pub(super) _t: PhantomData<fn(T)>,
 }
 impl<T: Element> Reducer for ExtremeR<T> {
@@ -104,6 +116,9 @@ impl<T: Element> Reducer for ExtremeR<T> {
         None
     }
     fn fold_one(&self, s: &mut Option<T>, x: T, _: u64) {
+        if self.skip_nan && x.is_nan() {
+            return;
+        }
         *s = Some(match *s {
             None => x,
             Some(v) if self.max => maximum(v, x),
@@ -111,6 +126,12 @@ impl<T: Element> Reducer for ExtremeR<T> {
         });
     }
     fn fold_lane(&self, s: &mut Option<T>, lane: &[T], _: u64) {
+        if self.skip_nan {
+            for &x in lane {
+                self.fold_one(s, x, 0);
+            }
+            return;
+        }
         let Some((&first, rest)) = lane.split_first() else {
             return;
         };
@@ -127,7 +148,12 @@ impl<T: Element> Reducer for ExtremeR<T> {
         }
     }
     fn finish(&self, s: &Option<T>) -> T {
-        s.unwrap_or_default()
+        match s {
+            Some(v) => *v,
+            // Only reachable for an all-NaN slice of `nanmin`/`nanmax`: NaN, as NumPy.
+            None if self.skip_nan => nan_of(),
+            None => T::default(),
+        }
     }
 }
 
@@ -177,6 +203,9 @@ impl<T: Element> Reducer for MomentsR<T> {
         Moments::default()
     }
     fn fold_one(&self, s: &mut Moments, x: T, _: u64) {
+        if x.is_nan() && self.kind.skips_nan() {
+            return;
+        }
         // Welford's update; an infinity goes through the merge's rule (see `merge`).
         let x = x.to_f64();
         let delta = x - s.mean;
@@ -196,9 +225,15 @@ impl<T: Element> Reducer for MomentsR<T> {
         if lane.is_empty() {
             return;
         }
+        if self.kind.skips_nan() && lane.iter().any(|x| x.is_nan()) {
+            for &x in lane {
+                self.fold_one(s, x, 0);
+            }
+            return;
+        }
         let n = lane.len() as f64;
         let mean = lane_sum_f64(lane) / n;
-        let m2 = if matches!(self.kind, ReduceKind::Mean) {
+        let m2 = if matches!(self.kind, ReduceKind::Mean | ReduceKind::NanMean) {
             0.0
         } else {
             let mut acc = [0.0; 4];
@@ -223,7 +258,7 @@ impl<T: Element> Reducer for MomentsR<T> {
     }
     fn finish(&self, s: &Moments) -> Self::Out {
         let v = match self.kind {
-            ReduceKind::Mean => {
+            ReduceKind::Mean | ReduceKind::NanMean => {
                 if s.n == 0.0 {
                     f64::NAN
                 } else {
@@ -237,6 +272,16 @@ impl<T: Element> Reducer for MomentsR<T> {
                     s.m2 / (s.n - ddof as f64).max(0.0)
                 };
                 if matches!(self.kind, ReduceKind::Std { .. }) {
+                    var.sqrt()
+                } else {
+                    var
+                }
+            }
+            // NumPy's nanvar: NaN when no degrees of freedom are left (n <= ddof).
+            ReduceKind::NanVar { ddof } | ReduceKind::NanStd { ddof } => {
+                let dof = s.n - ddof as f64;
+                let var = if dof <= 0.0 { f64::NAN } else { s.m2 / dof };
+                if matches!(self.kind, ReduceKind::NanStd { .. }) {
                     var.sqrt()
                 } else {
                     var
@@ -293,6 +338,8 @@ impl<T: Element> Reducer for TruthR<T> {
 
 pub(super) struct ArgR<T> {
     pub(super) max: bool,
+    /// `nanargmin`/`nanargmax`: NaN elements are skipped; an all-NaN slice is an error.
+    pub(super) skip_nan: bool,
     pub(super) _t: PhantomData<fn(T)>,
 }
 impl<T: Element> ArgR<T> {
@@ -319,6 +366,9 @@ impl<T: Element> Reducer for ArgR<T> {
         None
     }
     fn fold_one(&self, s: &mut Self::State, x: T, i: u64) {
+        if self.skip_nan && x.is_nan() {
+            return;
+        }
         match *s {
             Some((best, bi)) if !self.beats(x, i, best, bi) => {}
             _ => *s = Some((x, i)),
@@ -331,6 +381,15 @@ impl<T: Element> Reducer for ArgR<T> {
     }
     fn finish(&self, s: &Self::State) -> u64 {
         s.map_or(0, |(_, i)| i)
+    }
+    fn check(&self, s: &Self::State) -> Result<()> {
+        if s.is_none() {
+            return Err(Error::InvalidArgument(format!(
+                "All-NaN slice encountered in {}",
+                if self.max { "nanargmax" } else { "nanargmin" }
+            )));
+        }
+        Ok(())
     }
 }
 
