@@ -21,6 +21,7 @@
 
 mod compute;
 mod create;
+mod cumulative;
 mod elementwise;
 mod math;
 mod nan_reduce;

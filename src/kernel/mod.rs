@@ -8,6 +8,7 @@ pub mod ops;
 pub mod output;
 pub mod program;
 pub mod reduce;
+pub mod scan;
 pub mod source;
 pub mod tasks;
 

@@ -11,10 +11,12 @@
 //! - [`blockwise`]: sources, constants, elementwise programs, `map_blocks`;
 //! - [`shape`]: rechunk, transpose, axis insertion and removal, broadcast, slice,
 //!   concatenate;
-//! - [`reduce`]: the reduction tree.
+//! - [`reduce`]: the reduction tree;
+//! - [`scan`]: cumulative sums and products (local scans and carries).
 
 mod blockwise;
 mod reduce;
+mod scan;
 mod shape;
 
 use std::collections::HashSet;
@@ -111,6 +113,7 @@ impl<'p> Lowering<'p> {
             Op::Slice(axes) => self.slice(id, axes),
             Op::Concatenate(axis) => self.concatenate(id, *axis),
             Op::Reduce(spec) => self.reduce(id, spec),
+            Op::Scan { kind, axis } => self.scan(id, *kind, *axis),
             Op::Invalid(error) => Err(error.clone()),
         }
     }

@@ -15,6 +15,7 @@ use crate::geometry::{AxisSlice, Meta};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::{InstrOp, Program, StripMap};
 use crate::kernel::reduce::ReduceKind;
+use crate::kernel::scan::ScanKind;
 use crate::kernel::source::{BlockFn, ChunkSource};
 
 /// An elementwise operation before fusion.
@@ -92,6 +93,13 @@ pub enum Op {
     Concatenate(usize),
     /// A reduction.
     Reduce(ReduceSpec),
+    /// A cumulative sum or product along an axis.
+    Scan {
+        /// Which scan.
+        kind: ScanKind,
+        /// The scanned axis.
+        axis: usize,
+    },
     /// A user closure over chunks.
     MapBlocks(Arc<dyn BlockFn>),
     /// An array that could not be built (an operator given incompatible inputs); computing
@@ -119,6 +127,7 @@ impl Op {
             Op::Slice(_) => "slice".into(),
             Op::Concatenate(_) => "concatenate".into(),
             Op::Reduce(spec) => spec.kind.name().into(),
+            Op::Scan { kind, .. } => kind.name().into(),
             Op::MapBlocks(f) => f.name().to_string(),
             Op::Invalid(_) => "invalid".into(),
         }
@@ -157,6 +166,7 @@ impl Op {
                 spec.pre.hash(h);
                 spec.post.hash(h);
             }
+            Op::Scan { kind, axis } => (kind, axis).hash(h),
             Op::MapBlocks(f) => f.id().hash(h),
             Op::Invalid(e) => e.to_string().hash(h),
         }
