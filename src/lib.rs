@@ -48,7 +48,7 @@ pub mod scheduler;
 
 pub use array::{
     Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, ReduceArgs, compute,
-    compute_with, concatenate, stack, where_, zip_map, zip_map3,
+    compute_with, concatenate, meshgrid, stack, where_, zip_map, zip_map3,
 };
 pub use bag::Bag;
 pub use dtype::{DType, Element, Float, FloatFn, FloatFn2, FloatPred, Int, Num, Scalar, Signed};

@@ -342,6 +342,13 @@ impl<T: Num> Array<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn arange(start: T, stop: T, step: T, chunks: impl Into<ChunkSpec>) -> Result<Self> {
+        if let (Some(a), Some(b), Some(s)) = (
+            exact_integer(start.to_scalar()),
+            exact_integer(stop.to_scalar()),
+            exact_integer(step.to_scalar()),
+        ) {
+            return Self::integer_arange(a, b, s, chunks);
+        }
         let (a, b, s) = (start.to_f64(), stop.to_f64(), step.to_f64());
         if s == 0.0 || s.is_nan() || a.is_nan() || b.is_nan() {
             return Err(Error::InvalidArgument(format!(
@@ -371,6 +378,88 @@ impl<T: Num> Array<T> {
         };
         resolved_source_array(&[n], chunks, Arc::new(source))
     }
+
+    /// `arange` over an integer type, in exact integer arithmetic (no f64 rounding).
+    fn integer_arange(
+        start: i128,
+        stop: i128,
+        step: i128,
+        chunks: impl Into<ChunkSpec>,
+    ) -> Result<Self> {
+        if step == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "arange({start}, {stop}, {step}) needs a nonzero step"
+            )));
+        }
+        let span = stop - start;
+        // ceil(span / step) for either sign of step.
+        let count = if (span > 0) == (step > 0) && span != 0 {
+            (span.abs() + step.abs() - 1) / step.abs()
+        } else {
+            0
+        };
+        let n = usize::try_from(count).map_err(|_| {
+            Error::InvalidArgument(format!(
+                "arange({start}, {stop}, {step}) has {count} elements, more than an array can hold"
+            ))
+        })?;
+        let source = IntegerLinear::<T> {
+            start,
+            step,
+            id: fresh_id(),
+            _t: std::marker::PhantomData,
+        };
+        resolved_source_array(&[n], chunks, Arc::new(source))
+    }
+}
+
+/// The value of an integer scalar, exactly; `None` for floats and bools.
+fn exact_integer(s: crate::dtype::Scalar) -> Option<i128> {
+    use crate::dtype::Scalar;
+    match s {
+        Scalar::I32(v) => Some(v.into()),
+        Scalar::I64(v) => Some(v.into()),
+        Scalar::U32(v) => Some(v.into()),
+        Scalar::U64(v) => Some(v.into()),
+        Scalar::Bool(_) | Scalar::F32(_) | Scalar::F64(_) => None,
+    }
+}
+
+/// `start + i * step` in exact integer arithmetic (every value lies between `start` and
+/// `stop`, so it fits the element type).
+struct IntegerLinear<T> {
+    start: i128,
+    step: i128,
+    id: u64,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Element> ChunkSource for IntegerLinear<T> {
+    fn name(&self) -> &str {
+        "arange"
+    }
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn cheap(&self) -> bool {
+        true
+    }
+    fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
+        use crate::dtype::Scalar;
+        let values: Vec<T> = (offset[0]..offset[0] + shape[0])
+            .map(|i| {
+                let v = self.start + i as i128 * self.step;
+                T::from_scalar(if v < 0 {
+                    Scalar::I64(v as i64)
+                } else {
+                    Scalar::U64(v as u64)
+                })
+            })
+            .collect();
+        Ok(Value::new(
+            ArrayD::from_shape_vec(IxDyn(shape), values).expect("1-d"),
+        ))
+    }
 }
 
 impl<T: Float> Array<T> {
@@ -387,8 +476,27 @@ impl<T: Float> Array<T> {
         num: usize,
         chunks: impl Into<ChunkSpec>,
     ) -> Result<Self> {
-        let step = if num > 1 {
-            (stop - start) / (num - 1) as f64
+        Self::linspace_with(start, stop, num, true, chunks)
+    }
+
+    /// `linspace` with NumPy's `endpoint` flag: with `endpoint == false`, `num` values from
+    /// `start` spaced `(stop - start) / num` apart, `stop` excluded.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<f64>::linspace_with(0.0, 1.0, 4, false, 2)?;
+    /// assert_eq!(x.compute()?.as_slice().unwrap(), &[0.0, 0.25, 0.5, 0.75]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn linspace_with(
+        start: f64,
+        stop: f64,
+        num: usize,
+        endpoint: bool,
+        chunks: impl Into<ChunkSpec>,
+    ) -> Result<Self> {
+        let divisions = if endpoint { num.saturating_sub(1) } else { num };
+        let step = if divisions > 0 {
+            (stop - start) / divisions as f64
         } else {
             0.0
         };
@@ -396,7 +504,7 @@ impl<T: Float> Array<T> {
             name: "linspace",
             start,
             step,
-            last: (num > 1).then_some((num - 1, stop)),
+            last: (endpoint && num > 1).then_some((num - 1, stop)),
             id: fresh_id(),
             _t: std::marker::PhantomData,
         };
