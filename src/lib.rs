@@ -47,8 +47,9 @@ pub mod random;
 pub mod scheduler;
 
 pub use array::{
-    Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, ReduceArgs, compute,
-    compute_with, concatenate, meshgrid, stack, where_, zip_map, zip_map3,
+    Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, PadMode, ReduceArgs,
+    broadcast_arrays, compute, compute_with, concatenate, dstack, hstack, meshgrid, stack, vstack,
+    where_, zip_map, zip_map3,
 };
 pub use bag::Bag;
 pub use dtype::{DType, Element, Float, FloatFn, FloatFn2, FloatPred, Int, Num, Scalar, Signed};

@@ -26,7 +26,9 @@ mod elementwise;
 mod grids;
 mod math;
 mod nan_reduce;
+mod rearrange;
 mod reduce;
+mod reshape;
 mod shape;
 
 use std::marker::PhantomData;
@@ -43,6 +45,7 @@ pub(crate) use create::source_array;
 pub use elementwise::{Operand, where_};
 pub use grids::meshgrid;
 pub use math::{zip_map, zip_map3};
+pub use rearrange::{PadMode, broadcast_arrays, dstack, hstack, vstack};
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};
 

@@ -91,7 +91,7 @@ impl<T: Element> Array<T> {
         ))
     }
 
-    fn remove_axis(&self, axis: usize) -> Array<T> {
+    pub(super) fn remove_axis(&self, axis: usize) -> Array<T> {
         let mut shape = self.shape().to_vec();
         shape.remove(axis);
         let mut chunks = self.chunks().as_lists().to_vec();

@@ -83,6 +83,8 @@ pub(crate) enum ShapeOp {
     Broadcast(Vec<usize>),
     /// Per axis: local start, length, step.
     Slice(Vec<(usize, usize, isize)>),
+    /// The block reshaped, row-major, to this shape.
+    Reshape(Vec<usize>),
 }
 
 impl ShapeOp {
@@ -94,6 +96,7 @@ impl ShapeOp {
             ShapeOp::RemoveAxis(_) => "remove_axis",
             ShapeOp::Broadcast(_) => "broadcast_to",
             ShapeOp::Slice(_) => "slice",
+            ShapeOp::Reshape(_) => "reshape",
         }
     }
 }
@@ -132,6 +135,16 @@ fn shape_op<T: Element>(op: &ShapeOp, input: Value, key: &Key) -> Result<ArrayD<
             }
         }
         ShapeOp::InsertAxis(axis) => owned::<T>(input, key)?.insert_axis(Axis(*axis)),
+        ShapeOp::Reshape(shape) => {
+            let a = owned::<T>(input, key)?;
+            let a = if a.is_standard_layout() {
+                a
+            } else {
+                a.as_standard_layout().into_owned()
+            };
+            a.into_shape_with_order(IxDyn(shape))
+                .map_err(|e| Error::ShapeMismatch(format!("reshape of block {key}: {e}")))?
+        }
         ShapeOp::RemoveAxis(axis) => owned::<T>(input, key)?.index_axis_move(Axis(*axis), 0),
         ShapeOp::Broadcast(shape) => {
             let a: &ArrayD<T> = input.get(key)?;
@@ -264,5 +277,45 @@ impl Kernel for ReduceKernel {
                 }
             }
         }
+    }
+}
+
+/// Picks elements along an axis from several input blocks: output position `k` along the
+/// axis is element `picks[k].1` of input number `picks[k].0`.
+pub(crate) struct TakeKernel {
+    pub(crate) dtype: DType,
+    /// The output block's shape (for a block that picks nothing).
+    pub(crate) shape: Vec<usize>,
+    pub(crate) axis: usize,
+    pub(crate) picks: Vec<(usize, usize)>,
+    pub(crate) keys: Vec<Key>,
+}
+
+impl Kernel for TakeKernel {
+    fn name(&self) -> &str {
+        "take"
+    }
+    fn call(&self, inputs: Vec<Value>) -> Result<Value> {
+        with_dtype!(self.dtype, T => self.take::<T>(&inputs).map(Value::new))
+    }
+}
+
+impl TakeKernel {
+    fn take<T: Element>(&self, inputs: &[Value]) -> Result<ArrayD<T>> {
+        let blocks: Vec<&ArrayD<T>> = inputs
+            .iter()
+            .zip(&self.keys)
+            .map(|(v, k)| v.get::<ArrayD<T>>(k))
+            .collect::<Result<_>>()?;
+        let axis = Axis(self.axis);
+        if self.picks.is_empty() {
+            return Ok(ArrayD::from_elem(IxDyn(&self.shape), T::default()));
+        }
+        let views: Vec<_> = self
+            .picks
+            .iter()
+            .map(|&(slot, i)| blocks[slot].index_axis(axis, i))
+            .collect();
+        ndarray::stack(axis, &views).map_err(|e| Error::ShapeMismatch(format!("take: {e}")))
     }
 }

@@ -10,7 +10,7 @@
 //! - here: the driver, task names, the in-place decision;
 //! - [`blockwise`]: sources, constants, elementwise programs, `map_blocks`;
 //! - [`shape`]: rechunk, transpose, axis insertion and removal, broadcast, slice,
-//!   concatenate;
+//!   concatenate, reshape, take;
 //! - [`reduce`]: the reduction tree;
 //! - [`scan`]: cumulative sums and products (local scans and carries).
 
@@ -112,6 +112,8 @@ impl<'p> Lowering<'p> {
             Op::BroadcastTo => self.broadcast_to(id),
             Op::Slice(axes) => self.slice(id, axes),
             Op::Concatenate(axis) => self.concatenate(id, *axis),
+            Op::Reshape => self.reshape(id),
+            Op::Take { axis, indices } => self.take(id, *axis, indices),
             Op::Reduce(spec) => self.reduce(id, spec),
             Op::Scan { kind, axis } => self.scan(id, *kind, *axis),
             Op::Invalid(error) => Err(error.clone()),

@@ -8,7 +8,7 @@ use crate::geometry::AxisSlice;
 use crate::geometry::blocks::{broadcast_block, rechunk_pieces};
 use crate::geometry::slice::slice_source;
 use crate::graph::{Key, Task};
-use crate::kernel::tasks::{Identity, RechunkKernel, ShapeKernel, ShapeOp};
+use crate::kernel::tasks::{Identity, RechunkKernel, ShapeKernel, ShapeOp, TakeKernel};
 use crate::plan::NodeId;
 
 impl Lowering<'_> {
@@ -126,6 +126,70 @@ impl Lowering<'_> {
             };
             self.graph
                 .insert(self.key(id, &b), Task::call(kernel, vec![input]))?;
+        }
+        Ok(())
+    }
+
+    /// Output block `b` is the input block at the same row-major block position, reshaped
+    /// (the plan rechunked the input so the grids line up).
+    pub(super) fn reshape(&mut self, id: NodeId) -> Result<()> {
+        let out = &self.plan[id].meta.chunks;
+        let (out_grid, in_grid) = (out.grid(), self.input_meta(id, 0).chunks.grid());
+        self.per_block(id, |b| {
+            let mut linear = 0;
+            for (&i, &n) in b.iter().zip(&out_grid) {
+                linear = linear * n + i;
+            }
+            let mut ib = vec![0; in_grid.len()];
+            for (slot, &n) in ib.iter_mut().zip(&in_grid).rev() {
+                *slot = linear % n;
+                linear /= n;
+            }
+            (ib, ShapeOp::Reshape(out.block_shape(b)))
+        })
+    }
+
+    /// Output block `b` gathers its positions along `axis` from the input blocks holding
+    /// them (same block index on the other axes).
+    pub(super) fn take(&mut self, id: NodeId, axis: usize, indices: &[usize]) -> Result<()> {
+        let plan = self.plan;
+        let out = &plan[id].meta;
+        let input = &self.input_meta(id, 0).chunks;
+        let starts = out.chunks.axis_starts(axis).to_vec();
+        for b in out.chunks.blocks() {
+            let first = starts[b[axis]];
+            let len = out.chunks.axis(axis)[b[axis]];
+            let mut sources: Vec<usize> = Vec::new();
+            let mut picks = Vec::with_capacity(len);
+            for &i in &indices[first..first + len] {
+                let (block, start) = input.locate(axis, i);
+                let local = i - start;
+                let slot = match sources.iter().position(|&s| s == block) {
+                    Some(slot) => slot,
+                    None => {
+                        sources.push(block);
+                        sources.len() - 1
+                    }
+                };
+                picks.push((slot, local));
+            }
+            let keys: Vec<Key> = sources
+                .iter()
+                .map(|&s| {
+                    let mut ib = b.clone();
+                    ib[axis] = s;
+                    self.input_key(id, 0, &ib)
+                })
+                .collect();
+            let kernel = TakeKernel {
+                dtype: out.dtype,
+                shape: out.chunks.block_shape(&b),
+                axis,
+                picks,
+                keys: keys.clone(),
+            };
+            self.graph
+                .insert(self.key(id, &b), Task::call(kernel, keys))?;
         }
         Ok(())
     }

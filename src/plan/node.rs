@@ -91,6 +91,16 @@ pub enum Op {
     Slice(Vec<AxisSlice>),
     /// The inputs joined along an axis.
     Concatenate(usize),
+    /// The input reshaped in row-major order; its blocks map one to one, in row-major
+    /// block order, onto the node's blocks (see `geometry::reshape`).
+    Reshape,
+    /// Elements picked along an axis by index (NumPy's `take`).
+    Take {
+        /// The axis.
+        axis: usize,
+        /// The picked positions, in output order.
+        indices: Arc<Vec<usize>>,
+    },
     /// A reduction.
     Reduce(ReduceSpec),
     /// A cumulative sum or product along an axis.
@@ -126,6 +136,8 @@ impl Op {
             Op::BroadcastTo => "broadcast_to".into(),
             Op::Slice(_) => "slice".into(),
             Op::Concatenate(_) => "concatenate".into(),
+            Op::Reshape => "reshape".into(),
+            Op::Take { .. } => "take".into(),
             Op::Reduce(spec) => spec.kind.name().into(),
             Op::Scan { kind, .. } => kind.name().into(),
             Op::MapBlocks(f) => f.name().to_string(),
@@ -154,7 +166,8 @@ impl Op {
                 ElemOp::Map(_, id) => id.hash(h),
             },
             Op::Fused(p) => p.hash(h),
-            Op::Rechunk | Op::BroadcastTo => {}
+            Op::Rechunk | Op::BroadcastTo | Op::Reshape => {}
+            Op::Take { axis, indices } => (axis, indices).hash(h),
             Op::Transpose(perm) => perm.hash(h),
             Op::InsertAxis(a) | Op::RemoveAxis(a) | Op::Concatenate(a) => a.hash(h),
             Op::Slice(s) => s.hash(h),

@@ -1,0 +1,236 @@
+//! Property tests for reshaping and rearranging against ndarray (row-major reshape, flip,
+//! roll, take, repeat, tile, pad, diff, squeeze, moveaxis, swapaxes), over random shapes
+//! (size-1 and size-0 axes included) and random chunkings.
+
+use chunkflow::{Array, PadMode, dstack, hstack, vstack};
+use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use proptest::prelude::*;
+
+/// Random explicit chunks for `shape`.
+fn chunks_for(shape: Vec<usize>) -> impl Strategy<Value = Vec<Vec<usize>>> {
+    shape
+        .into_iter()
+        .map(|len| {
+            if len == 0 {
+                Just(vec![0]).boxed()
+            } else {
+                prop::collection::vec(1usize..=len, 1..=len)
+                    .prop_map(move |cuts| {
+                        let mut b: Vec<usize> =
+                            cuts.iter().map(|c| c % len).filter(|&c| c > 0).collect();
+                        b.push(len);
+                        b.sort_unstable();
+                        b.dedup();
+                        let mut last = 0;
+                        b.into_iter()
+                            .map(|x| {
+                                let s = x - last;
+                                last = x;
+                                s
+                            })
+                            .collect()
+                    })
+                    .boxed()
+            }
+        })
+        .collect::<Vec<_>>()
+}
+
+/// Groups `factors` into consecutive products, with 1s sprinkled in.
+fn grouping(factors: Vec<usize>) -> impl Strategy<Value = Vec<usize>> {
+    let k = factors.len();
+    (
+        prop::collection::vec(any::<bool>(), k),
+        prop::collection::vec(0usize..3, k + 1),
+    )
+        .prop_map(move |(cut, ones)| {
+            let mut shape = Vec::new();
+            let mut acc = 1;
+            for (i, &f) in factors.iter().enumerate() {
+                for _ in 0..ones[i] % 2 {
+                    shape.push(1);
+                }
+                acc *= f;
+                if cut[i] || i == k - 1 {
+                    shape.push(acc);
+                    acc = 1;
+                }
+            }
+            if ones[k] == 2 {
+                shape.push(1);
+            }
+            shape
+        })
+}
+
+fn reshape_case() -> impl Strategy<Value = (ArrayD<i64>, Vec<Vec<usize>>, Vec<usize>)> {
+    prop::collection::vec(1usize..5, 1..5).prop_flat_map(|factors| {
+        (grouping(factors.clone()), grouping(factors)).prop_flat_map(|(a, b)| {
+            let n: usize = a.iter().product();
+            let data = ArrayD::from_shape_vec(IxDyn(&a), (0..n as i64).collect()).unwrap();
+            (Just(data), chunks_for(a), Just(b))
+        })
+    })
+}
+
+fn array_case() -> impl Strategy<Value = (ArrayD<i64>, Vec<Vec<usize>>)> {
+    prop::collection::vec(prop_oneof![1 => Just(0usize), 8 => 1usize..6], 1..=3).prop_flat_map(
+        |shape| {
+            let n: usize = shape.iter().product();
+            let data =
+                ArrayD::from_shape_vec(IxDyn(&shape), (0..n as i64).map(|v| v * 7 % 11).collect())
+                    .unwrap();
+            (Just(data), chunks_for(shape))
+        },
+    )
+}
+
+fn reversed(x: &ArrayD<i64>, axis: usize) -> ArrayD<i64> {
+    let mut v = x.view();
+    v.invert_axis(Axis(axis));
+    v.to_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn reshape_matches_row_major((x, chunks, target) in reshape_case()) {
+        let a = Array::from_ndarray(x.clone(), chunks).unwrap();
+        let got = a.reshape(&target).unwrap();
+        prop_assert_eq!(got.shape(), target.as_slice());
+        let want = x.as_standard_layout().into_owned().into_shape_with_order(IxDyn(&target)).unwrap();
+        prop_assert_eq!(got.compute().unwrap(), want);
+        let flat = a.ravel().unwrap().compute().unwrap();
+        prop_assert_eq!(flat.iter().copied().collect::<Vec<_>>(), x.iter().copied().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn rearrangements_match_ndarray((x, chunks) in array_case(), axis_pick in 0usize..3, shift in -7isize..7, picks in prop::collection::vec(0usize..64, 0..8), k in 0usize..3) {
+        let a = Array::from_ndarray(x.clone(), chunks).unwrap();
+        let axis = axis_pick % x.ndim();
+        let n = x.shape()[axis];
+        prop_assert_eq!(a.flip(axis).unwrap().compute().unwrap(), reversed(&x, axis));
+        // roll
+        let rolled = a.roll(shift, axis).unwrap().compute().unwrap();
+        let want = if n == 0 { x.clone() } else {
+            let idx: Vec<usize> = (0..n).map(|i| (i as isize - shift).rem_euclid(n as isize) as usize).collect();
+            x.select(Axis(axis), &idx)
+        };
+        prop_assert_eq!(rolled, want);
+        // take and repeat
+        if n > 0 {
+            let idx: Vec<usize> = picks.iter().map(|p| p % n).collect();
+            prop_assert_eq!(a.take(&idx, axis).unwrap().compute().unwrap(), x.select(Axis(axis), &idx));
+        }
+        let rep: Vec<usize> = (0..n * k).map(|i| i / k.max(1)).collect();
+        prop_assert_eq!(a.repeat(k, axis).unwrap().compute().unwrap(), x.select(Axis(axis), &rep));
+        // diff
+        let mut want = x.clone();
+        for _ in 0..k {
+            let len = want.shape()[axis];
+            if len == 0 { break; }
+            want = &want.slice_axis(Axis(axis), Slice::from(1..len)) - &want.slice_axis(Axis(axis), Slice::from(0..len - 1));
+        }
+        prop_assert_eq!(a.diff(k, axis).unwrap().compute().unwrap(), want);
+        // tile along the axis
+        let mut reps = vec![1; x.ndim()];
+        reps[axis] = k;
+        let views: Vec<_> = (0..k).map(|_| x.view()).collect();
+        let want = if k == 0 { x.slice_axis(Axis(axis), Slice::from(0..0)).to_owned() } else { ndarray::concatenate(Axis(axis), &views).unwrap() };
+        prop_assert_eq!(a.tile(&reps).unwrap().compute().unwrap(), want);
+        // moveaxis / swapaxes
+        let last = x.ndim() - 1;
+        let mut perm: Vec<usize> = (0..x.ndim()).filter(|&d| d != axis).collect();
+        perm.insert(last, axis);
+        prop_assert_eq!(a.moveaxis(axis, last).unwrap().compute().unwrap(), x.clone().permuted_axes(IxDyn(&perm)).as_standard_layout().into_owned());
+        let mut sw = x.clone();
+        sw.swap_axes(0, axis);
+        prop_assert_eq!(a.swapaxes(0, axis).unwrap().compute().unwrap(), sw.as_standard_layout().into_owned());
+    }
+
+    #[test]
+    fn pad_modes_match_numpy_definitions((x, chunks) in array_case(), before in 0usize..4, after in 0usize..4) {
+        let a = Array::from_ndarray(x.clone(), chunks).unwrap();
+        let axis = 0;
+        let n = x.shape()[axis] as isize;
+        let mut widths = vec![(0, 0); x.ndim()];
+        widths[axis] = (before, after);
+        // Index maps of each mode on the padded axis, NumPy's definitions.
+        let modes: Vec<(PadMode<i64>, fn(isize, isize) -> Option<isize>)> = vec![
+            (PadMode::Edge, |i, n| Some(i.clamp(0, n - 1))),
+            (PadMode::Wrap, |i, n| Some(i.rem_euclid(n))),
+            (PadMode::Reflect, |i, n| Some(if i < 0 { -i } else if i >= n { 2 * (n - 1) - i } else { i })),
+            (PadMode::Symmetric, |i, n| Some(if i < 0 { -i - 1 } else if i >= n { 2 * n - 1 - i } else { i })),
+            (PadMode::Constant(-5), |i, n| (0..n).contains(&i).then_some(i)),
+        ];
+        for (mode, map) in modes {
+            let got = a.pad(&widths, mode);
+            let fits = match mode {
+                PadMode::Reflect => (before.max(after) as isize) < n || (before == 0 && after == 0),
+                PadMode::Constant(_) => true,
+                PadMode::Edge => n > 0 || (before == 0 && after == 0),
+                _ => (before.max(after) as isize) <= n && (n > 0 || (before == 0 && after == 0)),
+            };
+            prop_assert_eq!(got.is_ok(), fits, "{:?}", mode);
+            if let Ok(got) = got {
+                let mut shape = x.shape().to_vec();
+                shape[axis] += before + after;
+                let want = ArrayD::from_shape_fn(IxDyn(&shape), |idx| {
+                    let mut src = ndarray::Dimension::slice(&idx).to_vec();
+                    match map(src[axis] as isize - before as isize, n) {
+                        Some(j) => { src[axis] = j as usize; x[IxDyn(&src)] }
+                        None => -5,
+                    }
+                });
+                prop_assert_eq!(got.compute().unwrap(), want, "{:?}", mode);
+            }
+        }
+    }
+}
+
+#[test]
+fn squeeze_expand_and_stacks() {
+    let x = Array::<f64>::ones(&[1, 3, 1, 2], 1).unwrap();
+    assert_eq!(x.squeeze().shape(), &[3, 2]);
+    assert_eq!(x.squeeze_axis(0).unwrap().shape(), &[3, 1, 2]);
+    assert!(x.squeeze_axis(1).is_err());
+    assert!(x.squeeze_axis(4).is_err());
+    let y = x.squeeze().expand_dims(&[0, 2]).unwrap();
+    assert_eq!(y.shape(), &[1, 3, 1, 2]);
+    assert!(x.expand_dims(&[9]).is_err());
+    let v = Array::<i32>::arange(0, 3, 1, 2).unwrap();
+    assert_eq!(
+        hstack(&[&v, &v])
+            .unwrap()
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &[0, 1, 2, 0, 1, 2]
+    );
+    assert_eq!(vstack(&[&v, &v]).unwrap().shape(), &[2, 3]);
+    assert_eq!(dstack(&[&v, &v]).unwrap().shape(), &[1, 3, 2]);
+    assert!(v.reshape(&[2, 2]).is_err());
+    assert!(
+        Array::<f64>::zeros(&[0, 4], 2)
+            .unwrap()
+            .reshape(&[2, 0, 8])
+            .unwrap()
+            .compute()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn reshape_rechunks_only_merged_axes() {
+    // Dask: (100, 100) chunks (10, 10) -> (100, 10, 10): the split axis keeps whole rows
+    // of the inner axes, the first axis keeps its chunks.
+    let x = Array::<f64>::zeros(&[100, 100], 10).unwrap();
+    let y = x.reshape(&[100, 10, 10]).unwrap();
+    assert_eq!(y.chunks().axis(0), &[10; 10]);
+    assert_eq!(y.chunks().axis(2), &[10]);
+    let z = x.reshape(&[10_000]).unwrap();
+    assert_eq!(z.chunks().axis(0), &[1000; 10]);
+}
