@@ -85,6 +85,9 @@ fn array_case() -> impl Strategy<Value = (ArrayD<i64>, Vec<Vec<usize>>)> {
     )
 }
 
+/// Where a padded position reads from, for axis length `n` (None: the constant).
+type IndexMap = fn(isize, isize) -> Option<isize>;
+
 fn reversed(x: &ArrayD<i64>, axis: usize) -> ArrayD<i64> {
     let mut v = x.view();
     v.invert_axis(Axis(axis));
@@ -157,7 +160,7 @@ proptest! {
         let mut widths = vec![(0, 0); x.ndim()];
         widths[axis] = (before, after);
         // Index maps of each mode on the padded axis, NumPy's definitions.
-        let modes: Vec<(PadMode<i64>, fn(isize, isize) -> Option<isize>)> = vec![
+        let modes: Vec<(PadMode<i64>, IndexMap)> = vec![
             (PadMode::Edge, |i, n| Some(i.clamp(0, n - 1))),
             (PadMode::Wrap, |i, n| Some(i.rem_euclid(n))),
             (PadMode::Reflect, |i, n| Some(if i < 0 { -i } else if i >= n { 2 * (n - 1) - i } else { i })),
