@@ -47,7 +47,7 @@ fn grouping(factors: Vec<usize>) -> impl Strategy<Value = Vec<usize>> {
             let mut shape = Vec::new();
             let mut acc = 1;
             for (i, &f) in factors.iter().enumerate() {
-                for _ in 0..ones[i] % 2 {
+                if ones[i] % 2 == 1 {
                     shape.push(1);
                 }
                 acc *= f;
