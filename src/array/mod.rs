@@ -26,6 +26,7 @@ mod elementwise;
 mod grids;
 mod math;
 mod nan_reduce;
+mod order;
 mod rearrange;
 mod reduce;
 mod reshape;
