@@ -9,10 +9,18 @@ use std::fmt;
 pub enum DType {
     /// `bool`
     Bool,
+    /// `i8`
+    I8,
+    /// `i16`
+    I16,
     /// `i32`
     I32,
     /// `i64`
     I64,
+    /// `u8`
+    U8,
+    /// `u16`
+    U16,
     /// `u32`
     U32,
     /// `u64`
@@ -28,13 +36,17 @@ impl DType {
     ///
     /// ```
     /// use chunkflow::DType;
-    /// assert_eq!(DType::ALL.len(), 7);
+    /// assert_eq!(DType::ALL.len(), 11);
     /// assert!(DType::ALL.contains(&DType::U32));
     /// ```
-    pub const ALL: [DType; 7] = [
+    pub const ALL: [DType; 11] = [
         DType::Bool,
+        DType::I8,
+        DType::I16,
         DType::I32,
         DType::I64,
+        DType::U8,
+        DType::U16,
         DType::U32,
         DType::U64,
         DType::F32,
@@ -49,6 +61,10 @@ impl DType {
     pub fn name(self) -> &'static str {
         match self {
             DType::Bool => "bool",
+            DType::I8 => "i8",
+            DType::I16 => "i16",
+            DType::U8 => "u8",
+            DType::U16 => "u16",
             DType::I32 => "i32",
             DType::I64 => "i64",
             DType::U32 => "u32",
@@ -56,6 +72,15 @@ impl DType {
             DType::F32 => "f32",
             DType::F64 => "f64",
         }
+    }
+
+    /// Whether the type is an integer type (not `bool`).
+    ///
+    /// ```
+    /// assert!(chunkflow::DType::U8.is_integer() && !chunkflow::DType::Bool.is_integer());
+    /// ```
+    pub fn is_integer(self) -> bool {
+        !matches!(self, DType::Bool | DType::F32 | DType::F64)
     }
 
     /// Whether the type is a floating-point type.
@@ -70,7 +95,8 @@ impl DType {
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
-            DType::Bool => 1,
+            DType::Bool | DType::I8 | DType::U8 => 1,
+            DType::I16 | DType::U16 => 2,
             DType::I32 | DType::U32 | DType::F32 => 4,
             DType::I64 | DType::U64 | DType::F64 => 8,
         }
@@ -88,6 +114,10 @@ impl fmt::Display for DType {
 #[allow(missing_docs)]
 pub enum Scalar {
     Bool(bool),
+    I8(i8),
+    I16(i16),
+    U8(u8),
+    U16(u16),
     I32(i32),
     I64(i64),
     U32(u32),
@@ -101,6 +131,10 @@ impl Scalar {
     pub fn dtype(self) -> DType {
         match self {
             Scalar::Bool(_) => DType::Bool,
+            Scalar::I8(_) => DType::I8,
+            Scalar::I16(_) => DType::I16,
+            Scalar::U8(_) => DType::U8,
+            Scalar::U16(_) => DType::U16,
             Scalar::I32(_) => DType::I32,
             Scalar::I64(_) => DType::I64,
             Scalar::U32(_) => DType::U32,
@@ -114,6 +148,10 @@ impl Scalar {
     pub(crate) fn bits(self) -> u64 {
         match self {
             Scalar::Bool(v) => v as u64,
+            Scalar::I8(v) => v as u8 as u64,
+            Scalar::I16(v) => v as u16 as u64,
+            Scalar::U8(v) => v as u64,
+            Scalar::U16(v) => v as u64,
             Scalar::I32(v) => v as u32 as u64,
             Scalar::I64(v) => v as u64,
             Scalar::U32(v) => v as u64,
@@ -128,6 +166,10 @@ impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scalar::Bool(v) => write!(f, "{v}"),
+            Scalar::I8(v) => write!(f, "{v}"),
+            Scalar::I16(v) => write!(f, "{v}"),
+            Scalar::U8(v) => write!(f, "{v}"),
+            Scalar::U16(v) => write!(f, "{v}"),
             Scalar::I32(v) => write!(f, "{v}"),
             Scalar::I64(v) => write!(f, "{v}"),
             Scalar::U32(v) => write!(f, "{v}"),
@@ -143,6 +185,10 @@ impl fmt::Display for Scalar {
 #[allow(missing_docs)]
 pub enum Col<'a> {
     Bool(Cow<'a, [bool]>),
+    I8(Cow<'a, [i8]>),
+    I16(Cow<'a, [i16]>),
+    U8(Cow<'a, [u8]>),
+    U16(Cow<'a, [u16]>),
     I32(Cow<'a, [i32]>),
     I64(Cow<'a, [i64]>),
     U32(Cow<'a, [u32]>),
@@ -156,6 +202,10 @@ impl Col<'_> {
     pub fn empty(dtype: DType) -> Col<'static> {
         match dtype {
             DType::Bool => Col::Bool(Cow::Owned(Vec::new())),
+            DType::I8 => Col::I8(Cow::Owned(Vec::new())),
+            DType::I16 => Col::I16(Cow::Owned(Vec::new())),
+            DType::U8 => Col::U8(Cow::Owned(Vec::new())),
+            DType::U16 => Col::U16(Cow::Owned(Vec::new())),
             DType::I32 => Col::I32(Cow::Owned(Vec::new())),
             DType::I64 => Col::I64(Cow::Owned(Vec::new())),
             DType::U32 => Col::U32(Cow::Owned(Vec::new())),
@@ -169,6 +219,10 @@ impl Col<'_> {
     pub fn dtype(&self) -> DType {
         match self {
             Col::Bool(_) => DType::Bool,
+            Col::I8(_) => DType::I8,
+            Col::I16(_) => DType::I16,
+            Col::U8(_) => DType::U8,
+            Col::U16(_) => DType::U16,
             Col::I32(_) => DType::I32,
             Col::I64(_) => DType::I64,
             Col::U32(_) => DType::U32,
@@ -183,7 +237,8 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// An array element type: `bool`, `i32`, `i64`, `u32`, `u64`, `f32` or `f64`.
+/// An array element type: `bool`, `i8`, `i16`, `i32`, `i64`, `u8`, `u16`, `u32`, `u64`, `f32` or
+/// `f64`.
 ///
 /// ```
 /// use chunkflow::{DType, Element};
@@ -195,7 +250,8 @@ pub trait Element:
 {
     /// The run-time tag of this type.
     const DTYPE: DType;
-    /// The type `sum` and `prod` return (NumPy's: `i64` for bool and i32, `u64` for u32).
+    /// The type `sum` and `prod` return (NumPy's: `i64` for bool and the signed integers, `u64`
+    /// for the unsigned ones).
     type Sum: Num;
     /// The type `mean`, `var` and `std` return: `f32` for f32, `f64` otherwise.
     type Real: Float;
@@ -284,7 +340,7 @@ pub trait Int: Num {
     fn pow_u(self, n: u32) -> Self;
 }
 
-/// Signed numeric types (`i32`, `i64`, `f32`, `f64`): negation and `abs`.
+/// Signed numeric types (`i8`, `i16`, `i32`, `i64`, `f32`, `f64`): negation and `abs`.
 pub trait Signed: Num {
     #[doc(hidden)]
     fn neg(self) -> Self;
@@ -417,6 +473,10 @@ macro_rules! element_common {
             fn from_scalar(s: Scalar) -> Self {
                 match s {
                     Scalar::Bool(v) => from_bool!($t, v),
+                    Scalar::I8(v) => cast_to!($t, v),
+                    Scalar::I16(v) => cast_to!($t, v),
+                    Scalar::U8(v) => cast_to!($t, v),
+                    Scalar::U16(v) => cast_to!($t, v),
                     Scalar::I32(v) => cast_to!($t, v),
                     Scalar::I64(v) => cast_to!($t, v),
                     Scalar::U32(v) => cast_to!($t, v),
@@ -499,6 +559,10 @@ macro_rules! to_f64 {
 }
 
 element_common!(bool, Bool, i64, f64);
+element_common!(i8, I8, i64, f64);
+element_common!(i16, I16, i64, f64);
+element_common!(u8, U8, u64, f64);
+element_common!(u16, U16, u64, f64);
 element_common!(i32, I32, i64, f64);
 element_common!(i64, I64, i64, f64);
 element_common!(u32, U32, u64, f64);
@@ -566,7 +630,7 @@ macro_rules! int_num {
         }
     )*};
 }
-int_num!(i32, i64, u32, u64);
+int_num!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 macro_rules! int_signed {
     ($($t:ty),*) => {$(
@@ -576,7 +640,7 @@ macro_rules! int_signed {
         }
     )*};
 }
-int_signed!(i32, i64);
+int_signed!(i8, i16, i32, i64);
 
 macro_rules! float_impls {
     ($($t:ty),*) => {$(
@@ -790,6 +854,22 @@ macro_rules! with_dtype {
         match $dt {
             $crate::dtype::DType::Bool => {
                 type $T = bool;
+                $body
+            }
+            $crate::dtype::DType::I8 => {
+                type $T = i8;
+                $body
+            }
+            $crate::dtype::DType::I16 => {
+                type $T = i16;
+                $body
+            }
+            $crate::dtype::DType::U8 => {
+                type $T = u8;
+                $body
+            }
+            $crate::dtype::DType::U16 => {
+                type $T = u16;
                 $body
             }
             $crate::dtype::DType::I32 => {

@@ -417,6 +417,10 @@ impl<T: Num> Array<T> {
 fn exact_integer(s: crate::dtype::Scalar) -> Option<i128> {
     use crate::dtype::Scalar;
     match s {
+        Scalar::I8(v) => Some(v.into()),
+        Scalar::I16(v) => Some(v.into()),
+        Scalar::U8(v) => Some(v.into()),
+        Scalar::U16(v) => Some(v.into()),
         Scalar::I32(v) => Some(v.into()),
         Scalar::I64(v) => Some(v.into()),
         Scalar::U32(v) => Some(v.into()),

@@ -53,7 +53,7 @@ macro_rules! scalar_operand {
         }
     )*};
 }
-scalar_operand!(bool, i32, i64, u32, u64, f32, f64);
+scalar_operand!(bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
 
 impl<T: Element> Operand<'_, T> {
     fn node(&self) -> Arc<Node> {
@@ -413,7 +413,7 @@ macro_rules! scalar_lhs {
         }
     };
 }
-scalar_lhs!(i32, i64, u32, u64, f32, f64);
+scalar_lhs!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
 
 impl<T: Signed> ops::Neg for &Array<T> {
     type Output = Array<T>;

@@ -344,10 +344,14 @@ impl<T: Int> Array<T> {
                 "bincount needs minlength > 0 to know its length".into(),
             ));
         }
-        let signed = matches!(T::DTYPE, DType::I32 | DType::I64);
+        let signed = matches!(T::DTYPE, DType::I8 | DType::I16 | DType::I32 | DType::I64);
         self.count_per_block(minlength, move |v: T| {
             let value = v.to_scalar();
             let (negative, as_u) = match value {
+                crate::dtype::Scalar::I8(x) => (x < 0, x as u64),
+                crate::dtype::Scalar::I16(x) => (x < 0, x as u64),
+                crate::dtype::Scalar::U8(x) => (false, u64::from(x)),
+                crate::dtype::Scalar::U16(x) => (false, u64::from(x)),
                 crate::dtype::Scalar::I32(x) => (x < 0, x as u64),
                 crate::dtype::Scalar::I64(x) => (x < 0, x as u64),
                 crate::dtype::Scalar::U32(x) => (false, u64::from(x)),

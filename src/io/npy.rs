@@ -27,6 +27,10 @@ const MAGIC: &[u8] = b"\x93NUMPY";
 fn descr(dtype: DType) -> &'static str {
     match dtype {
         DType::Bool => "|b1",
+        DType::I8 => "|i1",
+        DType::I16 => "<i2",
+        DType::U8 => "|u1",
+        DType::U16 => "<u2",
         DType::I32 => "<i4",
         DType::I64 => "<i8",
         DType::U32 => "<u4",
@@ -85,7 +89,12 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header> {
         .unwrap_or("");
     let dtype = DType::ALL
         .into_iter()
-        .find(|&d| descr(d) == descr_value || (d == DType::Bool && descr_value == "<b1"))
+        .find(|&d| {
+            descr(d) == descr_value
+                || (d == DType::Bool && descr_value == "<b1")
+                // One-byte types are written with `|`, but `<` and `=` are legal too.
+                || (d.size() == 1 && descr(d)[1..] == descr_value[1.min(descr_value.len())..])
+        })
         .ok_or_else(|| bad(path, format!("unsupported dtype {descr_value:?}")))?;
     if field("fortran_order")?.starts_with("True") {
         return Err(bad(path, "Fortran-order arrays are not supported"));
@@ -157,6 +166,10 @@ fn write_scalar(s: crate::dtype::Scalar, out: &mut Vec<u8>) {
     use crate::dtype::Scalar::*;
     match s {
         Bool(v) => out.push(v as u8),
+        I8(v) => out.extend_from_slice(&v.to_le_bytes()),
+        I16(v) => out.extend_from_slice(&v.to_le_bytes()),
+        U8(v) => out.push(v),
+        U16(v) => out.extend_from_slice(&v.to_le_bytes()),
         I32(v) => out.extend_from_slice(&v.to_le_bytes()),
         I64(v) => out.extend_from_slice(&v.to_le_bytes()),
         U32(v) => out.extend_from_slice(&v.to_le_bytes()),
@@ -175,7 +188,7 @@ macro_rules! bytes_impl {
         }
     )*};
 }
-bytes_impl!(i32, i64, u32, u64, f32, f64);
+bytes_impl!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
 
 impl Bytes for bool {
     fn read(b: &[u8]) -> Self {

@@ -112,6 +112,10 @@ impl ZarrCompression {
 fn zarr_data_type(dtype: DType) -> DataType {
     match dtype {
         DType::Bool => data_type::bool(),
+        DType::I8 => data_type::int8(),
+        DType::I16 => data_type::int16(),
+        DType::U8 => data_type::uint8(),
+        DType::U16 => data_type::uint16(),
         DType::I32 => data_type::int32(),
         DType::I64 => data_type::int64(),
         DType::U32 => data_type::uint32(),

@@ -141,6 +141,47 @@ impl fmt::Display for UnaryOp {
     }
 }
 
+/// Runs `$body` with `$T` bound to the integer type of `$dt` (which must be an integer type).
+macro_rules! with_int {
+    ($dt:expr, $T:ident => $body:expr) => {
+        match $dt {
+            DType::I8 => {
+                type $T = i8;
+                $body
+            }
+            DType::I16 => {
+                type $T = i16;
+                $body
+            }
+            DType::I32 => {
+                type $T = i32;
+                $body
+            }
+            DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            DType::U8 => {
+                type $T = u8;
+                $body
+            }
+            DType::U16 => {
+                type $T = u16;
+                $body
+            }
+            DType::U32 => {
+                type $T = u32;
+                $body
+            }
+            DType::U64 => {
+                type $T = u64;
+                $body
+            }
+            other => Err(unsupported("an integer operation", other)),
+        }
+    };
+}
+
 fn unsupported(what: impl fmt::Display, dtype: DType) -> Error {
     super::internal(format!("{what} is not defined for {dtype}"))
 }
@@ -205,6 +246,8 @@ fn unary_impl(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> R
             map1(input::<bool>(a, len)?, out_vec(out, len)?, |x| !x);
             Ok(())
         }
+        (UnaryOp::Neg | UnaryOp::Abs, DType::I8) => signed::<i8>(op, a, out, len),
+        (UnaryOp::Neg | UnaryOp::Abs, DType::I16) => signed::<i16>(op, a, out, len),
         (UnaryOp::Neg | UnaryOp::Abs, DType::I32) => signed::<i32>(op, a, out, len),
         (UnaryOp::Neg | UnaryOp::Abs, DType::I64) => signed::<i64>(op, a, out, len),
         (UnaryOp::Pred(p), DType::F32) => predicate::<f32>(p, a, out, len),
@@ -223,17 +266,8 @@ fn unary_impl(op: UnaryOp, a: &Col<'_>, out: &mut Col<'static>, len: usize) -> R
             }
             Ok(())
         }
-        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), DType::I32) => {
-            integer::<i32>(op, a, out, len)
-        }
-        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), DType::I64) => {
-            integer::<i64>(op, a, out, len)
-        }
-        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), DType::U32) => {
-            integer::<u32>(op, a, out, len)
-        }
-        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), DType::U64) => {
-            integer::<u64>(op, a, out, len)
+        (UnaryOp::Sign | UnaryOp::Not | UnaryOp::PowU(_), d) if d.is_integer() => {
+            with_int!(d, T => integer::<T>(op, a, out, len))
         }
         (_, DType::F32) => float::<f32>(op, a, out, len),
         (_, DType::F64) => float::<f64>(op, a, out, len),
@@ -365,26 +399,12 @@ fn binary_impl(
         (BinaryOp::Pow, DType::F64) => pow::<f64>(a, b, out, len),
         (BinaryOp::Float2(f), DType::F32) => float2::<f32>(f, a, b, out, len),
         (BinaryOp::Float2(f), DType::F64) => float2::<f64>(f, a, b, out, len),
-        (
-            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr,
-            DType::I32,
-        ) => bits::<i32>(op, a, b, out, len),
-        (
-            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr,
-            DType::I64,
-        ) => bits::<i64>(op, a, b, out, len),
-        (
-            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr,
-            DType::U32,
-        ) => bits::<u32>(op, a, b, out, len),
-        (
-            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr,
-            DType::U64,
-        ) => bits::<u64>(op, a, b, out, len),
-        (_, DType::I32) => numeric::<i32>(op, a, b, out, len),
-        (_, DType::I64) => numeric::<i64>(op, a, b, out, len),
-        (_, DType::U32) => numeric::<u32>(op, a, b, out, len),
-        (_, DType::U64) => numeric::<u64>(op, a, b, out, len),
+        (BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Shl | BinaryOp::Shr, d)
+            if d.is_integer() =>
+        {
+            with_int!(d, T => bits::<T>(op, a, b, out, len))
+        }
+        (_, d) if d.is_integer() => with_int!(d, T => numeric::<T>(op, a, b, out, len)),
         (_, DType::F32) => numeric::<f32>(op, a, b, out, len),
         (_, DType::F64) => numeric::<f64>(op, a, b, out, len),
         _ => Err(unsupported(op.symbol(), dtype)),
@@ -556,14 +576,13 @@ fn binary_scalar_impl(
         });
     }
     match dtype {
-        DType::I32 => numeric_scalar::<i32>(op, a, s, scalar_left, out, len),
-        DType::I64 => numeric_scalar::<i64>(op, a, s, scalar_left, out, len),
-        DType::U32 => numeric_scalar::<u32>(op, a, s, scalar_left, out, len),
-        DType::U64 => numeric_scalar::<u64>(op, a, s, scalar_left, out, len),
+        d if d.is_integer() => {
+            with_int!(d, T => numeric_scalar::<T>(op, a, s, scalar_left, out, len))
+        }
         DType::F32 => numeric_scalar::<f32>(op, a, s, scalar_left, out, len),
         DType::F64 => numeric_scalar::<f64>(op, a, s, scalar_left, out, len),
-        DType::Bool => {
-            // Logic with a constant: rare, so through a splatted column.
+        _ => {
+            // Bool: logic with a constant is rare, so through a splatted column.
             let mut column = Col::empty(DType::Bool);
             splat(s, &mut column, len)?;
             if scalar_left {

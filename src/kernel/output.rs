@@ -64,7 +64,10 @@ impl OutputBuffer {
         let n: usize = shape.iter().product();
         let mut col = with_dtype!(dtype, T => T::owned(vec![T::default(); n]));
         let base = with_dtype!(dtype, T => {
-            T::col_vec(&mut col).expect("an owned column").as_mut_ptr() as *mut u8
+            // One expansion is for u8, where the cast is the identity.
+            #[allow(clippy::unnecessary_cast)]
+            let base = T::col_vec(&mut col).expect("an owned column").as_mut_ptr() as *mut u8;
+            base
         });
         let mut strides = vec![1; shape.len()];
         for a in (0..shape.len().saturating_sub(1)).rev() {

@@ -31,8 +31,8 @@ impl ReduceKind {
     pub fn out_dtype(self, input: DType) -> DType {
         match self {
             ReduceKind::Sum | ReduceKind::Prod => match input {
-                DType::Bool | DType::I32 | DType::I64 => DType::I64,
-                DType::U32 | DType::U64 => DType::U64,
+                DType::Bool | DType::I8 | DType::I16 | DType::I32 | DType::I64 => DType::I64,
+                DType::U8 | DType::U16 | DType::U32 | DType::U64 => DType::U64,
                 other => other,
             },
             ReduceKind::Min | ReduceKind::Max | ReduceKind::NanMin | ReduceKind::NanMax => input,

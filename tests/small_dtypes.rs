@@ -1,0 +1,62 @@
+//! The small element types `i8 i16 u8 u16`: arithmetic (wrapping, as NumPy's), reductions
+//! (sums widen to i64/u64 as NumPy's do on 64-bit platforms), casts, comparisons, bit
+//! operations and `.npy` round trips, checked against plain Rust.
+
+use chunkflow::{Array, DType};
+use proptest::prelude::*;
+
+fn flat<T: Copy>(a: ndarray::ArrayD<T>) -> Vec<T> {
+    a.iter().copied().collect()
+}
+
+proptest! {
+    #[test]
+    fn u8_arithmetic_and_sums(xs in prop::collection::vec(any::<u8>(), 1..40), chunk in 1usize..7) {
+        let a = Array::from_slice(&xs, chunk).unwrap();
+        let got = (&(&a * 3) + 200).compute().unwrap();
+        let want: Vec<u8> = xs.iter().map(|x| x.wrapping_mul(3).wrapping_add(200)).collect();
+        prop_assert_eq!(flat(got), want);
+        prop_assert_eq!(a.sum().scalar().unwrap(), xs.iter().map(|&x| x as u64).sum::<u64>());
+        prop_assert_eq!(a.max().scalar().unwrap(), *xs.iter().max().unwrap());
+        let mean = xs.iter().map(|&x| x as f64).sum::<f64>() / xs.len() as f64;
+        prop_assert!((a.mean().scalar().unwrap() - mean).abs() < 1e-9);
+        prop_assert_eq!(a.gt(100).sum().scalar().unwrap(), xs.iter().filter(|&&x| x > 100).count() as i64);
+        let shifted = (&a >> 4).compute().unwrap();
+        prop_assert_eq!(flat(shifted), xs.iter().map(|x| x >> 4).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn i16_and_i8_behave_like_rust(xs in prop::collection::vec(any::<i16>(), 1..40), chunk in 1usize..7) {
+        let a = Array::from_slice(&xs, chunk).unwrap();
+        prop_assert_eq!(a.sum().scalar().unwrap(), xs.iter().map(|&x| x as i64).sum::<i64>());
+        prop_assert_eq!(flat((-&a).compute().unwrap()), xs.iter().map(|x| x.wrapping_neg()).collect::<Vec<_>>());
+        prop_assert_eq!(flat(a.cast::<i8>().compute().unwrap()), xs.iter().map(|&x| x as i8).collect::<Vec<_>>());
+        let sums: Vec<i64> = xs.iter().scan(0i64, |s, &x| { *s += x as i64; Some(*s) }).collect();
+        prop_assert_eq!(flat(a.cumsum(0).unwrap().compute().unwrap()), sums);
+        prop_assert_eq!(a.argmin().scalar().unwrap() as usize, xs.iter().enumerate().min_by_key(|(i, x)| (**x, *i)).unwrap().0);
+    }
+}
+
+#[test]
+fn small_types_round_trip_through_npy() {
+    let dir = std::env::temp_dir().join(format!("chunkflow-small-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let u8s = Array::<u8>::from_vec((0..=255).collect(), 100).unwrap();
+    let p = dir.join("u8.npy");
+    u8s.to_npy(&p).unwrap();
+    let back = Array::<u8>::from_npy(&p, 64).unwrap();
+    assert_eq!(back.dtype(), DType::U8);
+    assert_eq!(back.compute().unwrap(), u8s.compute().unwrap());
+    // NumPy writes one-byte types with '|'.
+    let bytes = std::fs::read(&p).unwrap();
+    assert!(String::from_utf8_lossy(&bytes[..128]).contains("'|u1'"));
+    let i16s = Array::<i16>::arange(-300, 300, 7, 16).unwrap();
+    let q = dir.join("i16.npy");
+    i16s.to_npy(&q).unwrap();
+    assert_eq!(
+        Array::<i16>::from_npy(&q, 16).unwrap().compute().unwrap(),
+        i16s.compute().unwrap()
+    );
+    assert!(Array::<u16>::from_npy(&q, 16).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
