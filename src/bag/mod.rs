@@ -45,8 +45,8 @@ pub mod corpus;
 mod create;
 mod foldby;
 mod groupby;
-mod lowering;
-mod pipeline;
+pub(crate) mod lowering;
+pub(crate) mod pipeline;
 mod select;
 mod tree;
 

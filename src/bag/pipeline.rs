@@ -120,6 +120,50 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         stages.push((Key::unique_name(label), step));
         let driver: Driver<U> =
             Arc::new(move |value, key, sink| upstream(value, key, &mut |t| stage(t, &mut *sink)));
+        chain_bag(source, stages, driver)
+    }
+
+    /// A bag whose partition `i` is streamed out of `descriptors[i]` by `read`, which hands
+    /// every item to its sink and may fail (a file that cannot be read). The descriptors are
+    /// the chain's source partitions (one descriptor each) and `read` its first stage, so a
+    /// consumer fused with the chain (`frequencies`, `fold`, a writer) receives the items
+    /// one at a time and the partition never exists as a `Vec` unless it is computed.
+    pub(crate) fn from_reader<D: Clone + Send + Sync + 'static>(
+        label: &str,
+        descriptors: Vec<D>,
+        read: impl Fn(&D, &mut dyn FnMut(T)) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Bag<T>> {
+        let source = Bag::from_partitions(descriptors.into_iter().map(|d| vec![d]).collect())?;
+        let read = Arc::new(read);
+        let step_read = read.clone();
+        let step: Step = Arc::new(move |value: Value, key: &Key| {
+            let mut out: Vec<T> = Vec::new();
+            for d in value.get::<Vec<D>>(key)? {
+                step_read(d, &mut |t| out.push(t))?;
+            }
+            Ok(Value::new(out))
+        });
+        let driver: Driver<T> = Arc::new(move |value, key, sink| {
+            for d in value.get::<Vec<D>>(key)? {
+                read(d, &mut *sink)?;
+            }
+            Ok(())
+        });
+        Ok(chain_bag(
+            source.node,
+            vec![(Key::unique_name(label), step)],
+            driver,
+        ))
+    }
+}
+
+/// The bag of a chain: its stages over `source`, fused by `driver`.
+fn chain_bag<U: Clone + Send + Sync + 'static>(
+    source: Arc<Node>,
+    stages: Vec<(String, Step)>,
+    driver: Driver<U>,
+) -> Bag<U> {
+    {
         let labels: Vec<&str> = stages
             .iter()
             .map(|(name, _)| name.rsplit_once('-').map_or(name.as_str(), |(l, _)| l))
@@ -179,7 +223,9 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             chain: Some(chain),
         }
     }
+}
 
+impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// Applies `f` to every item (fused with neighbouring per-item operations).
     ///
     /// ```
