@@ -28,6 +28,11 @@ run plan_dot tasks
 run plan_dot tasks --svg
 run raw_graph
 run wordcount --lines 20000
+# Word count from files: a small text file and a gzip copy, read in 10 kB blocks.
+for i in $(seq 1 3000); do echo "the quick brown fox $i jumps over the lazy dog"; done > "$tmp/words.txt"
+gzip -c "$tmp/words.txt" > "$tmp/words2.txt.gz"
+run wordcount "$tmp/words.txt" "$tmp/words2.txt.gz" --blocksize 10000
+grep -q "^60000 words" "$tmp/out"
 for w in poly pi dist; do
   run workloads "$w" --n 20000 --chunk 2000
 done
