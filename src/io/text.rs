@@ -377,7 +377,7 @@ fn skip_line(reader: &mut impl BufRead) -> io::Result<u64> {
         if buf.is_empty() {
             return Ok(skipped);
         }
-        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+        if let Some(i) = memchr::memchr(b'\n', buf) {
             reader.consume(i + 1);
             return Ok(skipped + i as u64 + 1);
         }
@@ -385,6 +385,21 @@ fn skip_line(reader: &mut impl BufRead) -> io::Result<u64> {
         reader.consume(n);
         skipped += n as u64;
     }
+}
+
+/// The next line of `reader` with its `\n` (empty at the end): one allocation of the
+/// line's size when the line is in the reader's buffer (the common case), else
+/// `read_until`.
+fn next_line(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let buf = reader.fill_buf()?;
+    if let Some(i) = memchr::memchr(b'\n', buf) {
+        let line = buf[..=i].to_vec();
+        reader.consume(i + 1);
+        return Ok(line);
+    }
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line)?;
+    Ok(line)
 }
 
 /// Hands every line of `reader` starting at or before `end` to `sink`; `pos` is the
@@ -403,10 +418,8 @@ fn read_lines(
         "decompressing"
     };
     while end.is_none_or(|e| pos <= e) {
-        let mut line = Vec::new();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::file(&*block.path, what, &e))?;
+        let line = next_line(reader).map_err(|e| Error::file(&*block.path, what, &e))?;
+        let n = line.len();
         if n == 0 {
             break;
         }
@@ -805,6 +818,21 @@ mod tests {
         let mut r = io::Cursor::new(b"abc\ndef".to_vec());
         assert_eq!(skip_line(&mut r).unwrap(), 4);
         assert_eq!(skip_line(&mut r).unwrap(), 3);
+    }
+
+    #[test]
+    fn lines_crossing_the_buffer_are_whole() {
+        let text = b"abcdefgh\ngh\n\nlast";
+        let mut r = BufReader::with_capacity(3, io::Cursor::new(text.to_vec()));
+        let mut lines = Vec::new();
+        loop {
+            let line = next_line(&mut r).unwrap();
+            if line.is_empty() {
+                break;
+            }
+            lines.push(String::from_utf8(line).unwrap());
+        }
+        assert_eq!(lines, ["abcdefgh\n", "gh\n", "\n", "last"]);
     }
 
     #[test]
