@@ -37,9 +37,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Corpus::standard().bag(nlines, 100_000)?
     } else {
         let lines = ReadText::new(files.clone()).blocksize(blocksize).lines()?;
+        let shown = if files.len() > 3 {
+            format!("{} … ({} paths)", files[..3].join(" "), files.len())
+        } else {
+            files.join(" ")
+        };
         println!(
-            "{} ({} partitions, blocks of about {blocksize} bytes)",
-            files.join(" "),
+            "{shown}: {} partitions (blocks of about {blocksize} bytes)",
             lines.npartitions()
         );
         lines

@@ -336,6 +336,10 @@ fn to_textfiles_bad_targets_and_failures_leave_nothing() {
     let bag = Bag::from_vec(vec!["a", "b", "c"], 3).unwrap();
     assert!(bag.to_textfiles(dir.join("*-*.txt")).is_err()); // two stars
     assert!(bag.to_textfiles([dir.join("a"), dir.join("b")]).is_err()); // 2 paths, 3 parts
+    let same = WriteText::new(dir.join("*.txt")).name_function(|_| "x".into());
+    assert!(matches!(same.write(&bag), Err(Error::InvalidArgument(_))));
+    let three = [dir.join("a.txt"), dir.join("b.txt"), dir.join("c.txt")];
+    assert_eq!(bag.to_textfiles(&three).unwrap(), three);
     // A partition that panics mid-way: no file (final or temporary) is left.
     let failing = Bag::from_vec((0..300).collect::<Vec<u32>>(), 3)
         .unwrap()

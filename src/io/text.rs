@@ -92,6 +92,12 @@ impl<P: AsRef<Path>> Paths for &[P] {
     }
 }
 
+impl<P: AsRef<Path>, const N: usize> Paths for &[P; N] {
+    fn into_paths(self) -> Vec<PathBuf> {
+        self.iter().map(|p| p.as_ref().to_path_buf()).collect()
+    }
+}
+
 impl<P: AsRef<Path>, const N: usize> Paths for [P; N] {
     fn into_paths(self) -> Vec<PathBuf> {
         self.iter().map(|p| p.as_ref().to_path_buf()).collect()
@@ -225,7 +231,8 @@ pub struct ReadText {
 
 impl ReadText {
     /// Reads `paths`: file names or glob patterns (`logs/*.txt.gz`), in order; a pattern's
-    /// matches are sorted by name.
+    /// matches are sorted by name. A path containing `*`, `?` or `[` is a pattern (escape
+    /// such file names with `glob::Pattern::escape`).
     ///
     /// ```
     /// let r = chunkflow::io::text::ReadText::new(["a.txt", "logs/*.gz"]);
@@ -627,6 +634,13 @@ impl WriteText {
         T: AsRef<str> + Clone + Send + Sync + 'static,
     {
         let targets = self.targets(bag.npartitions())?;
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = targets.iter().find(|t| !seen.insert(*t)) {
+            return Err(Error::InvalidArgument(format!(
+                "to_textfiles: two partitions would be written to {}",
+                dup.display()
+            )));
+        }
         let tag = Key::unique_name("tmp");
         let temps: Vec<PathBuf> = targets
             .iter()
