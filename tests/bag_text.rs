@@ -198,6 +198,22 @@ fn bad_input_is_an_error_naming_the_file() {
         .unwrap_err();
     assert!(matches!(err, Error::TaskFailed { .. }), "{err}");
     assert!(file_error(&err).0.ends_with("cut.gz"), "{err}");
+    // Truncated zstd and bzip2 files too.
+    let text = sample_text(2000);
+    let zst = zstd::encode_all(text.as_bytes(), 3).unwrap();
+    std::fs::write(dir.join("cut.zst"), &zst[..zst.len() / 2]).unwrap();
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(text.as_bytes()).unwrap();
+    let bz = bz.finish().unwrap();
+    std::fs::write(dir.join("cut.bz2"), &bz[..bz.len() / 2]).unwrap();
+    for name in ["cut.zst", "cut.bz2"] {
+        let err = Bag::read_text(dir.join(name))
+            .unwrap()
+            .count()
+            .compute()
+            .unwrap_err();
+        assert!(file_error(&err).0.ends_with(name), "{name}: {err}");
+    }
     // Not gzip at all.
     std::fs::write(dir.join("junk.gz"), b"this is not gzip\n").unwrap();
     let err = Bag::read_text(dir.join("junk.gz"))
