@@ -404,5 +404,9 @@ proptest! {
         let got = bag.compute().unwrap();
         prop_assert_eq!(&got, &eager_lines(text.as_bytes()));
         prop_assert_eq!(bag.count().compute().unwrap(), got.len() as u64);
+        // Another one-byte delimiter: the same split at that byte.
+        let spaced = ReadText::new(&path).blocksize(blocksize).linedelimiter(b' ').lines().unwrap();
+        let want: Vec<String> = text.split_inclusive(' ').map(String::from).collect();
+        prop_assert_eq!(spaced.compute().unwrap(), want);
     }
 }

@@ -7,6 +7,7 @@
 //!   one. Lines split at `\n` only, so a CRLF file gives lines ending in `"\r\n"` and the
 //!   concatenated lines are exactly the file's bytes (Dask's default, Python's universal
 //!   newlines, turns `\r\n` into `\n` when `blocksize` is `None`, but not with a blocksize).
+//!   [`ReadText::linedelimiter`] chooses another (ASCII) byte.
 //! - **Blocks.** An uncompressed file of `size` bytes is cut into `max(1, size / blocksize)`
 //!   equal byte ranges (Dask's rounding: blocks are slightly bigger than `blocksize`, never
 //!   smaller). A partition owns the lines that *start* in its range (the first from byte 0,
@@ -133,6 +134,8 @@ struct Block {
     /// it); `end` is `None` for the last block, which reads to the end of the file.
     start: u64,
     end: Option<u64>,
+    /// The byte that ends a line (`\n` unless [`ReadText::linedelimiter`] says otherwise).
+    delimiter: u8,
 }
 
 fn has_glob_magic(s: &str) -> bool {
@@ -186,7 +189,13 @@ fn expand(patterns: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>> {
 
 /// The blocks of one file: whole for compressed files or without a blocksize; otherwise
 /// `max(1, size / blocksize)` near-equal ranges (Dask's `read_bytes` rounding).
-fn blocks_of(path: PathBuf, size: u64, blocksize: Option<u64>, out: &mut Vec<Block>) {
+fn blocks_of(
+    path: PathBuf,
+    size: u64,
+    blocksize: Option<u64>,
+    delimiter: u8,
+    out: &mut Vec<Block>,
+) {
     let path: Arc<Path> = path.into();
     let compression = Compression::of(&path);
     let n = match blocksize {
@@ -200,6 +209,7 @@ fn blocks_of(path: PathBuf, size: u64, blocksize: Option<u64>, out: &mut Vec<Blo
             compression,
             start: offset(k),
             end: (k + 1 < n).then(|| offset(k + 1)),
+            delimiter,
         });
     }
 }
@@ -227,6 +237,7 @@ pub struct ReadText {
     patterns: Vec<PathBuf>,
     blocksize: Option<u64>,
     lossy: bool,
+    delimiter: u8,
 }
 
 impl ReadText {
@@ -243,6 +254,7 @@ impl ReadText {
             patterns: paths.into_paths(),
             blocksize: Some(DEFAULT_BLOCKSIZE),
             lossy: false,
+            delimiter: b'\n',
         }
     }
 
@@ -300,15 +312,41 @@ impl ReadText {
         self
     }
 
+    /// Ends lines (and splits blocks) at `byte` instead of `\n`, keeping it at the end of
+    /// each line: Dask's `linedelimiter`, for one-byte delimiters. The byte must be ASCII
+    /// (a byte above 0x7f could cut a UTF-8 character): else an error when the bag is
+    /// built.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("cf-delim-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("r.txt"), "a;b\n;c").unwrap();
+    /// let r = chunkflow::io::text::ReadText::new(dir.join("r.txt")).linedelimiter(b';');
+    /// assert_eq!(r.clone().lines()?.compute()?, ["a;", "b\n;", "c"]);
+    /// assert!(r.linedelimiter(0xff).lines().is_err());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn linedelimiter(mut self, byte: u8) -> Self {
+        self.delimiter = byte;
+        self
+    }
+
     fn blocks(&self) -> Result<Vec<Block>> {
         if self.blocksize == Some(0) {
             return Err(Error::InvalidArgument(
                 "read_text: blocksize must be positive".into(),
             ));
         }
+        if !self.delimiter.is_ascii() {
+            return Err(Error::InvalidArgument(format!(
+                "read_text: the line delimiter {:#04x} is not an ASCII byte",
+                self.delimiter
+            )));
+        }
         let mut blocks = Vec::new();
         for (path, size) in expand(&self.patterns)? {
-            blocks_of(path, size, self.blocksize, &mut blocks);
+            blocks_of(path, size, self.blocksize, self.delimiter, &mut blocks);
         }
         Ok(blocks)
     }
@@ -375,16 +413,16 @@ fn to_string(bytes: Vec<u8>, lossy: bool, block: &Block, at: u64) -> Result<Stri
     }
 }
 
-/// Skips to just after the first `\n` at or after the reader's position; returns how many
-/// bytes were skipped (up to the end of the file if there is none).
-fn skip_line(reader: &mut impl BufRead) -> io::Result<u64> {
+/// Skips to just after the first `delimiter` at or after the reader's position; returns how
+/// many bytes were skipped (up to the end of the file if there is none).
+fn skip_line(reader: &mut impl BufRead, delimiter: u8) -> io::Result<u64> {
     let mut skipped = 0;
     loop {
         let buf = reader.fill_buf()?;
         if buf.is_empty() {
             return Ok(skipped);
         }
-        if let Some(i) = memchr::memchr(b'\n', buf) {
+        if let Some(i) = memchr::memchr(delimiter, buf) {
             reader.consume(i + 1);
             return Ok(skipped + i as u64 + 1);
         }
@@ -394,18 +432,18 @@ fn skip_line(reader: &mut impl BufRead) -> io::Result<u64> {
     }
 }
 
-/// The next line of `reader` with its `\n` (empty at the end): one allocation of the
-/// line's size when the line is in the reader's buffer (the common case), else
+/// The next line of `reader` with its `delimiter` (empty at the end): one allocation of
+/// the line's size when the line is in the reader's buffer (the common case), else
 /// `read_until`.
-fn next_line(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
+fn next_line(reader: &mut impl BufRead, delimiter: u8) -> io::Result<Vec<u8>> {
     let buf = reader.fill_buf()?;
-    if let Some(i) = memchr::memchr(b'\n', buf) {
+    if let Some(i) = memchr::memchr(delimiter, buf) {
         let line = buf[..=i].to_vec();
         reader.consume(i + 1);
         return Ok(line);
     }
     let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line)?;
+    reader.read_until(delimiter, &mut line)?;
     Ok(line)
 }
 
@@ -425,7 +463,8 @@ fn read_lines(
         "decompressing"
     };
     while end.is_none_or(|e| pos <= e) {
-        let line = next_line(reader).map_err(|e| Error::file(&*block.path, what, &e))?;
+        let line =
+            next_line(reader, block.delimiter).map_err(|e| Error::file(&*block.path, what, &e))?;
         let n = line.len();
         if n == 0 {
             break;
@@ -448,7 +487,7 @@ fn read_block(block: &Block, lossy: bool, sink: &mut dyn FnMut(String)) -> Resul
             if block.start > 0 {
                 reader
                     .seek(SeekFrom::Start(block.start))
-                    .and_then(|_| skip_line(&mut reader))
+                    .and_then(|_| skip_line(&mut reader, block.delimiter))
                     .map(|skipped| pos += skipped)
                     .map_err(|e| Error::file(path, "reading", &e))?;
             }
@@ -816,22 +855,22 @@ mod tests {
     #[test]
     fn blocks_follow_dasks_rounding() {
         let mut out = Vec::new();
-        blocks_of("f.txt".into(), 10, Some(3), &mut out);
+        blocks_of("f.txt".into(), 10, Some(3), b'\n', &mut out);
         let ranges: Vec<_> = out.iter().map(|b| (b.start, b.end)).collect();
         assert_eq!(ranges, [(0, Some(3)), (3, Some(6)), (6, None)]);
         out.clear();
-        blocks_of("f.txt".into(), 0, Some(3), &mut out);
+        blocks_of("f.txt".into(), 0, Some(3), b'\n', &mut out);
         assert_eq!(out.len(), 1);
         out.clear();
-        blocks_of("f.txt.gz".into(), 100, Some(3), &mut out);
+        blocks_of("f.txt.gz".into(), 100, Some(3), b'\n', &mut out);
         assert_eq!(out.len(), 1);
     }
 
     #[test]
     fn skip_line_stops_after_the_newline() {
         let mut r = io::Cursor::new(b"abc\ndef".to_vec());
-        assert_eq!(skip_line(&mut r).unwrap(), 4);
-        assert_eq!(skip_line(&mut r).unwrap(), 3);
+        assert_eq!(skip_line(&mut r, b'\n').unwrap(), 4);
+        assert_eq!(skip_line(&mut r, b'\n').unwrap(), 3);
     }
 
     #[test]
@@ -840,7 +879,7 @@ mod tests {
         let mut r = BufReader::with_capacity(3, io::Cursor::new(text.to_vec()));
         let mut lines = Vec::new();
         loop {
-            let line = next_line(&mut r).unwrap();
+            let line = next_line(&mut r, b'\n').unwrap();
             if line.is_empty() {
                 break;
             }
