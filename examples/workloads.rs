@@ -202,7 +202,7 @@ fn hand_written_wordcount(paths: &[std::path::PathBuf], threads: usize) -> chunk
         let mut start = 0;
         for k in 1..=threads {
             let mut end = (bytes.len() * k / threads).max(start);
-            while end < bytes.len() && bytes[end - 1] != b'\n' {
+            while end > 0 && end < bytes.len() && bytes[end - 1] != b'\n' {
                 end += 1;
             }
             pieces.push(&bytes[start..end]);

@@ -227,3 +227,27 @@ fn var_keeps_precision_with_a_large_offset() {
         .unwrap();
     assert!((got - 8.25).abs() < 1e-6, "{got}");
 }
+
+#[test]
+fn new_operations_lower_to_one_key_per_partition() {
+    let a = Bag::range(20, 3).unwrap();
+    let b = Bag::range(20, 3).unwrap().map(|x| x + 1);
+    let bags: Vec<(&str, usize, Bag<u64>)> = vec![
+        ("concat", 6, Bag::concat(&[a.clone(), b.clone()]).unwrap()),
+        ("zip", 3, a.zip(&b).unwrap().starmap(|x, y| x + y)),
+        ("product", 9, a.product(&b).map(|(x, y)| x * y)),
+        ("accumulate", 3, b.accumulate(|x, y| x + y)),
+        ("accumulate_from", 3, b.accumulate_from(0, |x, y| x + y)),
+        ("random_sample", 3, b.random_sample(0.5, 1).unwrap()),
+        ("persist", 3, b.persist().unwrap()),
+        ("try_map", 3, b.try_map(Ok)),
+    ];
+    for (name, n, bag) in bags {
+        assert_eq!(bag.npartitions(), n, "{name}");
+        for opts in options() {
+            let (graph, keys) = bag.lower(&opts).unwrap();
+            assert_eq!(keys.len(), n, "{name}");
+            assert!(!graph.compile(&keys).unwrap().is_empty(), "{name}");
+        }
+    }
+}
