@@ -28,6 +28,11 @@ run plan_dot tasks
 run plan_dot tasks --svg
 run raw_graph
 run wordcount --lines 20000
+# Word count from files: a small text file and a gzip copy, read in 10 kB blocks.
+for i in $(seq 1 3000); do echo "the quick brown fox $i jumps over the lazy dog"; done > "$tmp/words.txt"
+gzip -c "$tmp/words.txt" > "$tmp/words2.txt.gz"
+run wordcount "$tmp/words.txt" "$tmp/words2.txt.gz" --blocksize 10000
+grep -q "^60000 words" "$tmp/out"
 for w in poly pi dist; do
   run workloads "$w" --n 20000 --chunk 2000
 done
@@ -35,6 +40,8 @@ run workloads distmat --n 300 --chunk 100
 run workloads meanstd --n 200 --chunk 50
 run workloads anomaly --n 200 --chunk 50
 run workloads wordcount --n 20000
+run workloads wordcount_files --n 20000 --chunk 100000
+run workloads wordcount_files --n 20000 --hand-written
 if [ "$features" = "--all-features" ]; then
   cargo build --release -q --all-features --examples
   for ex in "mpi_pi --n 1000000" "mpi_wordcount --lines 20000"; do

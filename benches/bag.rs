@@ -9,6 +9,11 @@
 //! - `hand-written/std-hashmap`: the single-threaded loop a programmer would write,
 //!   `HashMap<&str, u64>` with std's hasher; `hand-written/fx-hashmap`: the same with FxHash.
 //!
+//! - `files/read-text/threads-2`: the same corpus written to 8 text files (once, in the
+//!   system temp dir), `Bag::read_text` (blocks of 16 MiB) `→ flat_map_ref → frequencies`;
+//!   `files/hand-written/fx-hashmap`: the same files memory-mapped and counted by one
+//!   thread into an `FxHashMap<&str, u64>`.
+//!
 //! Corpus generation and partitioning are outside the timed loop.
 
 use std::collections::HashMap;
@@ -87,6 +92,49 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The same corpus from text files.
+    let dir = std::env::temp_dir().join(format!("chunkflow-bench-bag-{}", std::process::id()));
+    let files = Bag::from_vec(text, 8)
+        .unwrap()
+        .to_textfiles(dir.join("*.txt"))
+        .unwrap();
+    let from_files = chunkflow::io::text::ReadText::new(&files)
+        .blocksize(16 << 20)
+        .lines()
+        .unwrap()
+        .flat_map_ref(|line, emit| line.split_whitespace().for_each(emit))
+        .frequencies();
+    let maps: Vec<memmap2::Mmap> = files
+        .iter()
+        .map(|f| {
+            let file = std::fs::File::open(f).unwrap();
+            // SAFETY: the benchmark's files are not modified while mapped.
+            unsafe { memmap2::Mmap::map(&file) }.unwrap()
+        })
+        .collect();
+    let mut group = c.benchmark_group("files");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(8));
+    group.throughput(Throughput::Elements(LINES * 10));
+    group.bench_function("read-text/threads-2", |b| {
+        b.iter(|| from_files.compute_with(&two).unwrap())
+    });
+    group.bench_function("hand-written/fx-hashmap", |b| {
+        b.iter(|| {
+            let mut counts: rustc_hash::FxHashMap<&str, u64> = Default::default();
+            for map in &maps {
+                for word in std::str::from_utf8(map).unwrap().split_whitespace() {
+                    *counts.entry(word).or_insert(0) += 1;
+                }
+            }
+            counts.len()
+        })
+    });
+    group.finish();
+    drop(maps);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, bench);

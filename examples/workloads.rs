@@ -21,6 +21,12 @@
 //!   50,000-word vocabulary (fixed seed), `chunk` lines per partition (default 100,000);
 //!   words counted with `flat_map_ref(split_whitespace) → foldby` (with `--no-fuse`: owned
 //!   words via `flat_map`, every stage its own task). Checksum: the total word count.
+//! - `wordcount_files`: the same corpus, `n` lines (default 16,000,000, about 1 GB) written
+//!   once over 8 text files under `target/wordcount-corpus/` (reused by later runs), then
+//!   `Bag::read_text` in blocks of `chunk` bytes (default 64 MiB) `→ flat_map_ref(split) →
+//!   frequencies`. With `--hand-written`: memory-mapped files cut into one piece per thread
+//!   and file at line boundaries, split and counted in an `FxHashMap<&str, u64>` per piece
+//!   on rayon, merged. Checksum: the total word count.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -60,6 +66,7 @@ const WORKLOADS: &[(&str, Workload)] = &[
     ("meanstd", |a| array_workload("meanstd", a)),
     ("anomaly", |a| array_workload("anomaly", a)),
     ("wordcount", wordcount),
+    ("wordcount_files", wordcount_files),
 ];
 
 const WARMUP: usize = 1;
@@ -133,6 +140,126 @@ fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
     Ok(Measured {
         n,
         chunk,
+        seconds,
+        checksum,
+    })
+}
+
+/// The `wordcount_files` corpus: `n` standard-corpus lines over `files` text files under
+/// `target/wordcount-corpus/`, written once (each to a temporary name, then renamed) and
+/// reused while they exist.
+fn corpus_files(n: u64, files: u64) -> chunkflow::Result<Vec<std::path::PathBuf>> {
+    use std::io::Write;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/wordcount-corpus")
+        .join(format!("{n}-lines"));
+    std::fs::create_dir_all(&dir).map_err(|e| chunkflow::Error::file(&dir, "creating", &e))?;
+    let corpus = Corpus::standard();
+    let mut paths = Vec::new();
+    for f in 0..files {
+        let path = dir.join(format!("part-{f}.txt"));
+        if !path.exists() {
+            let temp = dir.join(format!(".part-{f}.txt.tmp"));
+            let io = |e: std::io::Error| chunkflow::Error::file(&temp, "writing", &e);
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&temp).map_err(io)?);
+            let (start, end) = (n * f / files, n * (f + 1) / files);
+            let mut line = start;
+            while line < end {
+                let stop = (line + 100_000).min(end);
+                for text in corpus.lines(line..stop) {
+                    w.write_all(text.as_bytes()).map_err(io)?;
+                    w.write_all(b"\n").map_err(io)?;
+                }
+                line = stop;
+            }
+            w.flush().map_err(io)?;
+            std::fs::rename(&temp, &path)
+                .map_err(|e| chunkflow::Error::file(&path, "renaming", &e))?;
+        }
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// The hand-written word count over files: per thread and file, a memory-mapped piece cut
+/// at line boundaries, counted in an `FxHashMap<&str, u64>`; the maps merged at the end.
+fn hand_written_wordcount(paths: &[std::path::PathBuf], threads: usize) -> chunkflow::Result<u64> {
+    use rayon::prelude::*;
+    use rustc_hash::FxHashMap;
+    let maps = paths
+        .iter()
+        .map(|p| {
+            let file =
+                std::fs::File::open(p).map_err(|e| chunkflow::Error::file(p, "opening", &e))?;
+            // SAFETY: the corpus files are written once and never modified while mapped.
+            unsafe { memmap2::Mmap::map(&file) }
+                .map_err(|e| chunkflow::Error::file(p, "mapping", &e))
+        })
+        .collect::<chunkflow::Result<Vec<_>>>()?;
+    let mut pieces: Vec<&[u8]> = Vec::new();
+    for map in &maps {
+        let bytes: &[u8] = map;
+        let mut start = 0;
+        for k in 1..=threads {
+            let mut end = (bytes.len() * k / threads).max(start);
+            while end > 0 && end < bytes.len() && bytes[end - 1] != b'\n' {
+                end += 1;
+            }
+            pieces.push(&bytes[start..end]);
+            start = end;
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(chunkflow::Error::user)?;
+    let counts = pool.install(|| {
+        pieces
+            .par_iter()
+            .map(|piece| {
+                let text = std::str::from_utf8(piece).expect("the corpus is ASCII");
+                let mut counts: FxHashMap<&str, u64> = FxHashMap::default();
+                for word in text.split_whitespace() {
+                    *counts.entry(word).or_insert(0) += 1;
+                }
+                counts
+            })
+            .reduce(FxHashMap::default, |mut a, b| {
+                for (w, n) in b {
+                    *a.entry(w).or_insert(0) += n;
+                }
+                a
+            })
+    });
+    let merged: FxHashMap<String, u64> = counts
+        .into_iter()
+        .map(|(w, n)| (w.to_string(), n))
+        .collect();
+    Ok(merged.values().sum())
+}
+
+fn wordcount_files(args: &Args) -> chunkflow::Result<Measured> {
+    let n = args.n.unwrap_or(16_000_000);
+    let blocksize = args.chunk.unwrap_or(chunkflow::io::text::DEFAULT_BLOCKSIZE);
+    let paths = corpus_files(n, 8)?;
+    let (seconds, checksum) = if args.hand_written {
+        time_runs(|| Ok(hand_written_wordcount(&paths, args.threads)? as f64))?
+    } else {
+        let lines = chunkflow::io::text::ReadText::new(paths.clone())
+            .blocksize(blocksize)
+            .lines()?;
+        let counts = lines
+            .flat_map_ref(|line, emit| line.split_whitespace().for_each(emit))
+            .frequencies();
+        let options = Options::default().threads(args.threads)?.fuse(args.fuse);
+        time_runs(|| {
+            let counts = counts.compute_with(&options)?;
+            Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
+        })?
+    };
+    Ok(Measured {
+        n,
+        chunk: blocksize,
         seconds,
         checksum,
     })

@@ -19,7 +19,9 @@
 //! - [`Array`]: lazy chunked arrays with NumPy broadcasting, math and tree reductions;
 //!   [`random`] generators and [`io`] (`.npy`; Zarr v3 with the feature `zarr`) for arrays
 //!   bigger than memory.
-//! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`.
+//! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`;
+//!   lines of text files in and out with [`Bag::read_text`] and [`Bag::to_textfiles`]
+//!   ([`io::text`]).
 //! - An optimizer (CSE, elementwise fusion, rematerialization, cull) runs before every
 //!   computation; [`Array::plan_dot`] shows the plan before and after it.
 //! - [`diagnostics`]: a progress bar and a profiler (Chrome trace, per-op summary).

@@ -45,9 +45,12 @@ pub mod corpus;
 mod create;
 mod foldby;
 mod groupby;
-mod lowering;
-mod pipeline;
+pub(crate) mod lowering;
+mod multi;
+pub(crate) mod pipeline;
 mod select;
+mod sequence;
+mod several;
 mod tree;
 
 use std::sync::Arc;
@@ -58,6 +61,8 @@ pub use aggregate::{Item, ToF64};
 #[deprecated(since = "0.1.0", note = "renamed to `bag::Item`, Dask's name")]
 pub type Scalar<T> = Item<T>;
 pub use borrowed::RefItems;
+pub use sequence::Field;
+pub use several::{Output, Outputs, compute, compute_with};
 
 use crate::error::Result;
 use crate::graph::{Key, TaskGraph, Value};

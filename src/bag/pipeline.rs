@@ -96,21 +96,64 @@ impl<'a, T: Clone + Send + Sync + 'static> Feed<'a, T> {
 }
 
 impl<T: Clone + Send + Sync + 'static> Bag<T> {
-    /// Appends a per-item stage to this bag's chain (starting a chain if there is none).
-    fn push_stage<U: Clone + Send + Sync + 'static>(
-        &self,
-        label: &str,
-        stage: impl Fn(T, &mut dyn FnMut(U)) + Send + Sync + 'static,
-    ) -> Bag<U> {
-        let stage = Arc::new(stage);
-        let (source, mut stages, upstream): (_, _, Driver<T>) = match &self.chain {
+    /// This bag's chain so far: its source, stages and driver (a bag that is not a chain is
+    /// the source of an empty one).
+    fn chain_parts(&self) -> (Arc<Node>, Vec<(String, Step)>, Driver<T>) {
+        match &self.chain {
             Some(c) => (c.source.clone(), c.stages.clone(), c.driver.clone()),
             None => (
                 self.node.clone(),
                 Vec::new(),
                 Arc::new(|v: Value, k: &Key, sink: &mut dyn FnMut(T)| drain(v, k, sink)),
             ),
-        };
+        }
+    }
+
+    /// Appends a per-item stage that may fail: the first error stops the partition's task
+    /// (later items are skipped) and is its result.
+    pub(crate) fn push_try_stage<U: Clone + Send + Sync + 'static>(
+        &self,
+        label: &str,
+        stage: impl Fn(T, &mut dyn FnMut(U)) -> Result<()> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let stage = Arc::new(stage);
+        let (source, mut stages, upstream) = self.chain_parts();
+        let step_stage = stage.clone();
+        let step: Step = Arc::new(move |value: Value, key: &Key| {
+            let mut out: Vec<U> = Vec::new();
+            let mut failed = None;
+            drain::<T>(value, key, |t| {
+                if failed.is_none()
+                    && let Err(e) = step_stage(t, &mut |u| out.push(u))
+                {
+                    failed = Some(e);
+                }
+            })?;
+            failed.map_or(Ok(Value::new(out)), Err)
+        });
+        stages.push((Key::unique_name(label), step));
+        let driver: Driver<U> = Arc::new(move |value, key, sink| {
+            let mut failed = None;
+            upstream(value, key, &mut |t| {
+                if failed.is_none()
+                    && let Err(e) = stage(t, &mut *sink)
+                {
+                    failed = Some(e);
+                }
+            })?;
+            failed.map_or(Ok(()), Err)
+        });
+        chain_bag(source, stages, driver)
+    }
+
+    /// Appends a per-item stage to this bag's chain (starting a chain if there is none).
+    pub(crate) fn push_stage<U: Clone + Send + Sync + 'static>(
+        &self,
+        label: &str,
+        stage: impl Fn(T, &mut dyn FnMut(U)) + Send + Sync + 'static,
+    ) -> Bag<U> {
+        let stage = Arc::new(stage);
+        let (source, mut stages, upstream) = self.chain_parts();
         let step_stage = stage.clone();
         let step: Step = Arc::new(move |value: Value, key: &Key| {
             let mut out: Vec<U> = Vec::new();
@@ -120,6 +163,50 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         stages.push((Key::unique_name(label), step));
         let driver: Driver<U> =
             Arc::new(move |value, key, sink| upstream(value, key, &mut |t| stage(t, &mut *sink)));
+        chain_bag(source, stages, driver)
+    }
+
+    /// A bag whose partition `i` is streamed out of `descriptors[i]` by `read`, which hands
+    /// every item to its sink and may fail (a file that cannot be read). The descriptors are
+    /// the chain's source partitions (one descriptor each) and `read` its first stage, so a
+    /// consumer fused with the chain (`frequencies`, `fold`, a writer) receives the items
+    /// one at a time and the partition never exists as a `Vec` unless it is computed.
+    pub(crate) fn from_reader<D: Clone + Send + Sync + 'static>(
+        label: &str,
+        descriptors: Vec<D>,
+        read: impl Fn(&D, &mut dyn FnMut(T)) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Bag<T>> {
+        let source = Bag::from_partitions(descriptors.into_iter().map(|d| vec![d]).collect())?;
+        let read = Arc::new(read);
+        let step_read = read.clone();
+        let step: Step = Arc::new(move |value: Value, key: &Key| {
+            let mut out: Vec<T> = Vec::new();
+            for d in value.get::<Vec<D>>(key)? {
+                step_read(d, &mut |t| out.push(t))?;
+            }
+            Ok(Value::new(out))
+        });
+        let driver: Driver<T> = Arc::new(move |value, key, sink| {
+            for d in value.get::<Vec<D>>(key)? {
+                read(d, &mut *sink)?;
+            }
+            Ok(())
+        });
+        Ok(chain_bag(
+            source.node,
+            vec![(Key::unique_name(label), step)],
+            driver,
+        ))
+    }
+}
+
+/// The bag of a chain: its stages over `source`, fused by `driver`.
+fn chain_bag<U: Clone + Send + Sync + 'static>(
+    source: Arc<Node>,
+    stages: Vec<(String, Step)>,
+    driver: Driver<U>,
+) -> Bag<U> {
+    {
         let labels: Vec<&str> = stages
             .iter()
             .map(|(name, _)| name.rsplit_once('-').map_or(name.as_str(), |(l, _)| l))
@@ -179,7 +266,9 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             chain: Some(chain),
         }
     }
+}
 
+impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// Applies `f` to every item (fused with neighbouring per-item operations).
     ///
     /// ```
@@ -192,6 +281,28 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         f: impl Fn(T) -> U + Send + Sync + 'static,
     ) -> Bag<U> {
         self.push_stage("map", move |t, sink| sink(f(t)))
+    }
+
+    /// Applies a fallible `f` to every item: the first `Err` fails the partition's task
+    /// (and so the computation, with [`Error::TaskFailed`](crate::Error::TaskFailed) naming
+    /// the task and holding the error). Fused like [`Bag::map`].
+    ///
+    /// ```
+    /// use chunkflow::{Bag, Error};
+    /// let parsed = Bag::from_vec(vec!["1", "2", "x"], 2)?
+    ///     .try_map(|s| s.parse::<i32>().map_err(|e| Error::user(format!("{s:?}: {e}"))));
+    /// let err = parsed.compute().unwrap_err();
+    /// assert!(err.root_cause().to_string().starts_with("\"x\": invalid digit"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn try_map<U: Clone + Send + Sync + 'static>(
+        &self,
+        f: impl Fn(T) -> Result<U> + Send + Sync + 'static,
+    ) -> Bag<U> {
+        self.push_try_stage("try_map", move |t, sink| {
+            sink(f(t)?);
+            Ok(())
+        })
     }
 
     /// Keeps the items for which `pred` is true.

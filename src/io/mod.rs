@@ -1,9 +1,11 @@
-//! Reading and writing arrays in files, chunk by chunk.
+//! Reading and writing arrays in files, chunk by chunk, and bags in text files.
 //!
 //! - [`npy`]: NumPy `.npy` files (always available).
 //! - `zarr`: Zarr v3 arrays through the `zarrs` crate, with the cargo feature `zarr`.
+//! - [`text`]: bags of lines from text files (plain, gzip, zstd, bzip2) and back.
 
 pub mod npy;
+pub mod text;
 #[cfg(feature = "zarr")]
 pub mod zarr;
 
