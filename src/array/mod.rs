@@ -19,6 +19,7 @@
 //! # Ok::<(), chunkflow::Error>(())
 //! ```
 
+mod blocks;
 mod compute;
 mod create;
 mod elementwise;
@@ -32,6 +33,7 @@ use ndarray::ArrayD;
 
 pub use crate::dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks, MAX_CHUNKS};
+pub use blocks::{BlockInfo, ChunkSource, map_blocks, map_blocks_with_chunks};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
 pub use create::IntoChunkData;

@@ -11,9 +11,11 @@
 //! - [`blockwise`]: sources, constants, elementwise programs, `map_blocks`;
 //! - [`shape`]: rechunk, transpose, axis insertion and removal, broadcast, slice,
 //!   concatenate;
-//! - [`reduce`]: the reduction tree.
+//! - [`reduce`]: the reduction tree;
+//! - [`gather`]: blocks computed from chosen input blocks, summed in a tree.
 
 mod blockwise;
+mod gather;
 mod reduce;
 mod shape;
 
@@ -103,6 +105,7 @@ impl<'p> Lowering<'p> {
             Op::Const(value) => self.constant(id, *value),
             Op::Elementwise(_) | Op::Fused(_) => self.program(id),
             Op::MapBlocks(f) => self.map_blocks(id, f),
+            Op::Gather(f) => self.gather(id, f),
             Op::Rechunk => self.rechunk(id),
             Op::Transpose(perm) => self.transpose(id, perm),
             Op::InsertAxis(axis) => self.insert_axis(id, *axis),

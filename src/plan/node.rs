@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::dtype::{DType, Scalar};
 use crate::error::Error;
 use crate::geometry::{AxisSlice, Meta};
+use crate::kernel::gather::GatherFn;
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::{InstrOp, Program, StripMap};
 use crate::kernel::reduce::ReduceKind;
@@ -94,6 +95,8 @@ pub enum Op {
     Reduce(ReduceSpec),
     /// A user closure over chunks.
     MapBlocks(Arc<dyn BlockFn>),
+    /// Output blocks computed from chosen input blocks (see `kernel::gather`).
+    Gather(Arc<dyn GatherFn>),
     /// An array that could not be built (an operator given incompatible inputs); computing
     /// it returns the error.
     Invalid(Error),
@@ -120,6 +123,7 @@ impl Op {
             Op::Concatenate(_) => "concatenate".into(),
             Op::Reduce(spec) => spec.kind.name().into(),
             Op::MapBlocks(f) => f.name().to_string(),
+            Op::Gather(f) => f.name().to_string(),
             Op::Invalid(_) => "invalid".into(),
         }
     }
@@ -158,6 +162,7 @@ impl Op {
                 spec.post.hash(h);
             }
             Op::MapBlocks(f) => f.id().hash(h),
+            Op::Gather(f) => f.id().hash(h),
             Op::Invalid(e) => e.to_string().hash(h),
         }
     }
