@@ -50,7 +50,7 @@ pub use array::{
     Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, ReduceArgs, compute,
     compute_with, concatenate, stack, where_,
 };
-pub use array::{BlockInfo, ChunkSource, map_blocks, map_blocks_with_chunks};
+pub use array::{BlockInfo, Boundary, ChunkSource, map_blocks, map_blocks_with_chunks};
 pub use bag::Bag;
 pub use dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use error::{Error, Result};

@@ -23,6 +23,7 @@ mod blocks;
 mod compute;
 mod create;
 mod elementwise;
+mod overlap;
 mod reduce;
 mod shape;
 
@@ -39,6 +40,7 @@ pub use compute::{Computable, compute, compute_with};
 pub use create::IntoChunkData;
 pub(crate) use create::source_array;
 pub use elementwise::{Operand, where_};
+pub use overlap::Boundary;
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};
 
