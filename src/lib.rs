@@ -51,6 +51,9 @@ pub use array::{
     compute_with, concatenate, stack, where_,
 };
 pub use array::{BlockInfo, Boundary, ChunkSource, map_blocks, map_blocks_with_chunks};
+pub use array::{
+    dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace, trace_with, vdot,
+};
 pub use bag::Bag;
 pub use dtype::{DType, Element, Float, Num, Scalar, Signed};
 pub use error::{Error, Result};

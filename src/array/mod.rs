@@ -23,6 +23,7 @@ mod blocks;
 mod compute;
 mod create;
 mod elementwise;
+mod linalg;
 mod overlap;
 mod reduce;
 mod shape;
@@ -40,6 +41,10 @@ pub use compute::{Computable, compute, compute_with};
 pub use create::IntoChunkData;
 pub(crate) use create::source_array;
 pub use elementwise::{Operand, where_};
+pub use linalg::{
+    LINALG_SPLIT_EVERY, dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace,
+    trace_with, vdot,
+};
 pub use overlap::Boundary;
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};
