@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayD, Axis, CowArray, IxDyn, LinalgScalar, Zip};
+use ndarray::{ArrayD, Axis, CowArray, Ix3, IxDyn, LinalgScalar, Zip};
 
 use super::Array;
 use super::blocks::map_blocks;
@@ -247,13 +247,13 @@ impl<T> ContractFn<T> {
 /// operand lacks or broadcasts them) flattened first, then its free axes flattened (rows
 /// for `a`, columns for `b`) and its shared summed axes flattened, summed-alone axes
 /// reduced away.
-fn as_batched_matrix<T: LinalgScalar>(
-    block: &ArrayD<T>,
+fn as_batched_matrix<'a, T: LinalgScalar>(
+    block: &'a ArrayD<T>,
     roles: &[Role],
     n_batch: usize,
     shared: &[bool],
     sum_first: bool,
-) -> (Vec<usize>, ndarray::Array3<T>) {
+) -> (Vec<usize>, CowArray<'a, T, Ix3>) {
     let mut view = CowArray::from(block.view());
     let mut roles = roles.to_vec();
     // Sum away the axes only this operand has.
@@ -293,7 +293,12 @@ fn as_batched_matrix<T: LinalgScalar>(
     perm.extend(first.iter().map(|&(_, ax)| ax));
     perm.extend(second.iter().map(|&(_, ax)| ax));
     let permuted = view.permuted_axes(IxDyn(&perm));
-    let standard = permuted.as_standard_layout().into_owned();
+    // A block already in the right order (a plain matrix product) is not copied.
+    let standard = if permuted.is_standard_layout() {
+        permuted
+    } else {
+        CowArray::from(permuted.as_standard_layout().into_owned())
+    };
     let nb: usize = batch_dims.iter().product();
     let dims = if sum_first {
         (nb, inner, rows)
