@@ -5,7 +5,7 @@
 mod chunking;
 
 use chunkflow::{Array, BlockInfo, ChunkSource, Error, map_blocks, map_blocks_with_chunks};
-use ndarray::{ArrayD, Dimension, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use proptest::prelude::*;
 
 fn shape() -> impl Strategy<Value = Vec<usize>> {
@@ -179,5 +179,92 @@ fn output_dtype_and_chunks_may_differ() {
     assert_eq!(
         counts.compute().unwrap().as_slice().unwrap(),
         &[0, 3, 1, 3, 2, 3]
+    );
+}
+
+/// Sums of squares over `axes` by a user-defined reduction, the eager way.
+fn eager_sum_squares(x: &ArrayD<f64>, axes: &[usize], keepdims: bool) -> ArrayD<f64> {
+    let mut out = x.mapv(|v| v * v);
+    let mut sorted = axes.to_vec();
+    sorted.sort_unstable();
+    for &a in sorted.iter().rev() {
+        out = out.sum_axis(ndarray::Axis(a));
+        if keepdims {
+            out = out.insert_axis(ndarray::Axis(a));
+        }
+    }
+    out
+}
+
+fn sum_over(b: ArrayViewD<'_, f64>, axes: &[usize]) -> ArrayD<f64> {
+    let mut out = b.to_owned();
+    for &a in axes {
+        out = out.sum_axis(ndarray::Axis(a)).insert_axis(ndarray::Axis(a));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn user_reduction_matches_ndarray(
+        ((x, chunks), axes_mask, keepdims, split_every) in (
+            chunking::chunked(shape()),
+            prop::collection::vec(any::<bool>(), 3),
+            any::<bool>(),
+            2usize..5,
+        )
+    ) {
+        let axes: Vec<usize> = (0..x.ndim()).filter(|&a| axes_mask[a]).collect();
+        let a = Array::from_ndarray(x.clone(), chunks).unwrap();
+        let r = a.reduction(
+            &axes,
+            keepdims,
+            split_every,
+            |b, axes| sum_over(b.mapv(|v| v * v).view(), axes),
+            |states, axes| {
+                let mut acc = sum_over(states[0].clone(), axes);
+                for s in &states[1..] {
+                    acc += &sum_over(s.clone(), axes);
+                }
+                acc
+            },
+            |s, _| s.to_owned(),
+        ).unwrap();
+        prop_assert_eq!(r.compute().unwrap(), eager_sum_squares(&x, &axes, keepdims));
+    }
+}
+
+#[test]
+fn user_reduction_errors() {
+    let a = Array::<f64>::ones(&[4, 4], 2).unwrap();
+    let id = |b: ArrayViewD<'_, f64>, _: &[usize]| b.to_owned();
+    let first = |s: &[ArrayViewD<'_, f64>], _: &[usize]| s[0].to_owned();
+    assert!(matches!(
+        a.reduction(&[2], false, 4, id, first, id).unwrap_err(),
+        Error::AxisOutOfRange { axis: 2, ndim: 2 }
+    ));
+    assert!(a.reduction(&[0, 0], false, 4, id, first, id).is_err());
+    assert!(a.reduction(&[0], false, 1, id, first, id).is_err());
+    // A state that changes a kept axis' length.
+    let bad = a
+        .reduction(
+            &[0],
+            true,
+            4,
+            |b, _| ArrayD::zeros(vec![1, b.shape()[1] + 1]),
+            first,
+            id,
+        )
+        .unwrap();
+    let e = bad.compute().unwrap_err().to_string();
+    assert!(e.contains("chunk returned a state of shape [1, 3]"), "{e}");
+    // An aggregate that keeps the reduced axis' length.
+    let bad = a.reduction(&[0], true, 4, id, first, id).unwrap();
+    let e = bad.compute().unwrap_err().to_string();
+    assert!(
+        e.contains("aggregate returned a block of shape [2, 2]"),
+        "{e}"
     );
 }

@@ -26,6 +26,7 @@ mod elementwise;
 mod linalg;
 mod overlap;
 mod reduce;
+mod reduction;
 mod shape;
 
 use std::marker::PhantomData;

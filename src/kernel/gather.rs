@@ -50,6 +50,12 @@ pub(crate) trait GatherFn: Send + Sync {
     fn split_every(&self) -> usize {
         8
     }
+    /// Turns the block's last value (its only part, or the root combine's result) into
+    /// the output block: a reduction's aggregate step. The identity by default.
+    fn finish(&self, pos: &BlockPos, value: Value) -> Result<Value> {
+        let _ = pos;
+        Ok(value)
+    }
 }
 
 /// Runs one part of a gather.
@@ -57,6 +63,8 @@ pub(crate) struct GatherPart {
     pub(crate) f: Arc<dyn GatherFn>,
     pub(crate) pos: Arc<BlockPos>,
     pub(crate) part: usize,
+    /// Whether this is the block's only part (its value is then finished).
+    pub(crate) root: bool,
 }
 
 impl Kernel for GatherPart {
@@ -64,7 +72,12 @@ impl Kernel for GatherPart {
         self.f.name()
     }
     fn call(&self, inputs: Vec<Value>) -> Result<Value> {
-        self.f.part(&self.pos, self.part, inputs)
+        let value = self.f.part(&self.pos, self.part, inputs)?;
+        if self.root {
+            self.f.finish(&self.pos, value)
+        } else {
+            Ok(value)
+        }
     }
 }
 
@@ -72,6 +85,8 @@ impl Kernel for GatherPart {
 pub(crate) struct GatherCombine {
     pub(crate) f: Arc<dyn GatherFn>,
     pub(crate) pos: Arc<BlockPos>,
+    /// Whether this is the tree's root (its value is then finished).
+    pub(crate) root: bool,
 }
 
 impl Kernel for GatherCombine {
@@ -79,6 +94,11 @@ impl Kernel for GatherCombine {
         "combine"
     }
     fn call(&self, inputs: Vec<Value>) -> Result<Value> {
-        self.f.combine(&self.pos, inputs)
+        let value = self.f.combine(&self.pos, inputs)?;
+        if self.root {
+            self.f.finish(&self.pos, value)
+        } else {
+            Ok(value)
+        }
     }
 }

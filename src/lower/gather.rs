@@ -42,6 +42,7 @@ impl Lowering<'_> {
                     f: f.clone(),
                     pos: pos.clone(),
                     part: p,
+                    root: single,
                 };
                 self.graph.insert(key.clone(), Task::call(kernel, keys))?;
                 level.push(key);
@@ -63,6 +64,7 @@ impl Lowering<'_> {
                     let kernel = GatherCombine {
                         f: f.clone(),
                         pos: pos.clone(),
+                        root: last,
                     };
                     self.graph
                         .insert(key.clone(), Task::call(kernel, group.to_vec()))?;
