@@ -28,6 +28,8 @@ run plan_dot tasks
 run plan_dot tasks --svg
 run raw_graph
 run wordcount --lines 20000
+run matmul --n 256 --chunk 64 --threads 2
+run stencil --n 120 --chunk 35 --steps 3
 for w in poly pi dist; do
   run workloads "$w" --n 20000 --chunk 2000
 done
