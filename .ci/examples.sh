@@ -37,6 +37,8 @@ run workloads distmat --n 300 --chunk 100
 run workloads meanstd --n 200 --chunk 50
 run workloads anomaly --n 200 --chunk 50
 run workloads wordcount --n 20000
+run workloads matmul --n 256 --chunk 64
+run workloads matmul --n 256 --chunk 64 --hand-written
 if [ "$features" = "--all-features" ]; then
   cargo build --release -q --all-features --examples
   for ex in "mpi_pi --n 1000000" "mpi_wordcount --lines 20000"; do
