@@ -29,27 +29,32 @@ fn pad_index(g: isize, n: usize, b: &Boundary<f64>) -> Option<usize> {
     }
 }
 
-/// The whole array padded by `depth` with `boundary` (`None` pads with NaN, never read).
-fn pad(x: &ArrayD<f64>, depth: &[usize], b: &Boundary<f64>) -> ArrayD<f64> {
+/// The whole array padded by `depth` with a boundary per axis, one axis after the other
+/// as Dask does (so where two constants meet, the later axis' wins); `None` pads with NaN,
+/// never read.
+fn pad(x: &ArrayD<f64>, depth: &[usize], b: &[Boundary<f64>]) -> ArrayD<f64> {
     let shape: Vec<usize> = x
         .shape()
         .iter()
         .zip(depth)
         .map(|(n, d)| n + 2 * d)
         .collect();
-    let fill = match b {
-        Boundary::Constant(v) => *v,
-        _ => f64::NAN,
-    };
     ArrayD::from_shape_fn(IxDyn(&shape), |i| {
         let mut src = Vec::with_capacity(shape.len());
+        let mut fill = None;
         for (a, &p) in i.slice().iter().enumerate() {
-            match pad_index(p as isize - depth[a] as isize, x.shape()[a], b) {
+            match pad_index(p as isize - depth[a] as isize, x.shape()[a], &b[a]) {
                 Some(s) => src.push(s),
-                None => return fill,
+                None => {
+                    fill = Some(match b[a] {
+                        Boundary::Constant(v) => v,
+                        _ => f64::NAN,
+                    });
+                    src.push(0);
+                }
             }
         }
-        x[IxDyn(&src)]
+        fill.unwrap_or_else(|| x[IxDyn(&src)])
     })
 }
 
@@ -59,6 +64,7 @@ fn boundary() -> impl Strategy<Value = Boundary<f64>> {
         Just(Boundary::Periodic),
         Just(Boundary::Nearest),
         Just(Boundary::Constant(-100.0)),
+        Just(Boundary::Constant(-200.0)),
         Just(Boundary::None),
     ]
 }
@@ -68,11 +74,17 @@ fn shape() -> impl Strategy<Value = Vec<usize>> {
 }
 
 /// Per axis, the padded positions the blocks of `chunks` extended by their halos cover.
-fn extended_positions(chunks: &[Vec<usize>], depth: &[usize], none: bool) -> Vec<Vec<usize>> {
+fn extended_positions(
+    chunks: &[Vec<usize>],
+    depth: &[usize],
+    b: &[Boundary<f64>],
+) -> Vec<Vec<usize>> {
     chunks
         .iter()
         .zip(depth)
-        .map(|(list, &d)| {
+        .zip(b)
+        .map(|((list, &d), b)| {
+            let none = *b == Boundary::None;
             let mut out = Vec::new();
             let mut start = 0;
             for (i, &s) in list.iter().enumerate() {
@@ -103,19 +115,24 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     /// `overlap` gives each block its neighbours' (and the boundary's) elements, whatever
-    /// the depth relative to the chunks, and `trim_internal` undoes it.
+    /// the depth relative to the chunks, with a boundary rule per axis, and
+    /// `trim_internal` undoes it.
     #[test]
     fn overlap_matches_padding(
-        ((x, chunks), depth, b) in (
-            shape().prop_flat_map(|s| {
-                let n = s.len();
-                (chunking::chunked(Just(s)), prop::collection::vec(0usize..=4, n))
-            }),
-            boundary(),
-        ).prop_map(|((xc, d), b)| (xc, d, b))
+        ((x, chunks), depth, b) in shape().prop_flat_map(|s| {
+            let n = s.len();
+            (
+                chunking::chunked(Just(s)),
+                prop::collection::vec(0usize..=4, n),
+                prop::collection::vec(boundary(), n),
+            )
+        })
     ) {
         let a = Array::from_ndarray(x.clone(), chunks.clone()).unwrap();
-        let reaches_past = chunks.iter().zip(&depth).any(|(list, &d)| {
+        let reaches_past = chunks.iter().zip(&depth).zip(&b).any(|((list, &d), b)| {
+            if *b != Boundary::None {
+                return false;
+            }
             let n: usize = list.iter().sum();
             let mut start = 0;
             list.iter().enumerate().any(|(i, &s)| {
@@ -124,21 +141,21 @@ proptest! {
                 past
             })
         });
-        if b == Boundary::None && reaches_past {
-            let err = a.overlap(&depth, b).unwrap_err().to_string();
+        if reaches_past {
+            let err = a.overlap(&depth, b.clone()).unwrap_err().to_string();
             prop_assert!(err.contains("reaches past"), "{}", err);
             return Ok(());
         }
-        let o = a.overlap(&depth, b).unwrap();
+        let o = a.overlap(&depth, b.clone()).unwrap();
         let mut expected = pad(&x, &depth, &b);
-        for (axis, idx) in extended_positions(&chunks, &depth, b == Boundary::None).iter().enumerate() {
+        for (axis, idx) in extended_positions(&chunks, &depth, &b).iter().enumerate() {
             expected = expected.select(Axis(axis), idx);
         }
         let got = o.compute().unwrap();
         prop_assert_eq!(got.shape(), expected.shape());
         prop_assert!(got.iter().zip(expected.iter()).all(|(g, e)| g == e || (g.is_nan() && e.is_nan())),
             "got {:?}\nexpected {:?}", got, expected);
-        let back = o.trim_internal(&depth, b).unwrap();
+        let back = o.trim_internal(&depth, b.clone()).unwrap();
         prop_assert_eq!(back.chunks().as_lists(), chunks.as_slice());
         prop_assert_eq!(back.compute().unwrap(), x);
     }
@@ -158,7 +175,7 @@ proptest! {
         let expected = if b == Boundary::None {
             laplacian(x.view().into_dimensionality::<Ix2>().unwrap())
         } else {
-            let p = pad(&x, &[1, 1], &b).into_dimensionality::<Ix2>().unwrap();
+            let p = pad(&x, &[1, 1], &[b, b]).into_dimensionality::<Ix2>().unwrap();
             let full = laplacian(p.view());
             let (n, m) = x.dim2();
             full.slice(ndarray::s![1..n + 1, 1..m + 1]).to_owned()
@@ -227,7 +244,7 @@ fn boundary_modes_match_np_pad() {
             .unwrap();
         assert_eq!(o.compute().unwrap().as_slice().unwrap(), &want, "{b:?}");
         assert_eq!(
-            pad(&x, &[4], &b).as_slice().unwrap(),
+            pad(&x, &[4], &[b]).as_slice().unwrap(),
             &want,
             "reference {b:?}"
         );

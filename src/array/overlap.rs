@@ -64,14 +64,69 @@ pub enum Boundary<T> {
     None,
 }
 
-/// The halo geometry of one array: its shape and chunks, the depth per axis and whether
-/// edges get no halo.
+/// The boundary rule of every axis: one [`Boundary`] for all (`Boundary::Reflect.into()`),
+/// or one per axis (Dask's `boundary={0: "periodic", 1: "none"}`), from a `Vec` or array.
+/// Where halos of two axes with different `Constant`s meet (a corner), the later axis'
+/// constant wins, as when Dask pads one axis after the other.
+///
+/// ```
+/// use chunkflow::{Array, Boundary};
+/// let x = Array::from_fn(&[2, 3], 1, |i| (10 * i[0] + i[1]) as i32)?;
+/// let o = x.overlap(&[1, 1], [Boundary::Constant(-1), Boundary::Periodic])?;
+/// let o = o.compute_ix::<ndarray::Ix2>()?;
+/// assert_eq!(o.dim(), (6, 9));
+/// assert_eq!(o.row(0).to_vec(), [-1; 9]); // above block row 0: the constant
+/// assert_eq!(o.row(1).to_vec(), [2, 0, 1, 0, 1, 2, 1, 2, 0]); // row 0, wrapped per block
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Boundaries<T> {
+    /// The same rule on every axis.
+    All(Boundary<T>),
+    /// One rule per axis.
+    PerAxis(Vec<Boundary<T>>),
+}
+
+impl<T> From<Boundary<T>> for Boundaries<T> {
+    fn from(b: Boundary<T>) -> Self {
+        Boundaries::All(b)
+    }
+}
+
+impl<T> From<Vec<Boundary<T>>> for Boundaries<T> {
+    fn from(b: Vec<Boundary<T>>) -> Self {
+        Boundaries::PerAxis(b)
+    }
+}
+
+impl<T, const N: usize> From<[Boundary<T>; N]> for Boundaries<T> {
+    fn from(b: [Boundary<T>; N]) -> Self {
+        Boundaries::PerAxis(b.into())
+    }
+}
+
+impl<T: Copy + std::fmt::Debug> Boundaries<T> {
+    /// One rule per axis of an array of `ndim` axes (a wrong count is an error).
+    fn resolve(self, what: &str, ndim: usize) -> Result<Vec<Boundary<T>>> {
+        match self {
+            Boundaries::All(b) => Ok(vec![b; ndim]),
+            Boundaries::PerAxis(v) if v.len() == ndim => Ok(v),
+            Boundaries::PerAxis(v) => Err(Error::InvalidArgument(format!(
+                "{what}: {} boundaries {v:?} for an array of {ndim} axes",
+                v.len()
+            ))),
+        }
+    }
+}
+
+/// The halo geometry of one array: its shape and chunks, the depth per axis and, per axis,
+/// whether edges get no halo.
 #[derive(Clone)]
 struct Halos {
     shape: Vec<usize>,
     chunks: Chunks,
     depth: Vec<usize>,
-    none: bool,
+    none: Vec<bool>,
 }
 
 impl Halos {
@@ -80,7 +135,7 @@ impl Halos {
         shape: &[usize],
         chunks: &Chunks,
         depth: &[usize],
-        boundary: &Boundary<T>,
+        boundary: &[Boundary<T>],
     ) -> Result<Self> {
         if depth.len() != shape.len() {
             return Err(Error::InvalidArgument(format!(
@@ -93,11 +148,14 @@ impl Halos {
             shape: shape.to_vec(),
             chunks: chunks.clone(),
             depth: depth.to_vec(),
-            none: matches!(boundary, Boundary::None),
+            none: boundary
+                .iter()
+                .map(|b| matches!(b, Boundary::None))
+                .collect(),
         };
-        if halos.none {
-            // Without a boundary rule, an inner halo must not reach past the array's edge.
-            for (a, (&n, &d)) in shape.iter().zip(depth).enumerate() {
+        // Without a boundary rule, an inner halo must not reach past the array's edge.
+        for (a, (&n, &d)) in shape.iter().zip(depth).enumerate() {
+            if halos.none[a] {
                 let starts = chunks.axis_starts(a);
                 for (i, (&start, &size)) in starts.iter().zip(chunks.axis(a)).enumerate() {
                     let (l, r) = halos.halos(a, i);
@@ -121,8 +179,9 @@ impl Halos {
             return (0, 0);
         }
         let last = self.chunks.axis(axis).len() - 1;
-        let l = if self.none && block == 0 { 0 } else { d };
-        let r = if self.none && block == last { 0 } else { d };
+        let none = self.none[axis];
+        let l = if none && block == 0 { 0 } else { d };
+        let r = if none && block == last { 0 } else { d };
         (l, r)
     }
 
@@ -192,7 +251,7 @@ fn source_index<T>(g: isize, n: usize, boundary: &Boundary<T>) -> Option<usize> 
 struct OverlapFn<T, U, F> {
     name: &'static str,
     halos: Halos,
-    boundary: Boundary<T>,
+    boundary: Vec<Boundary<T>>,
     then: F,
     id: u64,
     _t: PhantomData<fn(T) -> U>,
@@ -208,7 +267,7 @@ impl<T: Element, U, F> OverlapFn<T, U, F> {
         let (l, r) = self.halos.halos(axis, block);
         let mut runs: Vec<Run> = Vec::new();
         for (dest, g) in (start - l as isize..start + size + r as isize).enumerate() {
-            let next = match source_index(g, n, &self.boundary) {
+            let next = match source_index(g, n, &self.boundary[axis]) {
                 None => Run::Const { dest, len: 1 },
                 Some(src) => {
                     let (b, b_start) = chunks.locate(axis, src);
@@ -295,24 +354,30 @@ impl<T: Element, U, F> OverlapFn<T, U, F> {
                 })
             })
             .collect();
-        let fill = match self.boundary {
-            Boundary::Constant(v) => v,
-            _ => T::default(),
-        };
-        let mut out = ArrayD::from_elem(IxDyn(&shape), fill);
+        let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
         let key = Key::chunk(self.name, index);
         let counts: Vec<usize> = runs.iter().map(Vec::len).collect();
-        'combo: for combo in BlockIter::new(counts) {
+        for combo in BlockIter::new(counts) {
+            // A constant on some axis: the last such axis' constant (Dask pads axis by axis).
+            let constant = (0..combo.len())
+                .rev()
+                .find(|&a| matches!(runs[a][combo[a]], Run::Const { .. }));
+            if let Some(a) = constant {
+                let v = match self.boundary[a] {
+                    Boundary::Constant(v) => v,
+                    _ => T::default(),
+                };
+                out.slice_each_axis_mut(|ax| runs[ax.axis.index()][combo[ax.axis.index()]].dest())
+                    .fill(v);
+                continue;
+            }
             // The input block this combination of runs reads, as a row-major position in
             // the product of `read`.
             let mut pos = 0;
             for (a, &ri) in combo.iter().enumerate() {
-                match runs[a][ri] {
-                    Run::Const { .. } => continue 'combo,
-                    Run::Copy { block, .. } => {
-                        let k = read[a].binary_search(&block).expect("a read block");
-                        pos = pos * read[a].len() + k;
-                    }
+                if let Run::Copy { block, .. } = runs[a][ri] {
+                    let k = read[a].binary_search(&block).expect("a read block");
+                    pos = pos * read[a].len() + k;
                 }
             }
             let src: &ArrayD<T> = inputs
@@ -404,8 +469,9 @@ impl<T: Element> Array<T> {
     /// assert!(x.overlap(&[1, 1], Boundary::Reflect).is_err());
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn overlap(&self, depth: &[usize], boundary: Boundary<T>) -> Result<Array<T>> {
+    pub fn overlap(&self, depth: &[usize], boundary: impl Into<Boundaries<T>>) -> Result<Array<T>> {
         self.check()?;
+        let boundary = boundary.into().resolve("overlap", self.ndim())?;
         let halos = Halos::new("overlap", self.shape(), self.chunks(), depth, &boundary)?;
         let chunks = halos.extended_chunks();
         let g = OverlapFn::<T, T, _> {
@@ -433,8 +499,13 @@ impl<T: Element> Array<T> {
     /// assert!(x.trim_internal(&[2], Boundary::Periodic).is_err()); // a block of 1 element
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
-    pub fn trim_internal(&self, depth: &[usize], boundary: Boundary<T>) -> Result<Array<T>> {
+    pub fn trim_internal(
+        &self,
+        depth: &[usize],
+        boundary: impl Into<Boundaries<T>>,
+    ) -> Result<Array<T>> {
         self.check()?;
+        let boundary = boundary.into().resolve("trim_internal", self.ndim())?;
         let halos = Halos::new(
             "trim_internal",
             self.shape(),
@@ -499,10 +570,11 @@ impl<T: Element> Array<T> {
     pub fn map_overlap<U: Element>(
         &self,
         depth: &[usize],
-        boundary: Boundary<T>,
+        boundary: impl Into<Boundaries<T>>,
         f: impl Fn(ArrayViewD<'_, T>) -> ArrayD<U> + Send + Sync + 'static,
     ) -> Result<Array<U>> {
         self.check()?;
+        let boundary = boundary.into().resolve("map_overlap", self.ndim())?;
         let halos = Halos::new("map_overlap", self.shape(), self.chunks(), depth, &boundary)?;
         let chunks = self.chunks().clone();
         let trims = halos.clone();
