@@ -19,6 +19,10 @@
 //! - [`Array`]: lazy chunked arrays with NumPy broadcasting, math and tree reductions;
 //!   [`random`] generators and [`io`] (`.npy`; Zarr v3 with the feature `zarr`) for arrays
 //!   bigger than memory.
+//! - Linear algebra ([`matmul`], [`tensordot`], [`einsum`], ...: blocked GEMMs summed in a
+//!   tree), stencils ([`Array::map_overlap`] with [`Boundary`] rules) and block-level escape
+//!   hatches ([`map_blocks`] with [`BlockInfo`], [`Array::from_source`] with your own
+//!   [`ChunkSource`], [`Array::reduction`]).
 //! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`.
 //! - An optimizer (CSE, elementwise fusion, rematerialization, cull) runs before every
 //!   computation; [`Array::plan_dot`] shows the plan before and after it.
