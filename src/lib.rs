@@ -54,7 +54,9 @@ pub use array::{
     Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, ReduceArgs, compute,
     compute_with, concatenate, stack, where_,
 };
-pub use array::{BlockInfo, Boundaries, Boundary, ChunkSource, map_blocks, map_blocks_with_chunks};
+pub use array::{
+    BlockInfo, Boundaries, Boundary, ChunkSource, map_blocks, map_blocks_with_chunks, map_overlap,
+};
 pub use array::{
     dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace, trace_with, vdot,
 };

@@ -292,3 +292,46 @@ fn empty_and_zero_depth_axes() {
         &[0, 1, 2, 3, 4]
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `map_overlap` over two arrays with different chunkings (unified first): each block
+    /// of both gets the same halos.
+    #[test]
+    fn map_overlap_of_two_arrays_matches_whole_arrays(
+        ((x, cx), (y, cy), k) in prop::collection::vec(1usize..20, 1)
+            .prop_flat_map(|s| (chunking::chunked(Just(s.clone())), chunking::chunked(Just(s)), 1usize..=3))
+    ) {
+        let n = x.len();
+        let a = Array::from_ndarray(x.clone(), cx).unwrap();
+        let b = Array::from_ndarray(y.clone(), cy).unwrap();
+        let out = chunkflow::map_overlap(&[&a, &b], &[k], Boundary::Periodic, move |bl| {
+            let (u, v) = (&bl[0], &bl[1]);
+            let mut out = u.to_owned();
+            for i in k..u.len() - k {
+                out[i] = u[i - k] * v[i + k] + v[i];
+            }
+            out
+        }).unwrap();
+        let expected = ArrayD::from_shape_fn(IxDyn(&[n]), |i| {
+            let i = i[0];
+            x[[(i + 4 * n - k) % n]] * y[[(i + k) % n]] + y[[i]]
+        });
+        prop_assert_eq!(out.compute().unwrap(), expected);
+    }
+}
+
+#[test]
+fn map_overlap_of_arrays_of_different_shapes_is_an_error() {
+    let a = Array::<f64>::ones(&[4], 2).unwrap();
+    let b = Array::<f64>::ones(&[5], 2).unwrap();
+    let e = chunkflow::map_overlap(&[&a, &b], &[1], Boundary::Reflect, |bl| bl[0].to_owned())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("[4]") && e.contains("[5]"), "{e}");
+    assert!(
+        chunkflow::map_overlap::<f64, f64>(&[], &[1], Boundary::Reflect, |bl| bl[0].to_owned())
+            .is_err()
+    );
+}

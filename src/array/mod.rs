@@ -46,7 +46,7 @@ pub use linalg::{
     LINALG_SPLIT_EVERY, dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace,
     trace_with, vdot,
 };
-pub use overlap::{Boundaries, Boundary};
+pub use overlap::{Boundaries, Boundary, map_overlap};
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};
 

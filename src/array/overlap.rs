@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
 
+use super::blocks::unify;
 use super::{Array, Chunks};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
@@ -252,6 +253,8 @@ struct OverlapFn<T, U, F> {
     name: &'static str,
     halos: Halos,
     boundary: Vec<Boundary<T>>,
+    /// How many arrays (of one geometry) are extended; `then` gets one block of each.
+    n_inputs: usize,
     then: F,
     id: u64,
     _t: PhantomData<fn(T) -> U>,
@@ -411,7 +414,7 @@ impl<T, U, F> GatherFn for OverlapFn<T, U, F>
 where
     T: Element,
     U: Element,
-    F: Fn(ArrayD<T>, &[usize]) -> Result<ArrayD<U>> + Send + Sync,
+    F: Fn(Vec<ArrayD<T>>, &[usize]) -> Result<ArrayD<U>> + Send + Sync,
 {
     fn name(&self) -> &str {
         self.name
@@ -422,19 +425,27 @@ where
     fn parts(&self, index: &[usize]) -> Vec<PartInputs> {
         let read = Self::blocks_read(&self.all_runs(index));
         let counts: Vec<usize> = read.iter().map(Vec::len).collect();
-        let inputs = if counts.contains(&0) {
+        let blocks: Vec<Vec<usize>> = if counts.contains(&0) {
             vec![]
         } else {
             BlockIter::new(counts)
-                .map(|c| (0, c.iter().enumerate().map(|(a, &k)| read[a][k]).collect()))
+                .map(|c| c.iter().enumerate().map(|(a, &k)| read[a][k]).collect())
                 .collect()
         };
-        vec![inputs]
+        // The same blocks of every input, input by input.
+        vec![
+            (0..self.n_inputs)
+                .flat_map(|k| blocks.iter().map(move |b| (k, b.clone())))
+                .collect(),
+        ]
     }
     fn part(&self, pos: &BlockPos, _part: usize, inputs: Vec<Value>) -> Result<Value> {
-        let ext = self.extended(&pos.index, &inputs)?;
+        let per_input = inputs.len() / self.n_inputs.max(1);
+        let exts = (0..self.n_inputs)
+            .map(|k| self.extended(&pos.index, &inputs[k * per_input..(k + 1) * per_input]))
+            .collect::<Result<Vec<_>>>()?;
         drop(inputs);
-        (self.then)(ext, &pos.index).map(Value::new)
+        (self.then)(exts, &pos.index).map(Value::new)
     }
 }
 
@@ -478,7 +489,13 @@ impl<T: Element> Array<T> {
             name: "overlap",
             halos,
             boundary,
-            then: |ext: ArrayD<T>, _: &[usize]| Ok(ext),
+            n_inputs: 1,
+            then: |mut exts: Vec<ArrayD<T>>, _: &[usize]| {
+                exts.pop().ok_or_else(|| Error::Internal {
+                    pass: "overlap",
+                    message: "no extended block".into(),
+                })
+            },
             id: fresh_id(),
             _t: PhantomData,
         };
@@ -573,36 +590,7 @@ impl<T: Element> Array<T> {
         boundary: impl Into<Boundaries<T>>,
         f: impl Fn(ArrayViewD<'_, T>) -> ArrayD<U> + Send + Sync + 'static,
     ) -> Result<Array<U>> {
-        self.check()?;
-        let boundary = boundary.into().resolve("map_overlap", self.ndim())?;
-        let halos = Halos::new("map_overlap", self.shape(), self.chunks(), depth, &boundary)?;
-        let chunks = self.chunks().clone();
-        let trims = halos.clone();
-        let then = move |ext: ArrayD<T>, index: &[usize]| -> Result<ArrayD<U>> {
-            let out = f(ext.view());
-            if out.shape() != ext.shape() {
-                return Err(Error::ShapeMismatch(format!(
-                    "map_overlap returned a block of shape {:?} for block {index:?}, expected the extended block's shape {:?}",
-                    out.shape(),
-                    ext.shape()
-                )));
-            }
-            let h: Vec<(usize, usize)> = index
-                .iter()
-                .enumerate()
-                .map(|(a, &b)| trims.halos(a, b))
-                .collect();
-            Ok(trim(out.view(), &h))
-        };
-        let g = OverlapFn::<T, U, _> {
-            name: "map_overlap",
-            halos,
-            boundary,
-            then,
-            id: fresh_id(),
-            _t: PhantomData,
-        };
-        Ok(self.gather_node(Arc::new(g), chunks))
+        map_overlap(&[self], depth, boundary, move |blocks| f(blocks[0].clone()))
     }
 
     /// A gather node over this array with output chunks `chunks` and element type `U`.
@@ -615,6 +603,92 @@ impl<T: Element> Array<T> {
         };
         Array::build(Op::Gather(g), vec![self.node().clone()], meta)
     }
+}
+
+/// [`Array::map_overlap`] over several arrays of one shape (Dask's `map_overlap(f, *arrays)`):
+/// their chunks are unified first, every block of each is extended by the same halos
+/// (`depth` and `boundary` as for one array), and `f` gets the extended blocks (in the
+/// arrays' order) and returns one block of their shape, whose halos are then cut off.
+/// Arrays of different shapes are an error naming them.
+///
+/// ```
+/// use chunkflow::{Array, Boundary, map_overlap};
+/// // Advection-like update: u + c * (u[i+1] - u[i-1]) with a per-cell coefficient c.
+/// let u = Array::from_vec((0..10).map(|i| (i * i) as f64).collect(), 4)?;
+/// let c = Array::from_vec((0..10).map(|i| i as f64 * 0.1).collect(), 3)?;
+/// let step = map_overlap(&[&u, &c], &[1], Boundary::Nearest, |b| {
+///     let (u, c) = (&b[0], &b[1]);
+///     let mut out = u.to_owned();
+///     for i in 1..u.len() - 1 {
+///         out[i] = u[i] + c[i] * (u[i + 1] - u[i - 1]);
+///     }
+///     out
+/// })?;
+/// let got = step.compute()?;
+/// assert_eq!(got[0], 0.0 + 0.0 * (1.0 - 0.0));
+/// assert_eq!(got[5], 25.0 + 0.5 * (36.0 - 16.0));
+/// assert_eq!(got[9], 81.0 + 0.9 * (81.0 - 64.0));
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+pub fn map_overlap<T: Element, U: Element>(
+    arrays: &[&Array<T>],
+    depth: &[usize],
+    boundary: impl Into<Boundaries<T>>,
+    f: impl Fn(&[ArrayViewD<'_, T>]) -> ArrayD<U> + Send + Sync + 'static,
+) -> Result<Array<U>> {
+    let first = arrays
+        .first()
+        .ok_or_else(|| Error::InvalidArgument("map_overlap needs at least one array".into()))?;
+    for a in arrays {
+        a.check()?;
+        if a.shape() != first.shape() {
+            return Err(Error::ShapeMismatch(format!(
+                "map_overlap needs arrays of one shape, not {:?} and {:?}",
+                first.shape(),
+                a.shape()
+            )));
+        }
+    }
+    let (shape, chunks, inputs) = unify(arrays)?;
+    let boundary = boundary.into().resolve("map_overlap", shape.len())?;
+    let halos = Halos::new("map_overlap", &shape, &chunks, depth, &boundary)?;
+    let trims = halos.clone();
+    let then = move |exts: Vec<ArrayD<T>>, index: &[usize]| -> Result<ArrayD<U>> {
+        let views: Vec<ArrayViewD<'_, T>> = exts.iter().map(|e| e.view()).collect();
+        let out = f(&views);
+        if out.shape() != exts[0].shape() {
+            return Err(Error::ShapeMismatch(format!(
+                "map_overlap returned a block of shape {:?} for block {index:?}, expected the extended block's shape {:?}",
+                out.shape(),
+                exts[0].shape()
+            )));
+        }
+        let h: Vec<(usize, usize)> = index
+            .iter()
+            .enumerate()
+            .map(|(a, &b)| trims.halos(a, b))
+            .collect();
+        Ok(trim(out.view(), &h))
+    };
+    let g = OverlapFn::<T, U, _> {
+        name: "map_overlap",
+        halos,
+        boundary,
+        n_inputs: inputs.len(),
+        then,
+        id: fresh_id(),
+        _t: PhantomData,
+    };
+    let meta = Meta {
+        shape,
+        chunks,
+        dtype: U::DTYPE,
+    };
+    Ok(Array::build(
+        Op::Gather(Arc::new(g)),
+        inputs.iter().map(|a| a.node().clone()).collect(),
+        meta,
+    ))
 }
 
 /// `trim_internal`: each block with its halos cut off.
