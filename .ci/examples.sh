@@ -33,6 +33,8 @@ for i in $(seq 1 3000); do echo "the quick brown fox $i jumps over the lazy dog"
 gzip -c "$tmp/words.txt" > "$tmp/words2.txt.gz"
 run wordcount "$tmp/words.txt" "$tmp/words2.txt.gz" --blocksize 10000
 grep -q "^60000 words" "$tmp/out"
+run matmul --n 256 --chunk 64 --threads 2
+run stencil --n 120 --chunk 35 --steps 3
 for w in poly pi dist; do
   run workloads "$w" --n 20000 --chunk 2000
 done
@@ -42,6 +44,8 @@ run workloads anomaly --n 200 --chunk 50
 run workloads wordcount --n 20000
 run workloads wordcount_files --n 20000 --chunk 100000
 run workloads wordcount_files --n 20000 --hand-written
+run workloads matmul --n 256 --chunk 64
+run workloads matmul --n 256 --chunk 64 --hand-written
 if [ "$features" = "--all-features" ]; then
   cargo build --release -q --all-features --examples
   for ex in "mpi_pi --n 1000000" "mpi_wordcount --lines 20000"; do

@@ -17,6 +17,10 @@
 //!   default 5000, chunks of 500 rows), `meanstd`, `anomaly` (an n × 5000 matrix, default
 //!   n = 20000, chunks of 400 rows): the array workloads of `benches/common/workloads.rs`. With
 //!   `--hand-written`, the hand-written single-pass rayon loop runs instead (for ratios).
+//! - `matmul`: `A @ B` for two n × n f64 matrices (default 4096) in chunk × chunk blocks
+//!   (default 1024), by `chunkflow::matmul`; with `--hand-written`, ndarray's own `dot` on
+//!   the whole matrices instead (the `matrixmultiply` GEMM, one thread). Checksum: the sum
+//!   of the product.
 //! - `wordcount`: `n` lines (default 2,000,000) of 10 Zipf-distributed words from a
 //!   50,000-word vocabulary (fixed seed), `chunk` lines per partition (default 100,000);
 //!   words counted with `flat_map_ref(split_whitespace) → foldby` (with `--no-fuse`: owned
@@ -67,6 +71,7 @@ const WORKLOADS: &[(&str, Workload)] = &[
     ("anomaly", |a| array_workload("anomaly", a)),
     ("wordcount", wordcount),
     ("wordcount_files", wordcount_files),
+    ("matmul", matmul),
 ];
 
 const WARMUP: usize = 1;
@@ -338,4 +343,28 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn matmul(args: &Args) -> chunkflow::Result<Measured> {
+    let n = args.n.unwrap_or(4096);
+    let chunk = args.chunk.unwrap_or(1024);
+    let size = n as usize;
+    let a = ndarray::Array2::from_shape_fn((size, size), |(i, j)| ((i * 7 + j * 3) % 17) as f64);
+    let b = ndarray::Array2::from_shape_fn((size, size), |(i, j)| ((i * 5 + j) % 13) as f64);
+    let (seconds, checksum) = if args.hand_written {
+        time_runs(|| Ok(a.dot(&b).sum()))?
+    } else {
+        let c = chunk as usize;
+        let x = chunkflow::Array::from_ndarray(a.clone(), [c, c])?.persist()?;
+        let y = chunkflow::Array::from_ndarray(b.clone(), [c, c])?.persist()?;
+        let product = chunkflow::matmul(&x, &y)?.sum();
+        let options = Options::default().threads(args.threads)?.fuse(args.fuse);
+        time_runs(|| product.scalar_with(&options))?
+    };
+    Ok(Measured {
+        n,
+        chunk,
+        seconds,
+        checksum,
+    })
 }

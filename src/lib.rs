@@ -22,6 +22,10 @@
 //! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`;
 //!   lines of text files in and out with [`Bag::read_text`] and [`Bag::to_textfiles`]
 //!   ([`io::text`]).
+//! - Linear algebra ([`matmul`], [`tensordot`], [`einsum`], ...: blocked GEMMs summed in a
+//!   tree), stencils ([`Array::map_overlap`] with [`Boundary`] rules) and block-level escape
+//!   hatches ([`map_blocks`] with [`BlockInfo`], [`Array::from_source`] with your own
+//!   [`ChunkSource`], [`Array::reduction`]).
 //! - An optimizer (CSE, elementwise fusion, rematerialization, cull) runs before every
 //!   computation; [`Array::plan_dot`] shows the plan before and after it.
 //! - [`diagnostics`]: a progress bar and a profiler (Chrome trace, per-op summary).
@@ -52,6 +56,12 @@ pub use array::{
     Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, PadMode, ReduceArgs,
     broadcast_arrays, compute, compute_with, concatenate, dstack, hstack, meshgrid, stack, vstack,
     where_, zip_map, zip_map3,
+};
+pub use array::{
+    BlockInfo, Boundaries, Boundary, ChunkSource, map_blocks, map_blocks_with_chunks, map_overlap,
+};
+pub use array::{
+    dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace, trace_with, vdot,
 };
 pub use bag::Bag;
 pub use dtype::{DType, Element, Float, FloatFn, FloatFn2, FloatPred, Int, Num, Scalar, Signed};

@@ -19,16 +19,20 @@
 //! # Ok::<(), chunkflow::Error>(())
 //! ```
 
+mod blocks;
 mod compute;
 mod create;
 mod cumulative;
 mod elementwise;
 mod grids;
+mod linalg;
 mod math;
 mod nan_reduce;
 mod order;
+mod overlap;
 mod rearrange;
 mod reduce;
+mod reduction;
 mod reshape;
 mod shape;
 
@@ -39,13 +43,19 @@ use ndarray::ArrayD;
 
 pub use crate::dtype::{DType, Element, Float, Int, Num, Scalar, Signed};
 pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks, MAX_CHUNKS};
+pub use blocks::{BlockInfo, ChunkSource, map_blocks, map_blocks_with_chunks};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
 pub use create::IntoChunkData;
 pub(crate) use create::source_array;
 pub use elementwise::{Operand, where_};
 pub use grids::meshgrid;
+pub use linalg::{
+    LINALG_SPLIT_EVERY, dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace,
+    trace_with, vdot,
+};
 pub use math::{zip_map, zip_map3};
+pub use overlap::{Boundaries, Boundary, map_overlap};
 pub use rearrange::{PadMode, broadcast_arrays, dstack, hstack, vstack};
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};

@@ -3,6 +3,7 @@
 
 pub mod assemble;
 pub mod eval;
+pub(crate) mod gather;
 mod isa;
 pub mod ops;
 pub mod output;

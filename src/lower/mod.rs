@@ -13,8 +13,11 @@
 //!   concatenate, reshape, take;
 //! - [`reduce`]: the reduction tree;
 //! - [`scan`]: cumulative sums and products (local scans and carries).
+//!   concatenate;
+//! - [`gather`]: blocks computed from chosen input blocks, summed in a tree.
 
 mod blockwise;
+mod gather;
 mod reduce;
 mod scan;
 mod shape;
@@ -105,6 +108,7 @@ impl<'p> Lowering<'p> {
             Op::Const(value) => self.constant(id, *value),
             Op::Elementwise(_) | Op::Fused(_) => self.program(id),
             Op::MapBlocks(f) => self.map_blocks(id, f),
+            Op::Gather(f) => self.gather(id, f),
             Op::Rechunk => self.rechunk(id),
             Op::Transpose(perm) => self.transpose(id, perm),
             Op::InsertAxis(axis) => self.insert_axis(id, *axis),

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::dtype::{DType, Scalar};
 use crate::error::Error;
 use crate::geometry::{AxisSlice, Meta};
+use crate::kernel::gather::GatherFn;
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::{InstrOp, Program, StripMap};
 use crate::kernel::reduce::ReduceKind;
@@ -112,6 +113,8 @@ pub enum Op {
     },
     /// A user closure over chunks.
     MapBlocks(Arc<dyn BlockFn>),
+    /// Output blocks computed from chosen input blocks (see `kernel::gather`).
+    Gather(Arc<dyn GatherFn>),
     /// An array that could not be built (an operator given incompatible inputs); computing
     /// it returns the error.
     Invalid(Error),
@@ -141,6 +144,7 @@ impl Op {
             Op::Reduce(spec) => spec.kind.name().into(),
             Op::Scan { kind, .. } => kind.name().into(),
             Op::MapBlocks(f) => f.name().to_string(),
+            Op::Gather(f) => f.name().to_string(),
             Op::Invalid(_) => "invalid".into(),
         }
     }
@@ -181,6 +185,7 @@ impl Op {
             }
             Op::Scan { kind, axis } => (kind, axis).hash(h),
             Op::MapBlocks(f) => f.id().hash(h),
+            Op::Gather(f) => f.id().hash(h),
             Op::Invalid(e) => e.to_string().hash(h),
         }
     }
