@@ -6,33 +6,15 @@ use chunkflow::Array;
 use ndarray::{ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
 
+mod chunking;
+
 fn case<T: std::fmt::Debug + Clone + 'static>(
     value: impl Strategy<Value = T> + Clone + 'static,
 ) -> impl Strategy<Value = (ArrayD<T>, Vec<Vec<usize>>, usize)> {
     prop::collection::vec(1usize..7, 1..=3).prop_flat_map(move |shape| {
         let n: usize = shape.iter().product();
         let ndim = shape.len();
-        let chunks = shape
-            .iter()
-            .map(|&len| {
-                prop::collection::vec(1usize..=len, 1..=len).prop_map(move |cuts| {
-                    let mut bounds: Vec<usize> =
-                        cuts.iter().map(|c| c % len).filter(|&c| c > 0).collect();
-                    bounds.push(len);
-                    bounds.sort_unstable();
-                    bounds.dedup();
-                    let mut last = 0;
-                    bounds
-                        .into_iter()
-                        .map(|b| {
-                            let s = b - last;
-                            last = b;
-                            s
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect::<Vec<_>>();
+        let chunks = chunking::chunks_for(&shape);
         let shape2 = shape.clone();
         (
             prop::collection::vec(value.clone(), n)

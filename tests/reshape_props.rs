@@ -6,34 +6,11 @@ use chunkflow::{Array, PadMode, dstack, hstack, vstack};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use proptest::prelude::*;
 
+mod chunking;
+
 /// Random explicit chunks for `shape`.
-fn chunks_for(shape: Vec<usize>) -> impl Strategy<Value = Vec<Vec<usize>>> {
-    shape
-        .into_iter()
-        .map(|len| {
-            if len == 0 {
-                Just(vec![0]).boxed()
-            } else {
-                prop::collection::vec(1usize..=len, 1..=len)
-                    .prop_map(move |cuts| {
-                        let mut b: Vec<usize> =
-                            cuts.iter().map(|c| c % len).filter(|&c| c > 0).collect();
-                        b.push(len);
-                        b.sort_unstable();
-                        b.dedup();
-                        let mut last = 0;
-                        b.into_iter()
-                            .map(|x| {
-                                let s = x - last;
-                                last = x;
-                                s
-                            })
-                            .collect()
-                    })
-                    .boxed()
-            }
-        })
-        .collect::<Vec<_>>()
+fn chunks_for(shape: Vec<usize>) -> Vec<BoxedStrategy<Vec<usize>>> {
+    chunking::chunks_for(&shape)
 }
 
 /// Groups `factors` into consecutive products, with 1s sprinkled in.

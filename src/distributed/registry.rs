@@ -206,7 +206,7 @@ macro_rules! register_tables {
 }
 
 fn register_builtins(r: &mut Registry) {
-    register_element!(r, bool, i32, i64, u32, u64, f32, f64);
+    register_element!(r, bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
     insert::<ArrayD<Moments>>(r);
     insert::<()>(r);
     insert::<usize>(r);
