@@ -214,3 +214,11 @@ fn reshape_rechunks_only_merged_axes() {
     let z = x.reshape(&[10_000]).unwrap();
     assert_eq!(z.chunks().axis(0), &[1000; 10]);
 }
+
+#[test]
+fn huge_repeats_and_tiles_are_errors_not_aborts() {
+    let x = Array::<f64>::ones(&[4], 2).unwrap();
+    assert!(x.repeat(1 << 40, 0).is_err());
+    assert!(x.repeat(usize::MAX, 0).is_err());
+    assert!(x.tile(&[1 << 40]).is_err());
+}

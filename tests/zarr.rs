@@ -340,17 +340,21 @@ fn wrong_data_type_is_a_clear_error() {
     let err = Array::<bool>::from_zarr_native(&path).unwrap_err();
     assert!(err.to_string().contains("not bool (Zarr bool)"), "{err}");
     // A data type chunkflow does not have.
-    let path = TempZarr::new("int16");
+    let path = TempZarr::new("complex64");
     let store = Arc::new(zarrs::filesystem::FilesystemStore::new(&path.0).unwrap());
-    let array =
-        zarrs::array::ArrayBuilder::new(vec![4], vec![2], zarrs::array::data_type::int16(), 0i16)
-            .build(store, "/")
-            .unwrap();
+    let array = zarrs::array::ArrayBuilder::new(
+        vec![4],
+        vec![2],
+        zarrs::array::data_type::complex64(),
+        zarrs::array::FillValue::new(vec![0u8; 8]),
+    )
+    .build(store, "/")
+    .unwrap();
     array.store_metadata().unwrap();
     let err = Array::<i32>::from_zarr(&path, 2).unwrap_err();
     assert!(
         err.to_string()
-            .contains("holds Zarr data type int16, which chunkflow does not support"),
+            .contains("holds Zarr data type complex64, which chunkflow does not support"),
         "{err}"
     );
 }

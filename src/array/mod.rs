@@ -56,7 +56,7 @@ pub use linalg::{
 };
 pub use math::{zip_map, zip_map3};
 pub use overlap::{Boundaries, Boundary, map_overlap};
-pub use rearrange::{PadMode, broadcast_arrays, dstack, hstack, vstack};
+pub use rearrange::{MAX_TAKE, PadMode, broadcast_arrays, dstack, hstack, vstack};
 pub use reduce::ReduceArgs;
 pub use shape::{concatenate, stack};
 

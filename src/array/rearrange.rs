@@ -11,7 +11,10 @@ use super::shape::concatenate;
 use super::{Array, Chunks};
 use crate::dtype::{Element, Num};
 use crate::error::{Error, Result};
-use crate::geometry::Meta;
+use crate::geometry::{MAX_CHUNKS, Meta};
+
+/// The most positions one `take` (or `repeat`) picks: the index list is held in the plan.
+pub const MAX_TAKE: usize = 1 << 32;
 use crate::geometry::chunks::{broadcast_shapes, regular};
 use crate::plan::Op;
 
@@ -107,6 +110,12 @@ impl<T: Element> Array<T> {
         self.check()?;
         self.check_axis(axis)?;
         let n = self.shape()[axis];
+        if indices.len() > MAX_TAKE {
+            return Err(Error::InvalidArgument(format!(
+                "take of {} positions, more than {MAX_TAKE}",
+                indices.len()
+            )));
+        }
         if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
             return Err(Error::InvalidArgument(format!(
                 "index {bad} is out of bounds for axis {axis} with size {n}"
@@ -177,8 +186,10 @@ impl<T: Element> Array<T> {
     pub fn repeat(&self, k: usize, axis: usize) -> Result<Array<T>> {
         self.check_axis(axis)?;
         let n = self.shape()[axis];
-        let total = n.checked_mul(k).ok_or_else(|| {
-            Error::InvalidArgument(format!("repeat({k}) of {n} elements overflows"))
+        let total = n.checked_mul(k).filter(|&t| t <= MAX_TAKE).ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "repeat({k}) of {n} elements would pick more than {MAX_TAKE} positions"
+            ))
         })?;
         let indices: Vec<usize> = (0..total).map(|i| i / k.max(1)).collect();
         self.take(&indices, axis)
@@ -206,6 +217,12 @@ impl<T: Element> Array<T> {
                 0 => x.range(axis, 0, 0, 1)?,
                 1 => x,
                 _ => {
+                    let blocks = x.chunks().axis(axis).len();
+                    if blocks.saturating_mul(r) > MAX_CHUNKS {
+                        return Err(Error::InvalidArgument(format!(
+                            "tile({r}) of {blocks} chunks along axis {axis} makes more than {MAX_CHUNKS} chunks"
+                        )));
+                    }
                     let copies = vec![&x; r];
                     concatenate(&copies, axis)?
                 }
