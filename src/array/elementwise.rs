@@ -11,7 +11,7 @@ use std::ops;
 use std::sync::Arc;
 
 use super::{Array, Chunks};
-use crate::dtype::{Element, Float, Num, Scalar, Signed};
+use crate::dtype::{Element, Float, Int, Num, Scalar, Signed};
 use crate::geometry::Meta;
 use crate::geometry::chunks::{broadcast_shapes, refine};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
@@ -388,6 +388,11 @@ binary_operator!(Sub, sub, Sub, Num);
 binary_operator!(Mul, mul, Mul, Num);
 binary_operator!(Div, div, Div, Num);
 binary_operator!(Rem, rem, Rem, Num);
+binary_operator!(BitAnd, bitand, And, Int);
+binary_operator!(BitOr, bitor, Or, Int);
+binary_operator!(BitXor, bitxor, Xor, Int);
+binary_operator!(Shl, shl, Shl, Int);
+binary_operator!(Shr, shr, Shr, Int);
 
 /// `scalar op array` for each concrete numeric type (a generic impl is not allowed).
 macro_rules! scalar_lhs {

@@ -607,39 +607,8 @@ impl<T: Int> Array<T> {
     }
 }
 
-macro_rules! int_operator {
-    ($trait:ident, $method:ident, $op:ident) => {
-        impl<T: Int> ops::$trait<&Array<T>> for &Array<T> {
-            type Output = Array<T>;
-            fn $method(self, rhs: &Array<T>) -> Array<T> {
-                self.binary(BinaryOp::$op, rhs)
-            }
-        }
-        impl<T: Int> ops::$trait<Array<T>> for Array<T> {
-            type Output = Array<T>;
-            fn $method(self, rhs: Array<T>) -> Array<T> {
-                self.binary(BinaryOp::$op, &rhs)
-            }
-        }
-        impl<T: Int> ops::$trait<T> for &Array<T> {
-            type Output = Array<T>;
-            fn $method(self, rhs: T) -> Array<T> {
-                self.binary(BinaryOp::$op, Operand::Scalar(rhs))
-            }
-        }
-        impl<T: Int> ops::$trait<T> for Array<T> {
-            type Output = Array<T>;
-            fn $method(self, rhs: T) -> Array<T> {
-                self.binary(BinaryOp::$op, Operand::Scalar(rhs))
-            }
-        }
-    };
-}
-int_operator!(BitAnd, bitand, And);
-int_operator!(BitOr, bitor, Or);
-int_operator!(BitXor, bitxor, Xor);
-int_operator!(Shl, shl, Shl);
-int_operator!(Shr, shr, Shr);
+// The bitwise operators `& | ^ << >>` on integer arrays come from `binary_operator!` in
+// `elementwise.rs`, beside the arithmetic ones.
 
 impl<T: Int> ops::Not for &Array<T> {
     type Output = Array<T>;
