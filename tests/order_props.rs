@@ -77,6 +77,56 @@ proptest! {
     }
 
     #[test]
+    fn several_and_nan_quantiles((x, c, axis) in case(), qs in prop::collection::vec(0.0f64..=1.0, 1..4), holes in prop::collection::vec(any::<bool>(), 1..40)) {
+        // Some elements NaN (the pattern repeated over the array).
+        let mut holed = x.clone();
+        for (i, v) in holed.iter_mut().enumerate() {
+            if holes[i % holes.len()] { *v = f64::NAN; }
+        }
+        let a = Array::from_ndarray(x.clone(), c.as_slice()).unwrap();
+        let h = Array::from_ndarray(holed.clone(), c.as_slice()).unwrap();
+        let got = a.quantiles(&qs, axis).unwrap().compute().unwrap();
+        let got_nan = h.nanquantiles(&qs, axis).unwrap().compute().unwrap();
+        let got_plain_on_holes = h.quantiles(&qs, axis).unwrap().compute().unwrap();
+        prop_assert_eq!(got.shape()[0], qs.len());
+        for (k, &q) in qs.iter().enumerate() {
+            let want = x.map_axis(Axis(axis), |l| numpy_quantile(&l.to_vec(), q));
+            let g = got.index_axis(Axis(0), k);
+            prop_assert!(g.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-12), "{g:?} {want:?}");
+            let want_nan = holed.map_axis(Axis(axis), |l| {
+                let kept: Vec<f64> = l.iter().copied().filter(|v| !v.is_nan()).collect();
+                if kept.is_empty() { f64::NAN } else { numpy_quantile(&kept, q) }
+            });
+            let g = got_nan.index_axis(Axis(0), k);
+            prop_assert!(g.iter().zip(&want_nan).all(|(g, w)| (g.is_nan() && w.is_nan()) || (g - w).abs() < 1e-12), "{g:?} {want_nan:?}");
+            let any_nan = holed.map_axis(Axis(axis), |l| l.iter().any(|v| v.is_nan()));
+            let g = got_plain_on_holes.index_axis(Axis(0), k);
+            prop_assert!(g.iter().zip(&any_nan).all(|(g, &n)| g.is_nan() == n));
+        }
+        let med = h.nanmedian(axis).unwrap().compute().unwrap();
+        let want = got_nan.index_axis(Axis(0), 0).to_owned();
+        if qs[0] == 0.5 { prop_assert_eq!(med, want); }
+    }
+
+    #[test]
+    fn approximate_percentiles_lie_between_nearby_exact_ones(
+        v in prop::collection::vec(-1000i32..1000, 1..3000),
+        chunk in 1usize..800,
+        ps in prop::collection::vec(0.0f64..=100.0, 1..4),
+    ) {
+        let x: Vec<f64> = v.iter().map(|&e| e as f64).collect();
+        let got = Array::from_vec(x.clone(), chunk).unwrap().percentile_approx(&ps).unwrap().compute().unwrap();
+        let exact = |p: f64| numpy_quantile(&x, p.clamp(0.0, 100.0) / 100.0);
+        for (g, &p) in got.iter().zip(&ps) {
+            if chunk >= x.len() {
+                prop_assert!((g - exact(p)).abs() <= 1e-9 * (1.0 + exact(p).abs()), "{g} vs {}", exact(p));
+            }
+            // The merged curve is off by at most a grid step (1%) per block boundary.
+            prop_assert!(exact(p - 2.0) - 1e-9 <= *g && *g <= exact(p + 2.0) + 1e-9, "p {p}: {g} not in [{}, {}]", exact(p - 2.0), exact(p + 2.0));
+        }
+    }
+
+    #[test]
     fn histogram_and_bincount((x, c, _axis) in case(), bins in 1usize..7) {
         let a = Array::from_ndarray(x.clone(), c.as_slice()).unwrap();
         let (counts, edges) = a.histogram(bins, -5.0, 5.0).unwrap();
@@ -111,6 +161,20 @@ fn order_statistic_errors() {
     assert!(x.histogram(3, 1.0, 0.0).is_err());
     assert!(x.median(1).is_err());
     assert!(Array::<f64>::zeros(&[0], 1).unwrap().median(0).is_err());
+    assert!(x.quantiles(&[], 0).is_err());
+    assert!(x.quantiles(&[0.5, 2.0], 0).is_err());
+    assert!(x.nanpercentile(100.5, 0).is_err());
+    assert!(x.percentile_approx(&[]).is_err());
+    assert!(x.percentile_approx(&[-1.0]).is_err());
+    assert!(x.percentile_approx(&[50.0]).unwrap().compute().unwrap()[[0]].is_nan());
+    assert!(
+        Array::<f64>::zeros(&[0], 1)
+            .unwrap()
+            .percentile_approx(&[50.0])
+            .is_err()
+    );
+    let all_nan = Array::<f64>::from_vec(vec![f64::NAN; 3], 2).unwrap();
+    assert!(all_nan.nanmedian(0).unwrap().scalar().unwrap().is_nan());
     let neg = Array::<i32>::from_vec(vec![1, -1], 1).unwrap();
     let err = neg.bincount(4).unwrap().compute().unwrap_err().to_string();
     assert!(err.contains("-1"), "{err}");

@@ -35,6 +35,62 @@ proptest! {
         prop_assert_eq!(flat(a.cumsum(0).unwrap().compute().unwrap()), sums);
         prop_assert_eq!(a.argmin().scalar().unwrap() as usize, xs.iter().enumerate().min_by_key(|(i, x)| (**x, *i)).unwrap().0);
     }
+
+    /// Axis reductions, order statistics, shape operations and integer functions on 2-d
+    /// arrays of each small type, against ndarray.
+    #[test]
+    fn small_types_along_axes(rows in 1usize..6, cols in 1usize..6, seed in any::<u64>(), cr in 1usize..4, cc in 1usize..4, axis in 0usize..2) {
+        let n = rows * cols;
+        let bytes: Vec<u8> = (0..n as u64).map(|i| (seed.wrapping_mul(6364136223846793005).wrapping_add(i * 1442695040888963407) >> 56) as u8).collect();
+        let shape = [rows, cols];
+        let chunks = [cr.min(rows), cc.min(cols)];
+        macro_rules! check {
+            ($t:ty, $sum:ty) => {{
+                let data: Vec<$t> = bytes.iter().map(|&b| (b as $t).wrapping_mul(77 as $t)).collect();
+                let eager = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).unwrap();
+                let a = Array::from_ndarray(eager.clone(), chunks.as_slice()).unwrap();
+                let ax = ndarray::Axis(axis);
+                let sum = a.sum_axis(axis).unwrap().compute().unwrap();
+                prop_assert_eq!(sum, eager.map_axis(ax, |l| l.iter().map(|&v| v as $sum).sum::<$sum>()));
+                let max = a.max_axis(axis).unwrap().compute().unwrap();
+                prop_assert_eq!(max, eager.map_axis(ax, |l| *l.iter().max().unwrap()));
+                let sorted = a.sort(axis).unwrap().compute().unwrap();
+                let mut want = eager.clone();
+                for mut lane in want.lanes_mut(ax) {
+                    let mut v = lane.to_vec();
+                    v.sort();
+                    lane.assign(&ndarray::Array1::from(v));
+                }
+                prop_assert_eq!(sorted, want);
+                let t = a.transpose().compute().unwrap();
+                prop_assert_eq!(t, eager.t().to_owned());
+                let flipped = a.flip(axis).unwrap().compute().unwrap();
+                let mut want = eager.clone();
+                want.invert_axis(ax);
+                prop_assert_eq!(flipped, want);
+                let r = a.reshape(&[n]).unwrap().compute().unwrap();
+                prop_assert_eq!(r.iter().copied().collect::<Vec<$t>>(), eager.iter().copied().collect::<Vec<$t>>());
+                let cmp = a.ge(100 as $t).count_nonzero().scalar().unwrap();
+                prop_assert_eq!(cmp as usize, eager.iter().filter(|&&v| v >= 100 as $t).count());
+                let anded = (&a & (0x5a as $t)).compute().unwrap();
+                prop_assert_eq!(anded, eager.mapv(|v| v & 0x5a as $t));
+                let med = a.median(axis).unwrap().compute().unwrap();
+                let want = eager.map_axis(ax, |l| {
+                    let mut v: Vec<f64> = l.iter().map(|&e| e as f64).collect();
+                    v.sort_by(|p, q| p.partial_cmp(q).unwrap());
+                    let m = v.len() / 2;
+                    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+                });
+                prop_assert_eq!(med, want);
+                let to_f = a.cast::<f64>().compute().unwrap();
+                prop_assert_eq!(to_f, eager.mapv(|v| v as f64));
+            }};
+        }
+        check!(u8, u64);
+        check!(i8, i64);
+        check!(u16, u64);
+        check!(i16, i64);
+    }
 }
 
 #[test]

@@ -78,6 +78,23 @@ fn every_type_round_trips_through_zarr() {
         "u64",
     );
     round_trip(Array::from_fn(&[5, 7], 2, f).unwrap().gt(0.0), "bool");
+    round_trip(Array::from_fn(&[5, 7], 4, f).unwrap().cast::<i8>(), "i8");
+    round_trip(
+        Array::from_fn(&[5, 7], [3, 3], f).unwrap().cast::<i16>(),
+        "i16",
+    );
+    round_trip(
+        Array::from_fn(&[5, 7], 4, f).unwrap().abs().cast::<u8>(),
+        "u8",
+    );
+    round_trip(
+        Array::from_fn(&[5, 7], 4, f).unwrap().abs().cast::<u16>(),
+        "u16",
+    );
+    let small = ndarray::arr1(&[i8::MIN, -1, 0, 1, i8::MAX]).into_dyn();
+    round_trip(Array::from_ndarray(small, 2).unwrap(), "i8-extremes");
+    let small = ndarray::arr1(&[0, 1, u16::MAX]).into_dyn();
+    round_trip(Array::from_ndarray(small, 2).unwrap(), "u16-extremes");
     // Extremes survive exactly.
     let extremes = ndarray::arr1(&[i64::MIN, -1, 0, 1, i64::MAX]).into_dyn();
     round_trip(Array::from_ndarray(extremes, 2).unwrap(), "i64-extremes");

@@ -30,6 +30,7 @@ mod math;
 mod nan_reduce;
 mod order;
 mod overlap;
+mod quantile;
 mod rearrange;
 mod reduce;
 mod reduction;

@@ -16,6 +16,24 @@ use crate::dtype::{Element, Float, Num};
 use crate::error::{Error, Result};
 use crate::kernel::reduce::ReduceKind;
 
+impl<T: Element> Array<T> {
+    /// The number of nonzero elements (NumPy's `count_nonzero`; NaN counts as nonzero).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<i32>::from_vec(vec![0, 3, 0, -1], 2)?;
+    /// assert_eq!(x.count_nonzero().scalar()?, 2);
+    /// assert_eq!(x.gt(0).count_nonzero().scalar()?, 1);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn count_nonzero(&self) -> Array<i64> {
+        self.cast::<bool>().sum()
+    }
+    /// `count_nonzero` over the axes in `args`.
+    pub fn count_nonzero_with(&self, args: &ReduceArgs) -> Result<Array<i64>> {
+        self.cast::<bool>().sum_with(args)
+    }
+}
+
 impl<T: Num> Array<T> {
     /// The sum of all elements, NaN counted as 0 (NumPy's `nansum`).
     ///
@@ -61,21 +79,6 @@ impl<T: Num> Array<T> {
         } else {
             self.clone()
         }
-    }
-
-    /// The number of nonzero elements (NumPy's `count_nonzero`; NaN counts as nonzero).
-    ///
-    /// ```
-    /// let x = chunkflow::Array::<i32>::from_vec(vec![0, 3, 0, -1], 2)?;
-    /// assert_eq!(x.count_nonzero().scalar()?, 2);
-    /// # Ok::<(), chunkflow::Error>(())
-    /// ```
-    pub fn count_nonzero(&self) -> Array<i64> {
-        self.cast::<bool>().sum()
-    }
-    /// `count_nonzero` over the axes in `args`.
-    pub fn count_nonzero_with(&self, args: &ReduceArgs) -> Result<Array<i64>> {
-        self.cast::<bool>().sum_with(args)
     }
 
     /// The range of values, `max - min` (NumPy's `ptp`; NaN if any element is NaN).

@@ -1,18 +1,18 @@
-//! Order statistics: `sort`/`argsort` along an axis, `quantile`/`percentile`/`median`
-//! along an axis, `topk`/`argtopk`, `histogram` and `bincount`.
+//! Order statistics: `sort`/`argsort` along an axis, `topk`/`argtopk`, `histogram` and
+//! `bincount` (the quantiles are in [`quantile`](super::quantile)).
 //!
-//! How each is built (Dask's methods): `sort`, `argsort`, the quantiles and `argtopk`
+//! How each is built (Dask's methods): `sort`, `argsort` and `argtopk`
 //! gather the axis into one chunk per block (rechunking it whole, so memory is one lane of
 //! blocks, not the array) and work lane by lane; `topk` first keeps the top `k` of each
 //! block, then merges those; `histogram` and `bincount` count per block and sum the
-//! counts. NaN sorts last (NumPy's order); a lane holding NaN has NaN quantiles.
+//! counts. NaN sorts last (NumPy's order).
 
 use std::cmp::Ordering;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use super::{Array, Chunks};
-use crate::dtype::{DType, Element, Float, Int};
+use crate::dtype::{DType, Element, Int};
 use crate::error::{Error, Result};
 
 /// NumPy's sort order: NaN after everything else.
@@ -26,7 +26,7 @@ fn total<T: Element>(a: &T, b: &T) -> Ordering {
 }
 
 /// `f` applied to every lane of `block` along `axis`, writing lanes of `out_len`.
-fn per_lane<T: Element, U: Element>(
+pub(super) fn per_lane<T: Element, U: Element>(
     block: ArrayViewD<'_, T>,
     axis: usize,
     out_len: usize,
@@ -49,7 +49,7 @@ fn per_lane<T: Element, U: Element>(
 
 impl<T: Element> Array<T> {
     /// The array with `axis` in one chunk per block (the other axes keep theirs).
-    fn whole_axis(&self, axis: usize) -> Result<Array<T>> {
+    pub(super) fn whole_axis(&self, axis: usize) -> Result<Array<T>> {
         self.check()?;
         self.check_axis(axis)?;
         let mut chunks = self.chunks().as_lists().to_vec();
@@ -62,7 +62,7 @@ impl<T: Element> Array<T> {
     }
 
     /// Output chunks: `self`'s with `axis` set to the single length `len`.
-    fn chunks_with_axis(&self, axis: usize, len: usize) -> Chunks {
+    pub(super) fn chunks_with_axis(&self, axis: usize, len: usize) -> Chunks {
         let mut chunks = self.chunks().as_lists().to_vec();
         chunks[axis] = vec![len];
         Chunks::from_lists(chunks)
@@ -108,67 +108,6 @@ impl<T: Element> Array<T> {
                 idx
             })
         })
-    }
-
-    /// The `q`-th quantile (0 ≤ q ≤ 1) along `axis`, interpolating linearly between the
-    /// neighbouring order statistics (NumPy's default method); NaN in a lane gives NaN.
-    /// The axis is removed. An empty axis or `q` outside [0, 1] is an error.
-    ///
-    /// ```
-    /// let x = chunkflow::Array::<i64>::from_vec(vec![4, 1, 3, 2], 2)?;
-    /// assert_eq!(x.quantile(0.5, 0)?.scalar()?, 2.5);
-    /// assert_eq!(x.quantile(1.0, 0)?.scalar()?, 4.0);
-    /// # Ok::<(), chunkflow::Error>(())
-    /// ```
-    pub fn quantile(&self, q: f64, axis: usize) -> Result<Array<T::Real>> {
-        if !(0.0..=1.0).contains(&q) {
-            return Err(Error::InvalidArgument(format!(
-                "quantile {q} is outside [0, 1]"
-            )));
-        }
-        let x = self.whole_axis(axis)?;
-        if self.shape()[axis] == 0 {
-            return Err(Error::InvalidArgument(format!(
-                "quantile of an empty axis {axis} (shape {:?})",
-                self.shape()
-            )));
-        }
-        let chunks = x.chunks_with_axis(axis, 1);
-        let lanes = x.map_blocks_with_chunks(chunks, move |b| {
-            per_lane(b, axis, 1, |lane| {
-                let mut v: Vec<f64> = lane.iter().map(|e| e.to_f64()).collect();
-                vec![<T::Real as Float>::from_f64(linear_quantile(&mut v, q))]
-            })
-        })?;
-        lanes.squeeze_axis(axis)
-    }
-
-    /// The `p`-th percentile (0 ≤ p ≤ 100) along `axis` (NumPy's `percentile`).
-    ///
-    /// ```
-    /// let x = chunkflow::Array::<f64>::linspace(0.0, 10.0, 11, 4)?;
-    /// assert_eq!(x.percentile(25.0, 0)?.scalar()?, 2.5);
-    /// assert!(x.percentile(101.0, 0).is_err());
-    /// # Ok::<(), chunkflow::Error>(())
-    /// ```
-    pub fn percentile(&self, p: f64, axis: usize) -> Result<Array<T::Real>> {
-        if !(0.0..=100.0).contains(&p) {
-            return Err(Error::InvalidArgument(format!(
-                "percentile {p} is outside [0, 100]"
-            )));
-        }
-        self.quantile(p / 100.0, axis)
-    }
-
-    /// The median along `axis` (NumPy's `median`).
-    ///
-    /// ```
-    /// let x = chunkflow::Array::<f64>::from_vec(vec![5.0, 1.0, 3.0], 2)?;
-    /// assert_eq!(x.median(0)?.scalar()?, 3.0);
-    /// # Ok::<(), chunkflow::Error>(())
-    /// ```
-    pub fn median(&self, axis: usize) -> Result<Array<T::Real>> {
-        self.quantile(0.5, axis)
     }
 
     /// The `k` largest elements along `axis`, largest first (Dask's `topk`); a negative
@@ -364,29 +303,5 @@ impl<T: Int> Array<T> {
             }
             Some(as_u as usize)
         })
-    }
-}
-
-/// NumPy's linear-interpolation quantile of `v` (sorted in place); NaN if any is NaN.
-fn linear_quantile(v: &mut [f64], q: f64) -> f64 {
-    if v.iter().any(|x| x.is_nan()) {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
-    let pos = q * (v.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    let frac = pos - lo as f64;
-    if lo == hi {
-        v[lo]
-    } else {
-        // NumPy's `_lerp`: accurate at both ends.
-        let (a, b) = (v[lo], v[hi]);
-        let diff = b - a;
-        if frac >= 0.5 {
-            b - diff * (1.0 - frac)
-        } else {
-            a + diff * frac
-        }
     }
 }
