@@ -75,6 +75,17 @@ pub enum Error {
     /// A chunk specification is not legal for the shape it is applied to.
     #[error("invalid chunks: {0}")]
     InvalidChunks(String),
+    /// An operation needs chunk sizes that depend on data not computed yet (after a mask,
+    /// `nonzero`, `unique`...).
+    #[error(
+        "{op} needs the chunk sizes of axes {axes:?}, which are unknown (they depend on the data): call compute_chunk_sizes() first"
+    )]
+    UnknownChunkSizes {
+        /// The operation.
+        op: String,
+        /// The axes of unknown sizes.
+        axes: Vec<usize>,
+    },
     /// An axis is out of range for an array's dimensionality.
     #[error("axis {axis} is out of range for an array with {ndim} dimensions")]
     AxisOutOfRange {

@@ -29,7 +29,13 @@ impl ComputedChunks {
     pub(crate) fn into_array<T: Element>(self) -> Result<ArrayD<T>> {
         match self.buffer {
             Some(buffer) => buffer.into_array::<T>(),
-            None => assemble::<T>(&self.meta, self.chunks, &self.keys),
+            None if self.meta.chunks.is_known() => {
+                assemble::<T>(&self.meta, self.chunks, &self.keys)
+            }
+            None => {
+                let meta = super::unknown::known_meta(&self.meta, &self.chunks, &self.keys)?;
+                assemble::<T>(&meta, self.chunks, &self.keys)
+            }
         }
     }
 }
@@ -155,6 +161,12 @@ pub(crate) fn lower_for_store<T: Element>(
     array: &Array<T>,
     options: &Options,
 ) -> Result<(crate::graph::TaskGraph, Vec<Key>)> {
+    if !array.chunks().is_known() {
+        return Err(super::unknown::unknown_error(
+            "storing",
+            array.chunks().unknown_axes(),
+        ));
+    }
     let mut lowered = lower_nodes(std::slice::from_ref(array.node()), options)?;
     Ok((lowered.graph, lowered.outputs.pop().expect("one output")))
 }

@@ -128,11 +128,15 @@ pub(crate) fn elementwise<U: Element>(op: ElemOp, inputs: Vec<Arc<Node>>) -> Arr
         chunks: Chunks::from_lists(out_chunks),
         dtype: U::DTYPE,
     };
-    Array::wrap(Node::new(Op::Elementwise(op), unified, meta))
+    Array::build(Op::Elementwise(op), unified, meta)
 }
 
 /// `node` rechunked to `chunks` (which must fit its shape).
 pub(crate) fn rechunk_node(node: Arc<Node>, chunks: Chunks) -> Arc<Node> {
+    if !node.meta.chunks.is_known() {
+        let error = super::unknown::unknown_error("rechunk", node.meta.chunks.unknown_axes());
+        return Array::<bool>::poisoned(error).node().clone();
+    }
     let meta = Meta {
         shape: node.meta.shape.clone(),
         chunks,

@@ -35,7 +35,9 @@ mod rearrange;
 mod reduce;
 mod reduction;
 mod reshape;
+mod select;
 mod shape;
+mod unknown;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -114,7 +116,10 @@ impl<T: Element> Array<T> {
         if let Some(error) = inputs.iter().find_map(|n| n.error()) {
             return Array::poisoned(error.clone());
         }
-        Array::wrap(Node::new(op, inputs, meta))
+        match unknown::propagate_unknown(&op, &inputs, meta) {
+            Ok(meta) => Array::wrap(Node::new(op, inputs, meta)),
+            Err(error) => Array::poisoned(error),
+        }
     }
 
     /// The plan node behind this handle.
@@ -296,7 +301,12 @@ impl<T: Element> Array<T> {
         )?
         .pop()
         .expect("one output");
-        Ok(create::persisted(self.meta().clone(), out.chunks))
+        let meta = if self.chunks().is_known() {
+            self.meta().clone()
+        } else {
+            unknown::known_meta(self.meta(), &out.chunks, &out.keys)?
+        };
+        Ok(create::persisted(meta, out.chunks))
     }
 
     /// The task graph (after optimization) in Graphviz DOT: chunks as boxes, tasks as

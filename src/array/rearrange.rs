@@ -107,6 +107,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn take(&self, indices: &[usize], axis: usize) -> Result<Array<T>> {
+        self.require_known_chunks("take")?;
         self.check()?;
         self.check_axis(axis)?;
         let n = self.shape()[axis];

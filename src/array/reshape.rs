@@ -25,6 +25,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn reshape(&self, shape: &[usize]) -> Result<Array<T>> {
+        self.require_known_chunks("reshape")?;
         self.check()?;
         let count = shape
             .iter()

@@ -114,6 +114,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Array<T>> {
+        self.require_known_chunks("broadcast_to")?;
         self.check()?;
         let target = broadcast_shapes(&[self.shape(), shape])?;
         if target != shape {
@@ -152,6 +153,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn rechunk(&self, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+        self.require_known_chunks("rechunk")?;
         self.check()?;
         let chunks = Chunks::resolve(self.shape(), chunks, T::DTYPE)?;
         if &chunks == self.chunks() {
@@ -174,6 +176,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn slice(&self, info: impl AsRef<[SliceInfoElem]>) -> Result<Array<T>> {
+        self.require_known_chunks("slice")?;
         self.check()?;
         let elems = info.as_ref();
         let indexed = elems

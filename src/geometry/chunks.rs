@@ -25,12 +25,21 @@ pub const MAX_CHUNKS: usize = 1 << 24;
 /// assert_eq!(c.num_chunks(), 6);
 /// # Ok::<(), chunkflow::Error>(())
 /// ```
+///
+/// An axis may have **unknown** chunk sizes (Dask's NaN chunks): the result of a boolean
+/// mask, `nonzero` or `unique`, whose sizes depend on the data. The number of chunks is
+/// known; each size is only an upper bound (what the chunk could hold at most), reported
+/// by [`Chunks::axis`] and counted in the array's `shape`, until
+/// [`compute_chunk_sizes`](crate::Array::compute_chunk_sizes) finds the real ones.
+/// [`Chunks::is_known`] and [`Chunks::unknown_axes`] tell.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Chunks {
     sizes: Vec<Vec<usize>>,
     /// Per axis, each chunk's first index (a prefix sum of `sizes`), so a block's offset is
     /// O(1) and the block holding an index is a binary search.
     starts: Vec<Vec<usize>>,
+    /// Per axis, whether its sizes are only upper bounds (data-dependent, not yet known).
+    unknown: Vec<bool>,
 }
 
 /// How a user asks for chunks; converted from a number, a list or a list of lists.
@@ -167,9 +176,45 @@ impl Chunks {
             })
             .collect();
         Chunks {
+            unknown: vec![false; lists.len()],
             sizes: lists,
             starts,
         }
+    }
+
+    /// These chunks with the axes flagged in `unknown` marked as of unknown sizes (their
+    /// sizes kept as upper bounds).
+    pub(crate) fn with_unknown(mut self, unknown: Vec<bool>) -> Self {
+        debug_assert_eq!(unknown.len(), self.sizes.len());
+        self.unknown = unknown;
+        self
+    }
+
+    /// Whether every chunk size is known (no axis waits for
+    /// [`compute_chunk_sizes`](crate::Array::compute_chunk_sizes)).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::from_vec(vec![1, -2, 3], 2)?;
+    /// assert!(x.chunks().is_known());
+    /// let positive = x.mask(&x.gt(0))?;
+    /// assert!(!positive.chunks().is_known());
+    /// assert_eq!(positive.chunks().unknown_axes(), vec![0]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn is_known(&self) -> bool {
+        !self.unknown.iter().any(|&u| u)
+    }
+
+    /// The axes whose chunk sizes are unknown.
+    pub fn unknown_axes(&self) -> Vec<usize> {
+        (0..self.unknown.len())
+            .filter(|&a| self.unknown[a])
+            .collect()
+    }
+
+    /// Per axis, whether its chunk sizes are unknown.
+    pub(crate) fn unknown_flags(&self) -> &[bool] {
+        &self.unknown
     }
 
     /// The number of axes.

@@ -64,6 +64,23 @@ impl Value {
         })
     }
 
+    /// The shape of the wrapped value when it is an array chunk (`ArrayD` of an element
+    /// type); `None` for other types.
+    ///
+    /// ```
+    /// use chunkflow::graph::Value;
+    /// let v = Value::new(ndarray::ArrayD::<u8>::zeros(ndarray::IxDyn(&[3, 2])));
+    /// assert_eq!(v.array_shape(), Some(vec![3, 2]));
+    /// assert_eq!(Value::new(1.5).array_shape(), None);
+    /// ```
+    pub fn array_shape(&self) -> Option<Vec<usize>> {
+        crate::dtype::DType::ALL.into_iter().find_map(|dtype| {
+            with_dtype!(dtype, T => self
+                .downcast_ref::<ndarray::ArrayD<T>>()
+                .map(|a| a.shape().to_vec()))
+        })
+    }
+
     /// A reference to the wrapped value if it is a `T`.
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
         self.inner.downcast_ref::<T>()

@@ -36,10 +36,26 @@ pub(crate) struct ProgramKernel {
     pub(crate) name: Arc<str>,
     pub(crate) program: Arc<Program>,
     pub(crate) keys: Vec<Key>,
-    pub(crate) shape: Vec<usize>,
+    /// The output chunk's shape; `None` when it is unknown until the inputs are there
+    /// (chunks of data-dependent size): then the inputs' shapes broadcast together.
+    pub(crate) shape: Option<Vec<usize>>,
     /// The final result to write this chunk into, and the chunk's block index there,
     /// instead of returning it.
     pub(crate) dest: Option<(Arc<OutputBuffer>, Vec<usize>)>,
+}
+
+/// The shape of a chunk of unknown size, from its inputs' chunks (broadcast together).
+pub(crate) fn runtime_shape(inputs: &[Value], keys: &[Key]) -> Result<Vec<usize>> {
+    let shapes = inputs
+        .iter()
+        .zip(keys)
+        .map(|(v, k)| {
+            v.array_shape()
+                .ok_or_else(|| super::internal(format!("input {k} is not an array chunk")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let refs: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+    crate::geometry::chunks::broadcast_shapes(&refs)
 }
 
 impl Kernel for ProgramKernel {
@@ -47,12 +63,15 @@ impl Kernel for ProgramKernel {
         &self.name
     }
     fn call(&self, inputs: Vec<Value>) -> Result<Value> {
+        let shape = match &self.shape {
+            Some(shape) => shape.clone(),
+            None => runtime_shape(&inputs, &self.keys)?,
+        };
         match &self.dest {
-            None => self.program.run_to_array(&inputs, &self.keys, &self.shape),
+            None => self.program.run_to_array(&inputs, &self.keys, &shape),
             Some((buffer, block)) => {
                 let mut writer = buffer.claim(block)?;
-                self.program
-                    .run(&inputs, &self.keys, &self.shape, &mut writer)?;
+                self.program.run(&inputs, &self.keys, &shape, &mut writer)?;
                 writer.finish()?;
                 Ok(Value::new(()))
             }
@@ -231,7 +250,9 @@ pub(crate) enum ReduceStep {
     Partial {
         pre: Option<Arc<Program>>,
         keys: Vec<Key>,
-        shape: Vec<usize>,
+        /// The reduced block's shape, `None` if it is of data-dependent size (then found
+        /// from the inputs; the offset is then unused, as no such reduction needs indices).
+        shape: Option<Vec<usize>>,
         offset: Vec<usize>,
     },
     Combine {
@@ -261,9 +282,14 @@ impl Kernel for ReduceKernel {
                 keys,
                 shape,
                 offset,
-            } => self
-                .ops
-                .partial(pre.as_deref(), inputs, keys, shape, offset),
+            } => {
+                let shape = match shape {
+                    Some(shape) => shape.clone(),
+                    None => runtime_shape(&inputs, keys)?,
+                };
+                self.ops
+                    .partial(pre.as_deref(), inputs, keys, &shape, offset)
+            }
             ReduceStep::Combine { key } => self.ops.combine(inputs, key),
             ReduceStep::Aggregate {
                 key,

@@ -63,7 +63,7 @@ impl Lowering<'_> {
                 name: label.clone(),
                 program: program.clone(),
                 keys: keys.clone(),
-                shape: chunks.block_shape(&b),
+                shape: chunks.is_known().then(|| chunks.block_shape(&b)),
                 dest,
             };
             self.graph

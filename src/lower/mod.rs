@@ -172,8 +172,11 @@ fn in_place_buffers(plan: &Plan) -> Vec<Option<Arc<OutputBuffer>>> {
         .iter()
         .zip(plan.ids())
         .map(|(node, id): (&PlanNode, NodeId)| {
-            let wanted =
-                uses[id.index()] == 1 && plan.outputs.contains(&id) && node.op.is_elementwise();
+            // Chunks of unknown size have no place in a buffer until they are computed.
+            let wanted = uses[id.index()] == 1
+                && plan.outputs.contains(&id)
+                && node.op.is_elementwise()
+                && node.meta.chunks.is_known();
             wanted.then(|| OutputBuffer::new(node.meta.dtype, &node.meta.chunks))
         })
         .collect()

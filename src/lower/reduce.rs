@@ -62,7 +62,10 @@ impl Lowering<'_> {
                 step: ReduceStep::Partial {
                     pre: spec.pre.as_ref().map(|(p, _)| p.clone()),
                     keys: keys.clone(),
-                    shape: reduced_meta.chunks.block_shape(&b),
+                    shape: reduced_meta
+                        .chunks
+                        .is_known()
+                        .then(|| reduced_meta.chunks.block_shape(&b)),
                     offset: reduced_meta.chunks.block_offset(&b),
                 },
             };
