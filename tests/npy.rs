@@ -81,19 +81,142 @@ fn bad_files_are_clear_errors() {
         Array::<f64>::from_npy(&path, 5),
         Err(Error::InvalidArgument(_))
     ));
-    // Fortran order.
-    let mut fortran = bytes.clone();
-    let at = fortran.windows(5).position(|w| w == b"False").unwrap();
-    fortran[at..at + 5].copy_from_slice(b"True ");
-    std::fs::write(&path, &fortran).unwrap();
-    assert!(
-        Array::<f64>::from_npy(&path, 5)
-            .unwrap_err()
-            .to_string()
-            .contains("Fortran")
-    );
+    // An unknown byte order.
+    let mut odd = bytes.clone();
+    let at = odd.windows(3).position(|w| w == b"<f8").unwrap();
+    odd[at] = b'!';
+    std::fs::write(&path, &odd).unwrap();
+    let err = Array::<f64>::from_npy(&path, 5).unwrap_err();
+    assert!(err.to_string().contains("unsupported dtype"), "{err}");
     std::fs::remove_file(&path).unwrap();
     assert!(Array::<f64>::from_npy(&path, 5).is_err());
+}
+
+/// A `.npy` file with a header dict `dict` and data `data`, as NumPy lays it out.
+fn npy_file(path: &std::path::Path, dict: &str, data: &[u8]) {
+    let mut dict = dict.to_string();
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    bytes.extend_from_slice(data);
+    std::fs::write(path, &bytes).unwrap();
+}
+
+#[test]
+fn fortran_order_and_big_endian_files_read_as_numpy_wrote_them() {
+    let path = temp("fortran");
+    // np.save of a 2×3 Fortran-ordered array [[0, 1, 2], [3, 4, 5]] stores 0 3 1 4 2 5.
+    let data: Vec<u8> = [0i32, 3, 1, 4, 2, 5]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    npy_file(
+        &path,
+        "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3), }",
+        &data,
+    );
+    let want = ndarray::array![[0, 1, 2], [3, 4, 5]].into_dyn();
+    for chunks in [1, 2, 3] {
+        let x = Array::<i32>::from_npy(&path, chunks).unwrap();
+        assert_eq!(x.shape(), &[2, 3]);
+        assert_eq!(x.compute().unwrap(), want);
+        assert_eq!(
+            x.sum_axis(1)
+                .unwrap()
+                .compute()
+                .unwrap()
+                .as_slice()
+                .unwrap(),
+            &[3_i64, 12]
+        );
+    }
+    // Big-endian f64, 3-d Fortran order.
+    let eager =
+        ndarray::Array::from_shape_fn((2, 3, 4), |(i, j, k)| (i * 100 + j * 10 + k) as f64 - 0.5);
+    let column_major: Vec<u8> = eager.t().iter().flat_map(|v| v.to_be_bytes()).collect();
+    npy_file(
+        &path,
+        "{'descr': '>f8', 'fortran_order': True, 'shape': (2, 3, 4), }",
+        &column_major,
+    );
+    let x = Array::<f64>::from_npy(&path, [1, 2, 3]).unwrap();
+    assert_eq!(x.compute().unwrap(), eager.clone().into_dyn());
+    // Big-endian C order, and '=' (native) byte order.
+    let row_major: Vec<u8> = eager.iter().flat_map(|v| v.to_be_bytes()).collect();
+    npy_file(
+        &path,
+        "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3, 4), }",
+        &row_major,
+    );
+    assert_eq!(
+        Array::<f64>::from_npy(&path, 2).unwrap().compute().unwrap(),
+        eager.clone().into_dyn()
+    );
+    let native: Vec<u8> = [7u16, 8].iter().flat_map(|v| v.to_le_bytes()).collect();
+    npy_file(
+        &path,
+        "{'descr': '=u2', 'fortran_order': False, 'shape': (2,), }",
+        &native,
+    );
+    assert_eq!(
+        Array::<u16>::from_npy(&path, 1)
+            .unwrap()
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &[7, 8]
+    );
+    // Writing back gives a little-endian C-order file that reads the same.
+    let copy = temp("fortran-copy");
+    npy_file(
+        &path,
+        "{'descr': '>f8', 'fortran_order': True, 'shape': (2, 3, 4), }",
+        &column_major,
+    );
+    Array::<f64>::from_npy(&path, 2)
+        .unwrap()
+        .to_npy(&copy)
+        .unwrap();
+    let text = String::from_utf8_lossy(&std::fs::read(&copy).unwrap()[..64]).to_string();
+    assert!(text.contains("'<f8', 'fortran_order': False"), "{text}");
+    assert_eq!(
+        Array::<f64>::from_npy(&copy, 5).unwrap().compute().unwrap(),
+        eager.into_dyn()
+    );
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&copy).unwrap();
+}
+
+#[test]
+fn a_fifo_is_refused_not_waited_on() {
+    let path = temp("fifo");
+    let _ = std::fs::remove_file(&path);
+    let status = std::process::Command::new("mkfifo").arg(&path).status();
+    if !matches!(status, Ok(s) if s.success()) {
+        // mkfifo is part of coreutils; without it there is nothing to test here.
+        eprintln!("mkfifo unavailable: {status:?}");
+        return;
+    }
+    // Opening a FIFO for reading blocks until a writer comes: open it in a thread so a
+    // regression shows as a failure after a bound, not a hang.
+    let p = path.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Array::<f64>::from_npy(&p, 4).map(|_| ()));
+    });
+    let result = rx.recv_timeout(std::time::Duration::from_secs(20));
+    if result.is_err() {
+        // Unblock the stuck open so the thread ends, then fail.
+        let _ = std::fs::OpenOptions::new().write(true).open(&path);
+    }
+    let err = result.expect("from_npy returned").unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    std::fs::remove_file(&path).unwrap();
 }
 
 /// The hidden temporary files `to_npy` leaves beside `path` (there should be none).

@@ -2,8 +2,11 @@
 //! map when its task runs) and written chunk by chunk (each chunk's task writes its rows at
 //! their offsets in the file), so neither direction holds the whole array in memory.
 //!
-//! Supported: format versions 1.0–3.0, little-endian `b1`, `i4`, `i8`, `u4`, `u8`, `f4`,
-//! `f8`, C order. Fortran-order files, big-endian data and other types are an error.
+//! Supported: format versions 1.0–3.0; `b1`, `i1`, `i2`, `i4`, `i8`, `u1`, `u2`, `u4`,
+//! `u8`, `f4`, `f8`; little- or big-endian (`<`, `>`, `=` for native, `|`), converted on
+//! read; C order, or Fortran order (what `np.save(a.T)` writes), read as the transpose of
+//! the C-order array of reversed shape — a lazy transpose, so chunks are still read one by
+//! one. Writing is always little-endian C order. Other types are an error.
 
 use std::fs::File;
 use std::io::Write;
@@ -53,6 +56,10 @@ pub struct Header {
     pub shape: Vec<usize>,
     /// Where the data starts.
     pub data_offset: usize,
+    /// Whether the data is in Fortran (column-major) order.
+    pub fortran_order: bool,
+    /// Whether multi-byte elements are stored big-endian.
+    pub big_endian: bool,
 }
 
 /// Parses the header of a `.npy` file held in `bytes`.
@@ -87,18 +94,23 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header> {
         .split('\'')
         .next()
         .unwrap_or("");
+    // The byte order, then the type code: `<f8`, `>i4`, `=u2` (native: little-endian on
+    // every target chunkflow builds for), `|u1` (one byte, no order).
+    let (order, code) = descr_value.split_at(descr_value.len().min(1));
+    let big_endian = match order {
+        "<" | "=" | "|" => false,
+        ">" => true,
+        _ => return Err(bad(path, format!("unsupported dtype {descr_value:?}"))),
+    };
     let dtype = DType::ALL
         .into_iter()
-        .find(|&d| {
-            descr(d) == descr_value
-                || (d == DType::Bool && descr_value == "<b1")
-                // One-byte types are written with `|`, but `<` and `=` are legal too.
-                || (d.size() == 1 && descr(d)[1..] == descr_value[1.min(descr_value.len())..])
-        })
+        .find(|&d| descr(d)[1..] == *code && (order != "|" || d.size() == 1))
         .ok_or_else(|| bad(path, format!("unsupported dtype {descr_value:?}")))?;
-    if field("fortran_order")?.starts_with("True") {
-        return Err(bad(path, "Fortran-order arrays are not supported"));
-    }
+    let fortran_order = match field("fortran_order")? {
+        f if f.starts_with("True") => true,
+        f if f.starts_with("False") => false,
+        _ => return Err(bad(path, "malformed fortran_order")),
+    };
     let shape_text = field("shape")?;
     let inner = shape_text
         .strip_prefix('(')
@@ -117,6 +129,8 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header> {
         dtype,
         shape,
         data_offset: start + len,
+        fortran_order,
+        big_endian: big_endian && dtype.size() > 1,
     })
 }
 
@@ -156,9 +170,10 @@ pub fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Element conversion from little-endian bytes.
+/// Element conversion from little- or big-endian bytes.
 trait Bytes: Element {
     fn read(bytes: &[u8]) -> Self;
+    fn read_be(bytes: &[u8]) -> Self;
 }
 
 /// Appends a scalar's little-endian bytes.
@@ -185,6 +200,9 @@ macro_rules! bytes_impl {
             fn read(b: &[u8]) -> Self {
                 <$t>::from_le_bytes(b.try_into().expect("element size"))
             }
+            fn read_be(b: &[u8]) -> Self {
+                <$t>::from_be_bytes(b.try_into().expect("element size"))
+            }
         }
     )*};
 }
@@ -194,11 +212,16 @@ impl Bytes for bool {
     fn read(b: &[u8]) -> Self {
         b[0] != 0
     }
+    fn read_be(b: &[u8]) -> Self {
+        b[0] != 0
+    }
 }
 
 struct NpySource {
     map: Arc<Mmap>,
     header: Header,
+    /// The shape of the stored C-order array (the header's, reversed for Fortran order).
+    stored: Vec<usize>,
     path: PathBuf,
     id: u64,
 }
@@ -206,16 +229,21 @@ struct NpySource {
 impl NpySource {
     fn read<T: Bytes>(&self, offset: &[usize], shape: &[usize]) -> Result<ArrayD<T>> {
         let size = T::DTYPE.size();
-        let full = &self.header.shape;
+        let full = &self.stored;
         let n: usize = shape.iter().product();
         let mut out = Vec::with_capacity(n);
+        let read = if self.header.big_endian {
+            T::read_be
+        } else {
+            T::read
+        };
         for_each_row(full, offset, shape, |start, len| {
             let from = self.header.data_offset + start * size;
             let bytes = self
                 .map
                 .get(from..from + len * size)
                 .ok_or_else(|| bad(&self.path, "file is shorter than its header says"))?;
-            out.extend(bytes.chunks_exact(size).map(T::read));
+            out.extend(bytes.chunks_exact(size).map(read));
             Ok(())
         })?;
         ArrayD::from_shape_vec(IxDyn(shape), out).map_err(|e| Error::ShapeMismatch(e.to_string()))
@@ -293,7 +321,20 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn from_npy(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
         let path = path.as_ref();
+        // A FIFO or device would block the open or change under the map: only regular
+        // files, checked before opening (opening a FIFO waits for a writer) and again on
+        // what was opened.
+        let regular = |m: std::io::Result<std::fs::Metadata>| -> Result<()> {
+            let m = m.map_err(|e| Error::file(path, "inspecting", &e))?;
+            if m.file_type().is_file() {
+                Ok(())
+            } else {
+                Err(bad(path, "not a regular file"))
+            }
+        };
+        regular(std::fs::metadata(path))?;
         let file = File::open(path).map_err(|e| Error::file(path, "opening", &e))?;
+        regular(file.metadata())?;
         // SAFETY: the map is read-only. chunkflow's own writers never change a file in place
         // (`to_npy` writes a temporary file and renames it over the path, so this map keeps
         // the old inode); like every memory map, it assumes no other program truncates or
@@ -324,14 +365,23 @@ impl<T: Element> Array<T> {
             ));
         }
         let chunks = Chunks::resolve(&header.shape, chunks, T::DTYPE)?;
-        let shape = header.shape.clone();
+        let fortran = header.fortran_order;
+        let mut stored = header.shape.clone();
+        let mut stored_chunks = chunks.as_lists().to_vec();
+        if fortran {
+            stored.reverse();
+            stored_chunks.reverse();
+        }
         let source = NpySource {
             map: Arc::new(map),
             header,
+            stored: stored.clone(),
             path: path.to_path_buf(),
             id: fresh_id(),
         };
-        Ok(source_array(&shape, chunks, Arc::new(source)))
+        let array = source_array(&stored, Chunks::from_lists(stored_chunks), Arc::new(source));
+        // Fortran order: element (i, j, …) is at (…, j, i) of the reversed C-order array.
+        Ok(if fortran { array.transpose() } else { array })
     }
 
     /// Writes the array to a `.npy` file chunk by chunk: each chunk is written at its place
