@@ -222,6 +222,20 @@ fn compression_variants_round_trip() {
         .to_zarr_compressed(&path, ZarrCompression::Zstd(23), &Options::default())
         .unwrap_err();
     assert!(err.to_string().contains("zstd level 23"), "{err}");
+    for level in [i32::MIN, -(1 << 17) - 1] {
+        let err = Array::<f64>::zeros(&[4], 2)
+            .unwrap()
+            .to_zarr_compressed(&path, ZarrCompression::Zstd(level), &Options::default())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("zstd level {level}")),
+            "{err}"
+        );
+        assert!(
+            !path.as_ref().exists(),
+            "a refused level must not leave a store"
+        );
+    }
     assert!(!path.0.exists());
 }
 

@@ -89,13 +89,16 @@ impl Default for ZarrCompression {
     }
 }
 
+/// zstd's lowest (fastest) level, `ZSTD_minCLevel()`: -2^17.
+const ZSTD_MIN_LEVEL: i32 = -(1 << 17);
+
 impl ZarrCompression {
     fn codecs(self) -> Result<Vec<Arc<dyn BytesToBytesCodecTraits>>> {
         Ok(match self {
             ZarrCompression::None => vec![],
-            ZarrCompression::Zstd(level) if level > 22 => {
+            ZarrCompression::Zstd(level) if !(ZSTD_MIN_LEVEL..=22).contains(&level) => {
                 return Err(Error::InvalidArgument(format!(
-                    "zstd level {level}: the highest is 22"
+                    "zstd level {level}: levels go from {ZSTD_MIN_LEVEL} to 22"
                 )));
             }
             ZarrCompression::Zstd(level) => vec![Arc::new(ZstdCodec::new(level, false))],
