@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
+use super::generate::GeneratedInputs;
 use super::output::OutputBuffer;
 use super::program::Program;
 use super::reduce::ReduceOps;
@@ -40,6 +41,10 @@ pub(crate) struct ProgramKernel {
     /// The final result to write this chunk into, and the chunk's block index there,
     /// instead of returning it.
     pub(crate) dest: Option<(Arc<OutputBuffer>, Vec<usize>)>,
+    /// The inputs computed in place (not among the task's dependencies), and the chunk's
+    /// global position they are generated at.
+    pub(crate) generated: GeneratedInputs,
+    pub(crate) offset: Vec<usize>,
 }
 
 impl Kernel for ProgramKernel {
@@ -47,6 +52,7 @@ impl Kernel for ProgramKernel {
         &self.name
     }
     fn call(&self, inputs: Vec<Value>) -> Result<Value> {
+        let inputs = self.generated.splice(inputs, &self.offset);
         match &self.dest {
             None => self.program.run_to_array(&inputs, &self.keys, &self.shape),
             Some((buffer, block)) => {
@@ -230,6 +236,8 @@ impl Kernel for BlockKernel {
 pub(crate) enum ReduceStep {
     Partial {
         pre: Option<Arc<Program>>,
+        /// The inputs of `pre` computed in place (not among the task's dependencies).
+        generated: GeneratedInputs,
         keys: Vec<Key>,
         shape: Vec<usize>,
         offset: Vec<usize>,
@@ -258,12 +266,15 @@ impl Kernel for ReduceKernel {
         match &self.step {
             ReduceStep::Partial {
                 pre,
+                generated,
                 keys,
                 shape,
                 offset,
-            } => self
-                .ops
-                .partial(pre.as_deref(), inputs, keys, shape, offset),
+            } => {
+                let inputs = generated.splice(inputs, offset);
+                self.ops
+                    .partial(pre.as_deref(), inputs, keys, shape, offset)
+            }
             ReduceStep::Combine { key } => self.ops.combine(inputs, key),
             ReduceStep::Aggregate {
                 key,
