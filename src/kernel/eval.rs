@@ -276,7 +276,9 @@ impl Program {
     /// Evaluates the program over one chunk and returns the result chunk.
     pub fn run_to_array(&self, inputs: &[Value], keys: &[Key], shape: &[usize]) -> Result<Value> {
         with_dtype!(self.out_dtype(), T => {
-            let mut sink = CollectSink::<T> { data: Vec::with_capacity(shape.iter().product()) };
+            let data = Vec::with_capacity(shape.iter().product());
+            super::hugepage::advise(&data);
+            let mut sink = CollectSink::<T> { data };
             self.run(inputs, keys, shape, &mut sink)?;
             let array = ArrayD::from_shape_vec(IxDyn(shape), sink.data)
                 .map_err(|e| Error::ShapeMismatch(e.to_string()))?;

@@ -5,6 +5,7 @@ pub mod assemble;
 pub mod eval;
 pub(crate) mod gather;
 pub mod generate;
+pub(crate) mod hugepage;
 pub(crate) mod isa;
 pub mod ops;
 pub mod output;
