@@ -1,6 +1,6 @@
 //! Fusion allocates no full-chunk temporary per operation: a chain of 8 elementwise
-//! operations over 10 chunks makes 10 chunk-sized allocations for the source chunks and one
-//! for the result, not one per operation per chunk. Counted with a global allocator that
+//! operations over 10 chunks of a generated input makes one chunk-sized allocation, the
+//! result, not one per operation per chunk (nor one per input chunk). Counted with a global allocator that
 //! records allocations of at least a chunk's size.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -35,8 +35,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is global: tests that count run one at a time.
+static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_fused_chain_allocates_one_buffer_per_chunk_not_per_op() {
+    let _one_at_a_time = COUNTING.lock().unwrap_or_else(|e| e.into_inner());
     let x = Array::<f64>::linspace(0.0, 1.0, 10 * CHUNK, CHUNK).unwrap();
     let mut y = x.clone();
     for k in 0..8 {
@@ -51,8 +55,31 @@ fn a_fused_chain_allocates_one_buffer_per_chunk_not_per_op() {
     let (fused, a) = count(&Options::default().synchronous());
     let (unfused, b) = count(&Options::default().synchronous().fuse(false));
     assert_eq!(a, b);
-    // 10 source chunks + 1 result buffer (the fused tasks write into it directly).
-    assert_eq!(fused, 11, "fused run made {fused} chunk-sized allocations");
-    // Unfused: each of the 16 operations materialises every chunk.
-    assert!(unfused >= 10 * 16, "unfused run made only {unfused}");
+    // 1 result buffer (the fused tasks write into it directly, and generate the linspace
+    // input strip by strip: no source chunk is materialized).
+    assert_eq!(fused, 1, "fused run made {fused} chunk-sized allocations");
+    // Unfused: each of the 16 operations but the last materialises every chunk.
+    assert!(unfused >= 10 * 15, "unfused run made only {unfused}");
+}
+
+#[test]
+fn a_fused_consumer_of_random_arrays_allocates_no_input_chunk() {
+    let _one_at_a_time = COUNTING.lock().unwrap_or_else(|e| e.into_inner());
+    let x = chunkflow::random::uniform(-1.0, 1.0, &[10 * CHUNK], CHUNK, 1).unwrap();
+    let y = chunkflow::random::uniform(-1.0, 1.0, &[10 * CHUNK], CHUNK, 2).unwrap();
+    let inside = (&x * &x + &y * &y).lt(1.0).sum();
+    for options in [Options::default().synchronous(), Options::default()] {
+        BIG_ALLOCATIONS.store(0, Ordering::SeqCst);
+        let count = inside.scalar_with(&options).unwrap();
+        assert_eq!(BIG_ALLOCATIONS.load(Ordering::SeqCst), 0);
+        assert!(count > 0);
+    }
+    // An elementwise result over random inputs: only the result buffer.
+    BIG_ALLOCATIONS.store(0, Ordering::SeqCst);
+    let d = (&x - &y)
+        .abs()
+        .compute_with(&Options::default().synchronous())
+        .unwrap();
+    assert_eq!(BIG_ALLOCATIONS.load(Ordering::SeqCst), 1);
+    assert_eq!(d.len(), 10 * CHUNK);
 }

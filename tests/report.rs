@@ -40,8 +40,16 @@ fn check_well_formed(html: &str) -> usize {
 #[test]
 fn a_real_runs_report_holds_every_part() {
     let path = std::env::temp_dir().join(format!("chunkflow-report-{}.html", std::process::id()));
-    let x = random::uniform(-1.0, 1.0, &[400_000], 50_000, 1).unwrap();
-    let y = random::uniform(-1.0, 1.0, &[400_000], 50_000, 2).unwrap();
+    // In-memory inputs, so their chunks are tasks of the run (a fused consumer of a
+    // random array generates its samples in place, with no source tasks).
+    let sample = |seed| {
+        let values = random::uniform(-1.0, 1.0, &[400_000], 50_000, seed)
+            .unwrap()
+            .compute()
+            .unwrap();
+        Array::from_ndarray(values, 50_000).unwrap()
+    };
+    let (x, y) = (sample(1), sample(2));
     let inside = (&x * &x + &y * &y).lt(1.0).sum();
     let options = Options::default().threads(2).unwrap().report(&path);
     let count = inside.scalar_with(&options).unwrap();
@@ -61,7 +69,7 @@ fn a_real_runs_report_holds_every_part() {
     assert_eq!(stream.matches("<rect").count(), 25, "{stream}");
     assert_eq!(stream.matches("<title>").count(), 25);
     assert!(stream.contains("ms</title>") && stream.contains("-partial"));
-    // The per-operation table, with bytes produced by the generated chunks (16 × 400 kB).
+    // The per-operation table, with bytes produced by the source chunks (16 × 400 kB).
     assert!(html.contains("<table class=\"ops\">"));
     assert!(
         html.contains("fused: sum((((a * a) + (b * b)) &lt; 1))"),

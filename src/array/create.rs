@@ -8,10 +8,11 @@ use std::sync::Arc;
 use ndarray::{ArcArray, ArrayD, Dimension, IxDyn, Slice};
 
 use super::{Array, ChunkSpec, Chunks};
-use crate::dtype::{Element, Float, Num};
+use crate::dtype::{Col, DType, Element, Float, Num};
 use crate::error::{Error, Result};
 use crate::geometry::Meta;
 use crate::graph::Value;
+use crate::kernel::generate::{StripFill, strip_vec};
 use crate::kernel::source::{ChunkSource, fresh_id};
 use crate::plan::{Node, Op};
 
@@ -117,6 +118,21 @@ impl<T: Element> ChunkSource for Full<T> {
     fn chunk(&self, _offset: &[usize], shape: &[usize]) -> Result<Value> {
         Ok(Value::new(ArrayD::from_elem(IxDyn(shape), self.value)))
     }
+    fn strip_fill(&self) -> Option<Arc<dyn StripFill>> {
+        Some(Arc::new(Full {
+            value: self.value,
+            id: self.id,
+        }))
+    }
+}
+
+impl<T: Element> StripFill for Full<T> {
+    fn dtype(&self) -> DType {
+        T::DTYPE
+    }
+    fn fill(&self, _: &[usize], _: &[usize], _: usize, len: usize, out: &mut Col<'static>) {
+        strip_vec::<T>(out).extend(std::iter::repeat_n(self.value, len));
+    }
 }
 
 /// `start + i * step` along one axis, computed in f64 and converted.
@@ -142,15 +158,50 @@ impl<T: Element> ChunkSource for Linear<T> {
     }
     fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
         let values: Vec<T> = (offset[0]..offset[0] + shape[0])
-            .map(|i| match self.last {
-                Some((n, v)) if i == n => v,
-                _ => self.start + i as f64 * self.step,
-            })
-            .map(|v| T::from_scalar(crate::dtype::Scalar::F64(v)))
+            .map(|i| self.at(i))
             .collect();
         Ok(Value::new(
             ArrayD::from_shape_vec(IxDyn(shape), values).expect("1-d"),
         ))
+    }
+    fn strip_fill(&self) -> Option<Arc<dyn StripFill>> {
+        Some(Arc::new(Linear::<T> {
+            name: self.name,
+            start: self.start,
+            step: self.step,
+            last: self.last,
+            id: self.id,
+            _t: std::marker::PhantomData,
+        }))
+    }
+}
+
+impl<T: Element> Linear<T> {
+    /// The element at index `i`.
+    #[inline(always)]
+    fn at(&self, i: usize) -> T {
+        let v = match self.last {
+            Some((n, v)) if i == n => v,
+            _ => self.start + i as f64 * self.step,
+        };
+        T::from_scalar(crate::dtype::Scalar::F64(v))
+    }
+}
+
+impl<T: Element> StripFill for Linear<T> {
+    fn dtype(&self) -> DType {
+        T::DTYPE
+    }
+    fn fill(
+        &self,
+        offset: &[usize],
+        _: &[usize],
+        start: usize,
+        len: usize,
+        out: &mut Col<'static>,
+    ) {
+        let first = offset.first().copied().unwrap_or(0) + start;
+        strip_vec::<T>(out).extend((first..first + len).map(|i| self.at(i)));
     }
 }
 
@@ -449,20 +500,51 @@ impl<T: Element> ChunkSource for IntegerLinear<T> {
         true
     }
     fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
-        use crate::dtype::Scalar;
         let values: Vec<T> = (offset[0]..offset[0] + shape[0])
-            .map(|i| {
-                let v = self.start + i as i128 * self.step;
-                T::from_scalar(if v < 0 {
-                    Scalar::I64(v as i64)
-                } else {
-                    Scalar::U64(v as u64)
-                })
-            })
+            .map(|i| self.at(i))
             .collect();
         Ok(Value::new(
             ArrayD::from_shape_vec(IxDyn(shape), values).expect("1-d"),
         ))
+    }
+    fn strip_fill(&self) -> Option<Arc<dyn StripFill>> {
+        Some(Arc::new(IntegerLinear::<T> {
+            start: self.start,
+            step: self.step,
+            id: self.id,
+            _t: std::marker::PhantomData,
+        }))
+    }
+}
+
+impl<T: Element> IntegerLinear<T> {
+    /// The element at index `i`.
+    #[inline(always)]
+    fn at(&self, i: usize) -> T {
+        use crate::dtype::Scalar;
+        let v = self.start + i as i128 * self.step;
+        T::from_scalar(if v < 0 {
+            Scalar::I64(v as i64)
+        } else {
+            Scalar::U64(v as u64)
+        })
+    }
+}
+
+impl<T: Element> StripFill for IntegerLinear<T> {
+    fn dtype(&self) -> DType {
+        T::DTYPE
+    }
+    fn fill(
+        &self,
+        offset: &[usize],
+        _: &[usize],
+        start: usize,
+        len: usize,
+        out: &mut Col<'static>,
+    ) {
+        let first = offset.first().copied().unwrap_or(0) + start;
+        strip_vec::<T>(out).extend((first..first + len).map(|i| self.at(i)));
     }
 }
 

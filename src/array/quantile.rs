@@ -176,8 +176,10 @@ impl<T: Element> Array<T> {
     /// weight — block size times percentile step — and interpolated linearly, as Dask's
     /// `merge_percentiles` does. The result has one element per requested percentile.
     ///
-    /// With a single block the result is exact; with many it is close (within the spread
-    /// of neighbouring grid points). NaN anywhere gives NaN, as in NumPy's `percentile`.
+    /// With a single block the result is exact; with many it is close: each block's
+    /// interpolated percentiles misplace about one of its elements, so the result lies
+    /// within about `1 + 100 · blocks / len` percentile points of the exact one — fine for
+    /// blocks of thousands of elements, coarse for blocks of a few. NaN anywhere gives NaN, as in NumPy's `percentile`.
     /// An empty array, no percentiles or one outside 0..=100 are errors. Dask accepts only
     /// 1-d arrays here; chunkflow flattens an n-d array first (row-major, as `ravel`).
     ///

@@ -52,7 +52,8 @@ pub struct OpSummary {
 /// let options = Options::default().observer(profiler.clone());
 /// let x = Array::<f64>::ones(&[1000], 100)?;
 /// (&x * 2.0).sum().scalar_with(&options)?;
-/// assert_eq!(profiler.records().len(), 10 + 10 + 1);
+/// // 10 partials (each generating its chunk of ones in place) and the aggregate.
+/// assert_eq!(profiler.records().len(), 10 + 1);
 /// assert!(profiler.summary_text().contains("sum-aggregate"));
 /// # Ok::<(), chunkflow::Error>(())
 /// ```

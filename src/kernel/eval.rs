@@ -1,6 +1,7 @@
 //! Evaluating a [`Program`] over one chunk: the chunk is walked in strips; each input
-//! contributes a strip (a borrowed slice of a contiguous input, or a strip gathered from a
-//! broadcast input through its strides, never expanded), every instruction runs as one
+//! contributes a strip (a borrowed slice of a contiguous input, a strip gathered from a
+//! broadcast input through its strides, never expanded, or a strip generated in place,
+//! `generate`), every instruction runs as one
 //! tight loop over the strip (`ops`), and the result strip goes to a [`StripSink`]: the
 //! output chunk, a place in the final result, or a reduction's partial states. The strip
 //! length is chosen so that all registers together fit in [`STRIP_BUDGET_BYTES`] (half of
@@ -10,6 +11,7 @@ use std::borrow::Cow;
 
 use ndarray::{ArrayD, IxDyn};
 
+use super::generate::{Generated, GeneratedChunk};
 use super::ops;
 use super::program::{InstrOp, Program, Src};
 use crate::dtype::with_dtype;
@@ -47,8 +49,9 @@ impl<T: Element> StripSink for CollectSink<T> {
     }
 }
 
-/// A source of input strips for one chunk.
-trait StripReader {
+/// A source of input strips for one chunk: a contiguous chunk, a broadcast one read
+/// through its strides, or a generated input (`generate::Generated`).
+pub(crate) trait StripReader {
     fn load(&mut self, start: usize, len: usize) -> Col<'_>;
 }
 
@@ -174,6 +177,16 @@ fn reader<'a, T: Element>(
     key: &Key,
     shape: &[usize],
 ) -> Result<Box<dyn StripReader + 'a>> {
+    if let Some(generated) = value.downcast_ref::<GeneratedChunk>() {
+        let reader = Generated::<T>::new(generated, shape).ok_or_else(|| {
+            super::internal(format!(
+                "generated input {key} is not a {}-d {} chunk",
+                shape.len(),
+                T::DTYPE
+            ))
+        })?;
+        return Ok(Box::new(reader));
+    }
     let chunk: &ArrayD<T> = value.get(key)?;
     if chunk.shape() == shape
         && let Some(data) = chunk.as_slice()
@@ -263,7 +276,9 @@ impl Program {
     /// Evaluates the program over one chunk and returns the result chunk.
     pub fn run_to_array(&self, inputs: &[Value], keys: &[Key], shape: &[usize]) -> Result<Value> {
         with_dtype!(self.out_dtype(), T => {
-            let mut sink = CollectSink::<T> { data: Vec::with_capacity(shape.iter().product()) };
+            let data = Vec::with_capacity(shape.iter().product());
+            super::hugepage::advise(&data);
+            let mut sink = CollectSink::<T> { data };
             self.run(inputs, keys, shape, &mut sink)?;
             let array = ArrayD::from_shape_vec(IxDyn(shape), sink.data)
                 .map_err(|e| Error::ShapeMismatch(e.to_string()))?;

@@ -4,7 +4,9 @@
 pub mod assemble;
 pub mod eval;
 pub(crate) mod gather;
-mod isa;
+pub mod generate;
+pub(crate) mod hugepage;
+pub(crate) mod isa;
 pub mod ops;
 pub mod output;
 pub mod program;

@@ -62,7 +62,13 @@ impl OutputBuffer {
             .map(|a| chunks.axis(a).iter().sum())
             .collect();
         let n: usize = shape.iter().product();
-        let mut col = with_dtype!(dtype, T => T::owned(vec![T::default(); n]));
+        let mut col = with_dtype!(dtype, T => {
+            // Zeroed memory straight from the OS (calloc), so no page is touched yet:
+            // advising it now lets the writers fault it in as huge pages.
+            let zeroed = vec![T::default(); n];
+            super::hugepage::advise(&zeroed);
+            T::owned(zeroed)
+        });
         let base = with_dtype!(dtype, T => {
             // One expansion is for u8, where the cast is the identity.
             #[allow(clippy::unnecessary_cast)]

@@ -2,7 +2,10 @@
 //! array (data in memory, a generator, a file), a [`BlockFn`] is a user closure over whole
 //! chunks. Both carry an identity so structural hashing never merges two different ones.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::generate::StripFill;
 
 use crate::error::Result;
 use crate::graph::Value;
@@ -27,6 +30,13 @@ pub trait ChunkSource: Send + Sync {
     /// its own copy of the chunk tasks, so no chunk waits in memory for a second reader.
     fn cheap(&self) -> bool {
         false
+    }
+    /// A generator of any run of the chunks' elements, if the source can compute them
+    /// from their position: a fused program reading this source then computes its input
+    /// strips in place (`kernel::generate`) instead of reading a materialized chunk. It
+    /// must produce exactly what [`chunk`](Self::chunk) produces.
+    fn strip_fill(&self) -> Option<Arc<dyn StripFill>> {
+        None
     }
 }
 

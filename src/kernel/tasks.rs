@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
+use super::generate::GeneratedInputs;
 use super::output::OutputBuffer;
 use super::program::Program;
 use super::reduce::ReduceOps;
@@ -42,6 +43,10 @@ pub(crate) struct ProgramKernel {
     /// The final result to write this chunk into, and the chunk's block index there,
     /// instead of returning it.
     pub(crate) dest: Option<(Arc<OutputBuffer>, Vec<usize>)>,
+    /// The inputs computed in place (not among the task's dependencies), and the chunk's
+    /// global position they are generated at.
+    pub(crate) generated: GeneratedInputs,
+    pub(crate) offset: Vec<usize>,
 }
 
 /// The shape of a chunk of unknown size, from its inputs' chunks (broadcast together).
@@ -63,10 +68,12 @@ impl Kernel for ProgramKernel {
         &self.name
     }
     fn call(&self, inputs: Vec<Value>) -> Result<Value> {
+        // Chunks of unknown size never have generated inputs (those need known chunks).
         let shape = match &self.shape {
             Some(shape) => shape.clone(),
             None => runtime_shape(&inputs, &self.keys)?,
         };
+        let inputs = self.generated.splice(inputs, &self.offset);
         match &self.dest {
             None => self.program.run_to_array(&inputs, &self.keys, &shape),
             Some((buffer, block)) => {
@@ -249,6 +256,8 @@ impl Kernel for BlockKernel {
 pub(crate) enum ReduceStep {
     Partial {
         pre: Option<Arc<Program>>,
+        /// The inputs of `pre` computed in place (not among the task's dependencies).
+        generated: GeneratedInputs,
         keys: Vec<Key>,
         /// The reduced block's shape, `None` if it is of data-dependent size (then found
         /// from the inputs; the offset is then unused, as no such reduction needs indices).
@@ -279,6 +288,7 @@ impl Kernel for ReduceKernel {
         match &self.step {
             ReduceStep::Partial {
                 pre,
+                generated,
                 keys,
                 shape,
                 offset,
@@ -287,6 +297,7 @@ impl Kernel for ReduceKernel {
                     Some(shape) => shape.clone(),
                     None => runtime_shape(&inputs, keys)?,
                 };
+                let inputs = generated.splice(inputs, offset);
                 self.ops
                     .partial(pre.as_deref(), inputs, keys, &shape, offset)
             }

@@ -9,8 +9,10 @@ use ndarray::arr0;
 use super::Lowering;
 use crate::dtype::{Element, Scalar, with_dtype};
 use crate::error::{Error, Result};
+use crate::geometry::Meta;
 use crate::geometry::blocks::broadcast_block;
 use crate::graph::{Key, Task, Value};
+use crate::kernel::generate::GeneratedInputs;
 use crate::kernel::program::{Instr, InstrOp, Program, Src};
 use crate::kernel::source::{BlockFn, ChunkSource};
 use crate::kernel::tasks::{BlockKernel, ProgramKernel, SourceKernel};
@@ -52,6 +54,7 @@ impl Lowering<'_> {
         let label: Arc<str> = op_label(&node.op, node.inputs.len()).into();
         let chunks = &node.meta.chunks;
         let buffer = self.buffers[id.index()].clone();
+        let generated = self.generated_inputs(id, &node.meta);
         for b in chunks.blocks() {
             let keys: Vec<Key> = (0..node.inputs.len())
                 .map(|k| {
@@ -59,17 +62,43 @@ impl Lowering<'_> {
                 })
                 .collect();
             let dest = buffer.as_ref().map(|buf| (buf.clone(), b.clone()));
+            let deps = dependencies(&generated, &keys);
             let kernel = ProgramKernel {
                 name: label.clone(),
                 program: program.clone(),
-                keys: keys.clone(),
+                keys,
                 shape: chunks.is_known().then(|| chunks.block_shape(&b)),
                 dest,
+                generated: generated.clone(),
+                offset: chunks.block_offset(&b),
             };
             self.graph
-                .insert(self.key(id, &b), Task::call(kernel, keys))?;
+                .insert(self.key(id, &b), Task::call(kernel, deps))?;
         }
         Ok(())
+    }
+
+    /// Which inputs of node `id` its program tasks generate in place instead of reading
+    /// chunks: a source offering a [`StripFill`](crate::kernel::generate::StripFill) of the
+    /// element type, with the shape and chunks of `out` (the array the program computes),
+    /// so block `b` of the input is exactly block `b` of `out`. A broadcast source stays a
+    /// chunk input (it is small, and its strips are gathered through strides).
+    pub(super) fn generated_inputs(&self, id: NodeId, out: &Meta) -> GeneratedInputs {
+        let plan = self.plan;
+        GeneratedInputs(
+            plan[id]
+                .inputs
+                .iter()
+                .map(|&j| match &plan[j].op {
+                    Op::Source(s)
+                        if plan[j].meta.shape == out.shape && plan[j].meta.chunks == out.chunks =>
+                    {
+                        s.strip_fill().filter(|f| f.dtype() == plan[j].meta.dtype)
+                    }
+                    _ => None,
+                })
+                .collect(),
+        )
     }
 
     /// One task per chunk applying a user block function.
@@ -86,6 +115,15 @@ impl Lowering<'_> {
         }
         Ok(())
     }
+}
+
+/// The keys of the inputs a program task reads as chunks: its dependencies.
+pub(super) fn dependencies(generated: &GeneratedInputs, keys: &[Key]) -> Vec<Key> {
+    keys.iter()
+        .enumerate()
+        .filter(|&(k, _)| generated.0.get(k).is_none_or(Option::is_none))
+        .map(|(_, key)| key.clone())
+        .collect()
 }
 
 /// The one-instruction program of an unfused elementwise node.

@@ -19,10 +19,12 @@
 use std::sync::Arc;
 
 use super::Lowering;
+use super::blockwise::dependencies;
 use crate::error::Result;
 use crate::geometry::BlockIter;
 use crate::geometry::blocks::broadcast_block;
 use crate::graph::{Key, Task};
+use crate::kernel::generate::GeneratedInputs;
 use crate::kernel::reduce::reduce_ops;
 use crate::kernel::tasks::{ReduceKernel, ReduceStep};
 use crate::plan::display::{aggregate_label, combine_label, partial_label};
@@ -49,6 +51,12 @@ impl Lowering<'_> {
         // Partials, over the partial grid (the reduced array's chunk grid).
         let partial_label: Arc<str> = partial_label(spec, n_inputs).into();
         let partial_name = format!("{name}-partial");
+        // Only a `pre` program generates its inputs: a bare reduction folds its input chunk
+        // whole, and folding generated strips instead would change a float sum's last bits.
+        let generated = match &spec.pre {
+            Some(_) => self.generated_inputs(id, &reduced_meta),
+            None => GeneratedInputs::default(),
+        };
         for b in reduced_meta.chunks.blocks() {
             let keys: Vec<Key> = (0..n_inputs)
                 .map(|k| {
@@ -56,12 +64,14 @@ impl Lowering<'_> {
                     self.input_key(id, k, &ib)
                 })
                 .collect();
+            let deps = dependencies(&generated, &keys);
             let kernel = ReduceKernel {
                 name: partial_label.clone(),
                 ops: ops.clone(),
                 step: ReduceStep::Partial {
                     pre: spec.pre.as_ref().map(|(p, _)| p.clone()),
-                    keys: keys.clone(),
+                    generated: generated.clone(),
+                    keys,
                     shape: reduced_meta
                         .chunks
                         .is_known()
@@ -70,7 +80,7 @@ impl Lowering<'_> {
                 },
             };
             let key = Key::chunk(partial_name.as_str(), &b);
-            self.graph.insert(key, Task::call(kernel, keys))?;
+            self.graph.insert(key, Task::call(kernel, deps))?;
         }
 
         // Combine levels: `grid` is the current level's grid, `level_name` its key name.
