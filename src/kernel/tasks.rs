@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
+use super::codegen::Backend;
 use super::output::OutputBuffer;
 use super::program::Program;
 use super::reduce::ReduceOps;
@@ -40,6 +41,8 @@ pub(crate) struct ProgramKernel {
     /// The final result to write this chunk into, and the chunk's block index there,
     /// instead of returning it.
     pub(crate) dest: Option<(Arc<OutputBuffer>, Vec<usize>)>,
+    /// Interpreted or compiled.
+    pub(crate) backend: Backend,
 }
 
 impl Kernel for ProgramKernel {
@@ -48,11 +51,18 @@ impl Kernel for ProgramKernel {
     }
     fn call(&self, inputs: Vec<Value>) -> Result<Value> {
         match &self.dest {
-            None => self.program.run_to_array(&inputs, &self.keys, &self.shape),
+            None => self
+                .program
+                .run_to_array_with(self.backend, &inputs, &self.keys, &self.shape),
             Some((buffer, block)) => {
                 let mut writer = buffer.claim(block)?;
-                self.program
-                    .run(&inputs, &self.keys, &self.shape, &mut writer)?;
+                self.program.run_with(
+                    self.backend,
+                    &inputs,
+                    &self.keys,
+                    &self.shape,
+                    &mut writer,
+                )?;
                 writer.finish()?;
                 Ok(Value::new(()))
             }
@@ -248,6 +258,8 @@ pub(crate) struct ReduceKernel {
     pub(crate) name: Arc<str>,
     pub(crate) ops: Arc<dyn ReduceOps>,
     pub(crate) step: ReduceStep,
+    /// Runs the fused `pre` and `post` programs, interpreted or compiled.
+    pub(crate) backend: Backend,
 }
 
 impl Kernel for ReduceKernel {
@@ -263,7 +275,7 @@ impl Kernel for ReduceKernel {
                 offset,
             } => self
                 .ops
-                .partial(pre.as_deref(), inputs, keys, shape, offset),
+                .partial(self.backend, pre.as_deref(), inputs, keys, shape, offset),
             ReduceStep::Combine { key } => self.ops.combine(inputs, key),
             ReduceStep::Aggregate {
                 key,
@@ -272,7 +284,12 @@ impl Kernel for ReduceKernel {
             } => {
                 let value = self.ops.aggregate(inputs, key, out_shape)?;
                 match post {
-                    Some(p) => p.run_to_array(&[value], std::slice::from_ref(key), out_shape),
+                    Some(p) => p.run_to_array_with(
+                        self.backend,
+                        &[value],
+                        std::slice::from_ref(key),
+                        out_shape,
+                    ),
                     None => Ok(value),
                 }
             }

@@ -65,6 +65,7 @@ impl Lowering<'_> {
                 keys: keys.clone(),
                 shape: chunks.block_shape(&b),
                 dest,
+                backend: self.backend,
             };
             self.graph
                 .insert(self.key(id, &b), Task::call(kernel, keys))?;
