@@ -22,10 +22,19 @@ use crate::kernel::program::Program;
 /// and reported as a reason.
 pub(super) fn compile(program: &Program, dump: bool) -> Result<Compiled, Reason> {
     let started = Instant::now();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(program, dump)));
-    let func = match result {
-        Ok(r) => r?,
-        Err(_) => return Err("Cranelift panicked".into()),
+    // With the vector loop first; if that does not compile here, the scalar loop alone.
+    let attempt =
+        |vectorize: bool| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            build(program, dump, vectorize)
+        })) {
+            Ok(r) => r,
+            Err(_) => Err("Cranelift panicked".to_string()),
+        };
+    let func = match attempt(true) {
+        Ok(f) => f,
+        Err(vector_reason) => {
+            attempt(false).map_err(|r| format!("{r} (vector loop: {vector_reason})"))?
+        }
     };
     Ok(Compiled {
         func,
@@ -35,7 +44,7 @@ pub(super) fn compile(program: &Program, dump: bool) -> Result<Compiled, Reason>
     })
 }
 
-fn build(program: &Program, dump: bool) -> Result<StripFn, Reason> {
+fn build(program: &Program, dump: bool, vectorize: bool) -> Result<StripFn, Reason> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
         f.set(k, v).map_err(|e| format!("setting {k}: {e}"))
@@ -55,7 +64,7 @@ fn build(program: &Program, dump: bool) -> Result<StripFn, Reason> {
     let mut ctx = module.make_context();
     ctx.func = Function::new();
     ctx.func.signature = module.make_signature();
-    translate::translate(program, &mut module, &mut ctx.func)?;
+    translate::translate(program, &mut module, &mut ctx.func, vectorize)?;
     if dump {
         eprintln!("chunkflow codegen: Cranelift IR\n{}", ctx.func.display());
     }

@@ -54,6 +54,102 @@ fn is_signed(d: DType) -> bool {
     matches!(d, DType::I8 | DType::I16 | DType::I32 | DType::I64)
 }
 
+/// The vector form of a program: `n` lanes of the float type in 128-bit vectors, bools
+/// as lane masks (all ones: true) of the same width.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Lanes {
+    n: u32,
+    float: Type,
+    mask: Type,
+    mask_int: Type,
+}
+
+/// The vector shape of `program` if it has one: every value is of one float type or bool,
+/// and every operation has an exact lane-wise form (arithmetic, sqrt, rounding, compares,
+/// NaN-propagating maximum/minimum, logic, where, powi up to 4). Anything else (calls,
+/// casts, integers) runs in the scalar loop alone.
+pub(super) fn vector_shape(program: &Program) -> Option<Lanes> {
+    let float = program
+        .inputs
+        .iter()
+        .chain(program.instrs.iter().map(|i| &i.dtype))
+        .find(|d| d.is_float())
+        .copied()?;
+    let ok_type = |d: DType| d == float || d == DType::Bool;
+    if !program.inputs.iter().all(|&d| ok_type(d)) {
+        return None;
+    }
+    let dtype_of = |s: Src| match s {
+        Src::Input(k) => program.inputs.get(k).copied(),
+        Src::Reg(r) => program.instrs.get(r).map(|i| i.dtype),
+    };
+    for instr in &program.instrs {
+        if !ok_type(instr.dtype) {
+            return None;
+        }
+        let arg = |k: usize| instr.args.get(k).and_then(|&s| dtype_of(s));
+        let arith = |op: BinaryOp| {
+            op.is_comparison()
+                || matches!(
+                    op,
+                    BinaryOp::Add
+                        | BinaryOp::Sub
+                        | BinaryOp::Mul
+                        | BinaryOp::Div
+                        | BinaryOp::Maximum
+                        | BinaryOp::Minimum
+                )
+        };
+        let fine = match &instr.op {
+            InstrOp::Const(_) => true,
+            InstrOp::Unary(UnaryOp::Not) => arg(0) == Some(DType::Bool),
+            InstrOp::Unary(u) => {
+                arg(0) == Some(float)
+                    && matches!(
+                        u,
+                        UnaryOp::Neg
+                            | UnaryOp::Abs
+                            | UnaryOp::Powi(1..=4)
+                            | UnaryOp::Math(
+                                FloatFn::Sqrt
+                                    | FloatFn::Floor
+                                    | FloatFn::Ceil
+                                    | FloatFn::Trunc
+                                    | FloatFn::Round
+                                    | FloatFn::Rint
+                            )
+                    )
+            }
+            InstrOp::Binary(op) => match (arg(0), arg(1)) {
+                (Some(DType::Bool), Some(DType::Bool)) => {
+                    matches!(op, BinaryOp::And | BinaryOp::Or | BinaryOp::Xor)
+                }
+                (Some(a), Some(b)) => a == float && b == float && arith(*op),
+                _ => false,
+            },
+            InstrOp::BinaryScalar(op, _, _) => arg(0) == Some(float) && arith(*op),
+            InstrOp::Where => {
+                arg(0) == Some(DType::Bool) && arg(1) == Some(instr.dtype) && arg(2) == arg(1)
+            }
+            InstrOp::Cast(_) | InstrOp::Map(..) => false,
+        };
+        if !fine {
+            return None;
+        }
+    }
+    let (n, float_t, mask, mask_int) = if float == DType::F64 {
+        (2, types::F64X2, types::I64X2, types::I64)
+    } else {
+        (4, types::F32X4, types::I32X4, types::I32)
+    };
+    Some(Lanes {
+        n,
+        float: float_t,
+        mask,
+        mask_int,
+    })
+}
+
 /// Checks that `program` is well formed and uses only what compiles, before any code is
 /// built: its operand types, SSA wiring and operations.
 pub(super) fn check(program: &Program) -> Result<(), Reason> {
@@ -85,6 +181,7 @@ pub(super) fn translate(
     program: &Program,
     module: &mut JITModule,
     func: &mut Function,
+    vectorize: bool,
 ) -> Result<(), Reason> {
     check(program)?;
     let config = module.target_config();
@@ -98,7 +195,12 @@ pub(super) fn translate(
         module,
         funcs: HashMap::new(),
     };
-    let result = t.body(program, ptr);
+    let lanes = if vectorize {
+        vector_shape(program)
+    } else {
+        None
+    };
+    let result = t.body(program, ptr, lanes);
     // Finish the function either way (an unfinished builder is a bug in debug builds).
     t.b.seal_all_blocks();
     t.b.finalize(config);
@@ -112,7 +214,7 @@ struct Translator<'a, 'f> {
 }
 
 impl Translator<'_, '_> {
-    fn body(&mut self, program: &Program, ptr: Type) -> Result<(), Reason> {
+    fn body(&mut self, program: &Program, ptr: Type, lanes: Option<Lanes>) -> Result<(), Reason> {
         let flags = MemFlagsData::trusted();
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -137,7 +239,15 @@ impl Translator<'_, '_> {
         let body = self.b.create_block();
         let exit = self.b.create_block();
         let zero = self.b.ins().iconst(ptr, 0);
-        self.b.ins().jump(header, &[zero.into()]);
+        match lanes {
+            // The vector loop first; it hands its position to the scalar tail loop.
+            Some(lanes) => {
+                self.vector_loop(program, lanes, &bases, out, len, zero, header, ptr)?;
+            }
+            None => {
+                self.b.ins().jump(header, &[zero.into()]);
+            }
+        }
 
         self.b.switch_to_block(header);
         let i = self.b.block_params(header)[0];
@@ -183,6 +293,205 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(exit);
         self.b.ins().return_(&[]);
         Ok(())
+    }
+
+    /// The loop over whole vectors of `lanes.n` elements, entered from the current block
+    /// (the entry, where the constants are splatted) at `i = zero`: `vheader(i)` runs
+    /// `vbody` while `i + n <= len`, then jumps to the scalar loop's `tail(i)`.
+    #[allow(clippy::too_many_arguments)]
+    fn vector_loop(
+        &mut self,
+        program: &Program,
+        lanes: Lanes,
+        bases: &[Value],
+        out: Value,
+        len: Value,
+        zero: Value,
+        tail: cranelift_codegen::ir::Block,
+        ptr: Type,
+    ) -> Result<(), Reason> {
+        let n = lanes.n as i64;
+        let mut regs: Vec<Option<(Value, DType)>> = vec![None; program.instrs.len()];
+        for (r, instr) in program.instrs.iter().enumerate() {
+            if let InstrOp::Const(s) = instr.op {
+                let v = self.scalar(instr.dtype, s);
+                let v = if instr.dtype == DType::Bool {
+                    // 0/1 → 0/-1, then a mask in every lane.
+                    let w = self.b.ins().uextend(lanes.mask_int, v);
+                    let m = self.b.ins().ineg(w);
+                    self.b.ins().splat(lanes.mask, m)
+                } else {
+                    self.b.ins().splat(lanes.float, v)
+                };
+                regs[r] = Some((v, instr.dtype));
+            }
+        }
+        let vheader = self.b.create_block();
+        self.b.append_block_param(vheader, ptr);
+        let vbody = self.b.create_block();
+        self.b.ins().jump(vheader, &[zero.into()]);
+
+        self.b.switch_to_block(vheader);
+        let i = self.b.block_params(vheader)[0];
+        let end = self.b.ins().iadd_imm_u(i, n);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, len);
+        self.b.ins().brif(fits, vbody, &[], tail, &[i.into()]);
+
+        self.b.switch_to_block(vbody);
+        // Unaligned: a strip starts at any element.
+        let flags = MemFlagsData::new().with_notrap();
+        let mut loaded: Vec<Option<Value>> = vec![None; program.inputs.len()];
+        let mut operand = |t: &mut Self, src: Src, regs: &[Option<(Value, DType)>]| match src {
+            Src::Input(k) => {
+                let d = program.inputs[k];
+                if let Some(v) = loaded[k] {
+                    return Ok((v, d));
+                }
+                let at = t.element_addr(bases[k], i, d);
+                let v = if d == DType::Bool {
+                    let mut v = None;
+                    for lane in 0..lanes.n {
+                        let byte = t.b.ins().load(types::I8, flags, at, lane as i32);
+                        let w = t.b.ins().uextend(lanes.mask_int, byte);
+                        let m = t.b.ins().ineg(w);
+                        v = Some(match v {
+                            None => t.b.ins().splat(lanes.mask, m),
+                            Some(vec) => t.b.ins().insertlane(vec, m, lane as u8),
+                        });
+                    }
+                    v.ok_or("no lanes")?
+                } else {
+                    t.b.ins().load(lanes.float, flags, at, 0)
+                };
+                loaded[k] = Some(v);
+                Ok((v, d))
+            }
+            Src::Reg(r) => regs[r].ok_or_else(|| format!("register {r} is not computed")),
+        };
+        for (r, instr) in program.instrs.iter().enumerate() {
+            if matches!(instr.op, InstrOp::Const(_)) {
+                continue;
+            }
+            let args = instr
+                .args
+                .iter()
+                .map(|&s| operand(self, s, &regs))
+                .collect::<Result<Vec<_>, Reason>>()?;
+            let v = self.vector_instr(&instr.op, &args, instr.dtype, lanes)?;
+            regs[r] = Some((v, instr.dtype));
+        }
+        let (value, d) = operand(self, program.output, &regs)?;
+        let at = self.element_addr(out, i, d);
+        if d == DType::Bool {
+            for lane in 0..lanes.n {
+                let m = self.b.ins().extractlane(value, lane as u8);
+                let byte = self.b.ins().ireduce(types::I8, m);
+                let bit = self.b.ins().band_imm_u(byte, 1);
+                self.b.ins().store(flags, bit, at, lane as i32);
+            }
+        } else {
+            self.b.ins().store(flags, value, at, 0);
+        }
+        self.b.ins().jump(vheader, &[end.into()]);
+        Ok(())
+    }
+
+    /// One instruction on vectors (floats as float vectors, bools as lane masks); only what
+    /// [`vector_shape`] accepted.
+    fn vector_instr(
+        &mut self,
+        op: &InstrOp,
+        args: &[(Value, DType)],
+        out: DType,
+        lanes: Lanes,
+    ) -> Result<Value, Reason> {
+        let as_float =
+            |t: &mut Self, m: Value| t.b.ins().bitcast(lanes.float, MemFlagsData::new(), m);
+        match *op {
+            InstrOp::Unary(u) => {
+                let x = args[0].0;
+                Ok(match u {
+                    UnaryOp::Not => self.b.ins().bnot(x),
+                    UnaryOp::Neg => self.b.ins().fneg(x),
+                    UnaryOp::Abs => self.b.ins().fabs(x),
+                    UnaryOp::Powi(1) => x,
+                    UnaryOp::Powi(2) => self.b.ins().fmul(x, x),
+                    UnaryOp::Powi(3) => {
+                        let y = self.b.ins().fmul(x, x);
+                        self.b.ins().fmul(y, x)
+                    }
+                    UnaryOp::Powi(4) => {
+                        let y = self.b.ins().fmul(x, x);
+                        self.b.ins().fmul(y, y)
+                    }
+                    UnaryOp::Math(FloatFn::Sqrt) => self.b.ins().sqrt(x),
+                    UnaryOp::Math(FloatFn::Floor) => self.b.ins().floor(x),
+                    UnaryOp::Math(FloatFn::Ceil) => self.b.ins().ceil(x),
+                    UnaryOp::Math(FloatFn::Trunc) => self.b.ins().trunc(x),
+                    UnaryOp::Math(FloatFn::Round | FloatFn::Rint) => self.b.ins().nearest(x),
+                    _ => return Err(format!("vector {u}")),
+                })
+            }
+            InstrOp::Binary(bop) => self.vector_binary(bop, args[0].0, args[1].0, args[0].1, lanes),
+            InstrOp::BinaryScalar(bop, s, left) => {
+                let (x, d) = args[0];
+                let v = self.scalar(d, s);
+                let v = self.b.ins().splat(lanes.float, v);
+                if left {
+                    self.vector_binary(bop, v, x, d, lanes)
+                } else {
+                    self.vector_binary(bop, x, v, d, lanes)
+                }
+            }
+            InstrOp::Where => {
+                let (c, x, y) = (args[0].0, args[1].0, args[2].0);
+                if out == DType::Bool {
+                    Ok(self.b.ins().bitselect(c, x, y))
+                } else {
+                    let c = as_float(self, c);
+                    Ok(self.b.ins().bitselect(c, x, y))
+                }
+            }
+            _ => Err("vector operation".into()),
+        }
+    }
+
+    fn vector_binary(
+        &mut self,
+        op: BinaryOp,
+        x: Value,
+        y: Value,
+        d: DType,
+        lanes: Lanes,
+    ) -> Result<Value, Reason> {
+        if d == DType::Bool {
+            return Ok(match op {
+                BinaryOp::And => self.b.ins().band(x, y),
+                BinaryOp::Or => self.b.ins().bor(x, y),
+                BinaryOp::Xor => self.b.ins().bxor(x, y),
+                _ => return Err(format!("vector {} of bool", op.symbol())),
+            });
+        }
+        Ok(match op {
+            BinaryOp::Add => self.b.ins().fadd(x, y),
+            BinaryOp::Sub => self.b.ins().fsub(x, y),
+            BinaryOp::Mul => self.b.ins().fmul(x, y),
+            BinaryOp::Div => self.b.ins().fdiv(x, y),
+            BinaryOp::Maximum | BinaryOp::Minimum => {
+                let cc = if op == BinaryOp::Maximum {
+                    FloatCC::GreaterThanOrEqual
+                } else {
+                    FloatCC::LessThanOrEqual
+                };
+                let c = self.b.ins().fcmp(cc, x, y);
+                let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                let c = self.b.ins().bor(c, nan);
+                let c = self.b.ins().bitcast(lanes.float, MemFlagsData::new(), c);
+                self.b.ins().bitselect(c, x, y)
+            }
+            op if op.is_comparison() => return self.compare(op, x, y, d),
+            _ => return Err(format!("vector {} of {d}", op.symbol())),
+        })
     }
 
     /// `base + i * size_of(d)`.
