@@ -44,6 +44,19 @@ pub(super) fn compile(program: &Program, dump: bool) -> Result<Compiled, Reason>
     })
 }
 
+/// `program` compiled with the scalar loop alone (tests: the vector loop would otherwise
+/// cover every element of an even-length strip).
+#[cfg(test)]
+pub(super) fn compile_scalar(program: &Program) -> Result<Compiled, Reason> {
+    let func = build(program, false, false)?;
+    Ok(Compiled {
+        func,
+        inputs: program.inputs.clone(),
+        output: program.out_dtype(),
+        compile_time: std::time::Duration::ZERO,
+    })
+}
+
 fn build(program: &Program, dump: bool, vectorize: bool) -> Result<StripFn, Reason> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {

@@ -5,7 +5,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::{Backend, compiled};
 use crate::dtype::with_dtype;
-use crate::dtype::{DType, Element, FloatFn, FloatFn2, FloatPred, Scalar};
+use crate::dtype::{Col, DType, Element, FloatFn, FloatFn2, FloatPred, Scalar};
 use crate::graph::{Key, Value};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::{Instr, InstrOp, Program, Src};
@@ -103,6 +103,31 @@ fn check(program: &Program, inputs: &[Value], n: usize) -> bool {
             );
             let d = program.out_dtype();
             assert_eq!(bits(&a, d), bits(&b, d), "{}", program.expr(&names));
+            if !closure {
+                // The scalar loop alone too (the vector loop takes every element of an
+                // even-length strip).
+                let scalar = super::jit::compile_scalar(program).unwrap();
+                let strips: Vec<Col<'_>> = inputs
+                    .iter()
+                    .zip(&program.inputs)
+                    .zip(&keys)
+                    .map(|((v, &dt), k)| {
+                        with_dtype!(dt, T => {
+                            let a: &ArrayD<T> = v.get(k).unwrap();
+                            T::borrowed(a.as_slice().unwrap())
+                        })
+                    })
+                    .collect();
+                let mut out = Col::empty(d);
+                scalar
+                    .run_strip(&strips, &mut Vec::new(), &mut out, n)
+                    .unwrap();
+                let c = with_dtype!(d, T => {
+                    let s = T::col(&out).unwrap();
+                    s.iter().map(|x| x.to_scalar().bits()).collect::<Vec<u64>>()
+                });
+                assert_eq!(bits(&a, d), c, "scalar loop: {}", program.expr(&names));
+            }
             true
         }
         (Err(_), Err(_)) => false,
