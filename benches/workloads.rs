@@ -39,6 +39,10 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("workload/{name}"));
         group.sample_size(10);
         group.bench_function("fused", |b| b.iter(|| inputs.run_chunkflow(&two).unwrap()));
+        let interpreted = two.clone().codegen(false);
+        group.bench_function("interpreted", |b| {
+            b.iter(|| inputs.run_chunkflow(&interpreted).unwrap())
+        });
         let unfused = two.clone().fuse(false);
         group.bench_function("unfused", |b| {
             b.iter(|| inputs.run_chunkflow(&unfused).unwrap())

@@ -3,11 +3,13 @@
 //!
 //! ```sh
 //! cargo run --release --example workloads -- NAME [--n N] [--threads T] [--chunk C] [--no-fuse]
+//!     [--no-codegen] [--hand-written]
 //! ```
 //!
 //! prints `{"workload": ..., "n": ..., "threads": ..., "chunk": ..., "fused": ...,
 //! "seconds_median": ..., "seconds_min": ..., "checksum": ..., "engine": ...}` (`engine` is
-//! `chunkflow` or `hand-written`): the median and minimum of 5
+//! `chunkflow` or `hand-written`; `codegen` says whether fused programs ran compiled or in
+//! the interpreter, `--no-codegen`): the median and minimum of 5
 //! timed runs after 1 warm-up. Input generation is not timed. Each workload is one function
 //! taking the parsed [`Args`] and returning a [`Measured`]; add new ones to [`WORKLOADS`].
 //! An unknown name or flag prints an error and exits with code 2.
@@ -48,6 +50,8 @@ struct Args {
     threads: usize,
     chunk: Option<u64>,
     fuse: bool,
+    /// Fused programs compiled (`--no-codegen`: interpreted).
+    codegen: bool,
     hand_written: bool,
 }
 
@@ -108,7 +112,10 @@ fn array_workload(name: &str, args: &Args) -> chunkflow::Result<Measured> {
             .map_err(|e| chunkflow::Error::InvalidArgument(e.to_string()))?;
         time_runs(|| Ok(pool.install(|| inputs.run_hand_written())))?
     } else {
-        let options = Options::default().threads(args.threads)?.fuse(args.fuse);
+        let options = Options::default()
+            .threads(args.threads)?
+            .fuse(args.fuse)
+            .codegen(args.codegen);
         time_runs(|| inputs.run_chunkflow(&options))?
     };
     Ok(Measured {
@@ -137,7 +144,10 @@ fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
             })
             .foldby(|w: &String| w.clone(), |c, _| c + 1, 0_u64, |a, b| a + b, 0)
     };
-    let options = Options::default().threads(args.threads)?.fuse(args.fuse);
+    let options = Options::default()
+        .threads(args.threads)?
+        .fuse(args.fuse)
+        .codegen(args.codegen);
     let (seconds, checksum) = time_runs(|| {
         let counts = counts.compute_with(&options)?;
         Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
@@ -256,7 +266,10 @@ fn wordcount_files(args: &Args) -> chunkflow::Result<Measured> {
         let counts = lines
             .flat_map_ref(|line, emit| line.split_whitespace().for_each(emit))
             .frequencies();
-        let options = Options::default().threads(args.threads)?.fuse(args.fuse);
+        let options = Options::default()
+            .threads(args.threads)?
+            .fuse(args.fuse)
+            .codegen(args.codegen);
         time_runs(|| {
             let counts = counts.compute_with(&options)?;
             Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
@@ -272,13 +285,14 @@ fn wordcount_files(args: &Args) -> chunkflow::Result<Measured> {
 
 fn parse(mut argv: impl Iterator<Item = String>) -> Result<(String, Args), String> {
     let name = argv.next().ok_or(
-        "usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse] [--hand-written]",
+        "usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse] [--no-codegen] [--hand-written]",
     )?;
     let mut args = Args {
         n: None,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         chunk: None,
         fuse: true,
+        codegen: true,
         hand_written: false,
     };
     while let Some(flag) = argv.next() {
@@ -294,6 +308,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<(String, Args), Strin
             "--threads" => args.threads = value("--threads")? as usize,
             "--chunk" => args.chunk = Some(value("--chunk")?),
             "--no-fuse" => args.fuse = false,
+            "--no-codegen" => args.codegen = false,
             "--hand-written" => args.hand_written = true,
             other => return Err(format!("unknown option {other}")),
         }
@@ -322,11 +337,12 @@ fn main() -> ExitCode {
             let mut sorted = m.seconds.clone();
             sorted.sort_by(f64::total_cmp);
             println!(
-                "{{\"workload\": \"{name}\", \"n\": {}, \"threads\": {}, \"chunk\": {}, \"fused\": {}, \"seconds_median\": {:.6}, \"seconds_min\": {:.6}, \"checksum\": {}, \"engine\": \"{}\"}}",
+                "{{\"workload\": \"{name}\", \"n\": {}, \"threads\": {}, \"chunk\": {}, \"fused\": {}, \"codegen\": {}, \"seconds_median\": {:.6}, \"seconds_min\": {:.6}, \"checksum\": {}, \"engine\": \"{}\"}}",
                 m.n,
                 args.threads,
                 m.chunk,
                 args.fuse,
+                args.codegen,
                 sorted[sorted.len() / 2],
                 sorted[0],
                 m.checksum,
@@ -358,7 +374,10 @@ fn matmul(args: &Args) -> chunkflow::Result<Measured> {
         let x = chunkflow::Array::from_ndarray(a.clone(), [c, c])?.persist()?;
         let y = chunkflow::Array::from_ndarray(b.clone(), [c, c])?.persist()?;
         let product = chunkflow::matmul(&x, &y)?.sum();
-        let options = Options::default().threads(args.threads)?.fuse(args.fuse);
+        let options = Options::default()
+            .threads(args.threads)?
+            .fuse(args.fuse)
+            .codegen(args.codegen);
         time_runs(|| product.scalar_with(&options))?
     };
     Ok(Measured {

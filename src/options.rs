@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::diagnostics::{Fanout, Report};
 use crate::error::{Error, Result};
 use crate::graph::{ExecGraph, Value};
+use crate::kernel::codegen::Backend;
 use crate::optimize::Passes;
 use crate::plan::Plan;
 use crate::scheduler::{Observer, Scheduler, Synchronous, Threaded};
@@ -26,6 +27,8 @@ pub struct Options {
     pub(crate) observers: Vec<Arc<dyn Observer>>,
     pub(crate) passes: Passes,
     pub(crate) report: Option<Arc<std::path::Path>>,
+    /// Where fused programs run: compiled (the default where supported) or interpreted.
+    pub(crate) backend: Backend,
 }
 
 impl Default for Options {
@@ -35,6 +38,7 @@ impl Default for Options {
             observers: Vec::new(),
             passes: Passes::default(),
             report: None,
+            backend: Backend::default_for_target(),
         }
     }
 }
@@ -96,6 +100,27 @@ impl Options {
         self
     }
 
+    /// Runs fused elementwise programs as compiled native loops (`true`, the default on
+    /// x86_64 and aarch64) or in the strip interpreter (`false`). Results are the same bit
+    /// for bit; a program that does not compile (one with a user closure, say) runs in the
+    /// interpreter either way. On other targets the interpreter always runs. Set
+    /// `CHUNKFLOW_CODEGEN_DUMP=1` to see each compiled program's Cranelift IR and compile
+    /// time on stderr.
+    ///
+    /// ```
+    /// use chunkflow::{Array, Options};
+    /// let x = Array::<f64>::linspace(0.0, 1.0, 1001, 100)?;
+    /// let y = ((&x * &x) + 1.0).sqrt().sum();
+    /// let compiled = y.scalar_with(&Options::default().codegen(true))?;
+    /// let interpreted = y.scalar_with(&Options::default().codegen(false))?;
+    /// assert_eq!(compiled.to_bits(), interpreted.to_bits());
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn codegen(mut self, on: bool) -> Self {
+        self.backend = Backend::from_switch(on);
+        self
+    }
+
     /// Runs `graph` on the scheduler, with the observers if there are any.
     pub(crate) fn run(&self, graph: &ExecGraph) -> Result<Vec<Value>> {
         self.run_with_plan(graph, None)
@@ -118,6 +143,7 @@ impl Options {
         report.set_option("workers", self.scheduler.workers());
         report.set_option("cse", self.passes.cse);
         report.set_option("fusion", self.passes.fuse);
+        report.set_option("codegen", self.backend == Backend::Compiled);
         report.set_option("rematerialize", self.passes.rematerialize);
         report.set_option("kernel backend", "interpreter (strip loops, SSE2/AVX2)");
         if let Some(plan) = plan {

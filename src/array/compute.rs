@@ -60,7 +60,11 @@ fn plan_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Plan> {
 
 /// Plans, optimizes and lowers `nodes` under `options`, every output returned as chunks.
 pub(crate) fn lower_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Lowered> {
-    lower(&plan_nodes(nodes, options)?, InPlace::Never)
+    lower(
+        &plan_nodes(nodes, options)?,
+        InPlace::Never,
+        options.backend,
+    )
 }
 
 /// Computes `nodes` in one run (shared work is done once).
@@ -76,7 +80,7 @@ pub(crate) fn compute_nodes(
     } else {
         InPlace::Never
     };
-    let lowered = lower(&plan, in_place)?;
+    let lowered = lower(&plan, in_place, options.backend)?;
     let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();
     let exec = lowered.graph.compile(&all)?;
     drop(lowered.graph);

@@ -9,6 +9,7 @@ mod progress;
 mod report;
 mod resources;
 
+pub use crate::kernel::codegen::{Stats as CodegenStats, stats as codegen_stats};
 pub(crate) use fanout::Fanout;
 pub use profile::{OpSummary, Profiler, TaskRecord};
 pub use progress::Progress;

@@ -322,6 +322,7 @@ mod tests {
                     let ops = reduce_ops(kind, dtype, &[2, 3], &axes);
                     let partial = ops
                         .partial(
+                            crate::kernel::codegen::Backend::Interpreter,
                             None,
                             vec![chunk.clone()],
                             std::slice::from_ref(&key),

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use ndarray::{ArrayD, IxDyn};
 
+use super::codegen::{self, Backend, Compiled};
 use super::generate::{Generated, GeneratedChunk};
 use super::ops;
 use super::program::{InstrOp, Program, Src};
@@ -220,12 +221,7 @@ impl Program {
         shape: &[usize],
         sink: &mut dyn StripSink,
     ) -> Result<()> {
-        let mut readers = inputs
-            .iter()
-            .zip(keys)
-            .zip(&self.inputs)
-            .map(|((v, k), &dt)| with_dtype!(dt, T => reader::<T>(v, k, shape)))
-            .collect::<Result<Vec<_>>>()?;
+        let mut readers = self.readers(inputs, keys, shape)?;
         let n: usize = shape.iter().product();
         let strip = self.strip_len().min(n.max(1));
         let mut regs: Vec<Col<'static>> = self.instrs.iter().map(|i| Col::empty(i.dtype)).collect();
@@ -273,13 +269,84 @@ impl Program {
         Ok(())
     }
 
+    /// The strip readers of the inputs.
+    fn readers<'a>(
+        &self,
+        inputs: &'a [Value],
+        keys: &[Key],
+        shape: &[usize],
+    ) -> Result<Vec<Box<dyn StripReader + 'a>>> {
+        inputs
+            .iter()
+            .zip(keys)
+            .zip(&self.inputs)
+            .map(|((v, k), &dt)| with_dtype!(dt, T => reader::<T>(v, k, shape)))
+            .collect()
+    }
+
+    /// Like [`Program::run`], on `backend`: with [`Backend::Compiled`] a program that
+    /// compiles runs as one native call per strip (same strips, same strip length, same
+    /// sink, so the same results); anything else runs in the interpreter.
+    pub fn run_with(
+        &self,
+        backend: Backend,
+        inputs: &[Value],
+        keys: &[Key],
+        shape: &[usize],
+        sink: &mut dyn StripSink,
+    ) -> Result<()> {
+        if backend == Backend::Compiled
+            && let Some(compiled) = codegen::compiled(self)
+        {
+            return self.run_compiled(&compiled, inputs, keys, shape, sink);
+        }
+        self.run(inputs, keys, shape, sink)
+    }
+
+    /// The strip loop of [`Program::run`] with the instructions replaced by `compiled`.
+    fn run_compiled(
+        &self,
+        compiled: &Compiled,
+        inputs: &[Value],
+        keys: &[Key],
+        shape: &[usize],
+        sink: &mut dyn StripSink,
+    ) -> Result<()> {
+        let mut readers = self.readers(inputs, keys, shape)?;
+        let n: usize = shape.iter().product();
+        let strip = self.strip_len().min(n.max(1));
+        let mut out = Col::empty(self.out_dtype());
+        let mut ptrs = Vec::with_capacity(readers.len());
+        let mut start = 0;
+        while start < n {
+            let len = strip.min(n - start);
+            let strips: Vec<Col<'_>> = readers.iter_mut().map(|r| r.load(start, len)).collect();
+            compiled.run_strip(&strips, &mut ptrs, &mut out, len)?;
+            sink.push(start, &out, len)?;
+            start += len;
+        }
+        Ok(())
+    }
+
     /// Evaluates the program over one chunk and returns the result chunk.
+    #[cfg(test)]
     pub fn run_to_array(&self, inputs: &[Value], keys: &[Key], shape: &[usize]) -> Result<Value> {
+        self.run_to_array_with(Backend::Interpreter, inputs, keys, shape)
+    }
+
+    /// [`Program::run_to_array`] on `backend`.
+    pub fn run_to_array_with(
+        &self,
+        backend: Backend,
+        inputs: &[Value],
+        keys: &[Key],
+        shape: &[usize],
+    ) -> Result<Value> {
         with_dtype!(self.out_dtype(), T => {
             let data = Vec::with_capacity(shape.iter().product());
             super::hugepage::advise(&data);
             let mut sink = CollectSink::<T> { data };
-            self.run(inputs, keys, shape, &mut sink)?;
+            self.run_with(backend, inputs, keys, shape, &mut sink)?;
             let array = ArrayD::from_shape_vec(IxDyn(shape), sink.data)
                 .map_err(|e| Error::ShapeMismatch(e.to_string()))?;
             Ok(Value::new(array))

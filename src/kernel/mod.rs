@@ -2,6 +2,7 @@
 //! kernels that move chunk data.
 
 pub mod assemble;
+pub mod codegen;
 pub mod eval;
 pub(crate) mod gather;
 pub mod generate;

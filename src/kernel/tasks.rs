@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
+use super::codegen::Backend;
 use super::generate::GeneratedInputs;
 use super::output::OutputBuffer;
 use super::program::Program;
@@ -47,6 +48,8 @@ pub(crate) struct ProgramKernel {
     /// global position they are generated at.
     pub(crate) generated: GeneratedInputs,
     pub(crate) offset: Vec<usize>,
+    /// Interpreted or compiled.
+    pub(crate) backend: Backend,
 }
 
 /// The shape of a chunk of unknown size, from its inputs' chunks (broadcast together).
@@ -75,10 +78,13 @@ impl Kernel for ProgramKernel {
         };
         let inputs = self.generated.splice(inputs, &self.offset);
         match &self.dest {
-            None => self.program.run_to_array(&inputs, &self.keys, &shape),
+            None => self
+                .program
+                .run_to_array_with(self.backend, &inputs, &self.keys, &shape),
             Some((buffer, block)) => {
                 let mut writer = buffer.claim(block)?;
-                self.program.run(&inputs, &self.keys, &shape, &mut writer)?;
+                self.program
+                    .run_with(self.backend, &inputs, &self.keys, &shape, &mut writer)?;
                 writer.finish()?;
                 Ok(Value::new(()))
             }
@@ -278,6 +284,8 @@ pub(crate) struct ReduceKernel {
     pub(crate) name: Arc<str>,
     pub(crate) ops: Arc<dyn ReduceOps>,
     pub(crate) step: ReduceStep,
+    /// Runs the fused `pre` and `post` programs, interpreted or compiled.
+    pub(crate) backend: Backend,
 }
 
 impl Kernel for ReduceKernel {
@@ -299,7 +307,7 @@ impl Kernel for ReduceKernel {
                 };
                 let inputs = generated.splice(inputs, offset);
                 self.ops
-                    .partial(pre.as_deref(), inputs, keys, &shape, offset)
+                    .partial(self.backend, pre.as_deref(), inputs, keys, &shape, offset)
             }
             ReduceStep::Combine { key } => self.ops.combine(inputs, key),
             ReduceStep::Aggregate {
@@ -309,7 +317,12 @@ impl Kernel for ReduceKernel {
             } => {
                 let value = self.ops.aggregate(inputs, key, out_shape)?;
                 match post {
-                    Some(p) => p.run_to_array(&[value], std::slice::from_ref(key), out_shape),
+                    Some(p) => p.run_to_array_with(
+                        self.backend,
+                        &[value],
+                        std::slice::from_ref(key),
+                        out_shape,
+                    ),
                     None => Ok(value),
                 }
             }

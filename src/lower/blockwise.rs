@@ -71,6 +71,7 @@ impl Lowering<'_> {
                 dest,
                 generated: generated.clone(),
                 offset: chunks.block_offset(&b),
+                backend: self.backend,
             };
             self.graph
                 .insert(self.key(id, &b), Task::call(kernel, deps))?;

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::geometry::Meta;
 use crate::graph::{Key, TaskGraph};
+use crate::kernel::codegen::Backend;
 use crate::kernel::output::OutputBuffer;
 use crate::plan::{NodeId, Op, Plan, PlanNode};
 
@@ -51,10 +52,11 @@ pub(crate) enum InPlace {
     Never,
 }
 
-/// Lowers `plan` to tasks.
-pub(crate) fn lower(plan: &Plan, in_place: InPlace) -> Result<Lowered> {
+/// Lowers `plan` to tasks whose fused programs run on `backend`.
+pub(crate) fn lower(plan: &Plan, in_place: InPlace, backend: Backend) -> Result<Lowered> {
     let mut lowering = Lowering {
         plan,
+        backend,
         names: unique_names(plan),
         graph: TaskGraph::new(),
         buffers: match in_place {
@@ -94,6 +96,8 @@ pub(crate) fn lower(plan: &Plan, in_place: InPlace) -> Result<Lowered> {
 /// and the in-place buffers (indexed by node).
 struct Lowering<'p> {
     plan: &'p Plan,
+    /// Where the fused programs run (interpreted or compiled).
+    backend: Backend,
     names: Vec<String>,
     graph: TaskGraph,
     buffers: Vec<Option<Arc<OutputBuffer>>>,

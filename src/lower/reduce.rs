@@ -68,6 +68,7 @@ impl Lowering<'_> {
             let kernel = ReduceKernel {
                 name: partial_label.clone(),
                 ops: ops.clone(),
+                backend: self.backend,
                 step: ReduceStep::Partial {
                     pre: spec.pre.as_ref().map(|(p, _)| p.clone()),
                     generated: generated.clone(),
@@ -149,6 +150,7 @@ impl Lowering<'_> {
                 let kernel = ReduceKernel {
                     name: combine_label.clone(),
                     ops: ops.clone(),
+                    backend: self.backend,
                     step: ReduceStep::Combine {
                         key: out_key.clone(),
                     },
@@ -193,6 +195,7 @@ impl Lowering<'_> {
             let kernel = ReduceKernel {
                 name: aggregate_label.clone(),
                 ops: ops.clone(),
+                backend: self.backend,
                 step: ReduceStep::Aggregate {
                     key: out_key.clone(),
                     out_shape: out_chunks.block_shape(&out_block),

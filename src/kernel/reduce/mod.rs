@@ -25,6 +25,7 @@ pub(crate) use reducers::Moments;
 use reducers::{ArgR, ExtremeR, MomentsR, ProdR, Reducer, SumR, TruthR};
 use sink::{ReduceSink, ReducedAxes};
 
+use super::codegen::Backend;
 use super::program::Program;
 use crate::dtype::DType;
 use crate::dtype::with_dtype;
@@ -34,9 +35,10 @@ use crate::graph::{Key, Value};
 /// A reduction's three steps, with the element type erased.
 pub trait ReduceOps: Send + Sync {
     /// Reduces one chunk of `shape` at `offset`: the chunk itself, or the result of `pre`
-    /// over `inputs` (a fused elementwise program).
+    /// over `inputs` (a fused elementwise program, run on `backend`).
     fn partial(
         &self,
+        backend: Backend,
         pre: Option<&Program>,
         inputs: Vec<Value>,
         keys: &[Key],
@@ -79,6 +81,7 @@ impl<R: Reducer> Typed<R> {
 impl<R: Reducer> ReduceOps for Typed<R> {
     fn partial(
         &self,
+        backend: Backend,
         pre: Option<&Program>,
         inputs: Vec<Value>,
         keys: &[Key],
@@ -87,7 +90,7 @@ impl<R: Reducer> ReduceOps for Typed<R> {
     ) -> Result<Value> {
         let mut sink = ReduceSink::new(&self.r, &self.axes_info, shape, offset);
         match pre {
-            Some(program) => program.run(&inputs, keys, shape, &mut sink)?,
+            Some(program) => program.run_with(backend, &inputs, keys, shape, &mut sink)?,
             None => {
                 let chunk: &ArrayD<R::In> = inputs[0].get(&keys[0])?;
                 let chunk = chunk.as_standard_layout();
@@ -180,6 +183,7 @@ mod tests {
         let offset = vec![0; shape.len()];
         let p = ops
             .partial(
+                Backend::Interpreter,
                 None,
                 vec![Value::new(x)],
                 std::slice::from_ref(&key),

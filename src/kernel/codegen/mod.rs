@@ -1,0 +1,281 @@
+//! The compiled backend: a fused elementwise [`Program`] becomes one native loop over a
+//! strip, built with Cranelift (issue 12).
+//!
+//! - [`translate`]: the program → Cranelift IR (one loop, intermediates in registers);
+//! - [`jit`]: IR → machine code in executable memory;
+//! - [`calls`]: the interpreter's Rust functions that compiled code calls (`exp`, `powf`, ...);
+//! - here: the backend switch ([`Backend`]), the process-wide cache of compiled programs,
+//!   the counters, and [`Compiled::run_strip`], the one `unsafe` call into compiled code.
+//!
+//! [`Program::run_with`](crate::kernel::program::Program) keeps the interpreter's strip
+//! readers, strip length and sinks, and only replaces the instruction loop of each strip by
+//! one call, so every sink (collect, write in place, reduce) sees the same strips and the
+//! results are the interpreter's bit for bit.
+//!
+//! Programs are compiled on first use and cached by structure for the life of the process;
+//! a program that does not compile (a user closure, an operation the interpreter would
+//! reject) is remembered as such and runs in the interpreter. Setting the environment
+//! variable `CHUNKFLOW_CODEGEN_DUMP=1` prints each program's Cranelift IR, compile time or
+//! reason for falling back to stderr; [`stats`] counts them.
+
+mod calls;
+mod jit;
+mod translate;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use super::program::{InstrOp, Program, Src};
+use crate::dtype::with_dtype;
+use crate::dtype::{Col, DType, Element};
+use crate::error::Result;
+
+/// Which backend runs fused programs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// The strip interpreter: one loop per instruction.
+    Interpreter,
+    /// Cranelift-compiled strip loops, the interpreter for what does not compile.
+    Compiled,
+}
+
+impl Backend {
+    /// The default: compiled where Cranelift's JIT is supported and tested (x86_64,
+    /// aarch64), the interpreter elsewhere.
+    pub const fn default_for_target() -> Backend {
+        if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+            Backend::Compiled
+        } else {
+            Backend::Interpreter
+        }
+    }
+
+    /// `on`: the compiled backend where supported; off: the interpreter.
+    pub const fn from_switch(on: bool) -> Backend {
+        if on {
+            Backend::default_for_target()
+        } else {
+            Backend::Interpreter
+        }
+    }
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend::default_for_target()
+    }
+}
+
+/// The compiled strip function: `out[..len] = program(inputs[k][..len], ...)`, where
+/// `inputs` points at one element pointer per program input.
+pub(super) type StripFn = unsafe extern "C" fn(*const *const u8, *mut u8, usize);
+
+/// A compiled program.
+pub struct Compiled {
+    func: StripFn,
+    inputs: Vec<DType>,
+    output: DType,
+    compile_time: Duration,
+}
+
+impl Compiled {
+    /// `out[..len] = program(strips[0][..len], ...)`: one strip through compiled code.
+    /// `ptrs` is scratch space for the input pointers. A strip of the wrong type or length
+    /// is an error, checked before the call.
+    pub(crate) fn run_strip(
+        &self,
+        strips: &[Col<'_>],
+        ptrs: &mut Vec<*const u8>,
+        out: &mut Col<'static>,
+        len: usize,
+    ) -> Result<()> {
+        if strips.len() != self.inputs.len() {
+            return Err(super::internal("compiled program: wrong number of strips"));
+        }
+        ptrs.clear();
+        for (strip, &dtype) in strips.iter().zip(&self.inputs) {
+            let (p, n) = col_ptr(strip);
+            if strip.dtype() != dtype || n < len {
+                return Err(super::internal(
+                    "compiled program: input strip type or length",
+                ));
+            }
+            ptrs.push(p);
+        }
+        if out.dtype() != self.output {
+            return Err(super::internal("compiled program: output strip type"));
+        }
+        let out_ptr = with_dtype!(self.output, T => {
+            let v = T::col_vec(out).ok_or_else(|| super::internal("output strip type"))?;
+            v.resize(len, T::default());
+            v.as_mut_ptr().cast::<u8>()
+        });
+        // SAFETY: `func` was compiled from a program whose inputs are `self.inputs` and
+        // whose result is `self.output` (checked well formed by `translate::check`). Just
+        // above, every input pointer was taken from a live strip of exactly its input's
+        // element type holding at least `len` elements, and `out_ptr` from a vector of the
+        // output type resized to `len`; `strips`, `ptrs` and `out` stay borrowed, so
+        // unmoved, for the whole call. The function reads elements `0..len` of each input
+        // and writes elements `0..len` of the output, each at its type's natural alignment
+        // (which Rust's slices and vectors have), and nothing else. It writes a bool output
+        // only as 0 or 1 (comparison results, logic of 0/1 values, loaded bools, or
+        // constants), so the vector holds valid bools afterwards. Its integer divisions
+        // never see a zero or overflowing divisor (see `translate::divrem`), so it cannot
+        // trap, and the Rust functions it calls (`calls`) never panic.
+        unsafe { (self.func)(ptrs.as_ptr(), out_ptr, len) };
+        Ok(())
+    }
+}
+
+/// The data pointer and length of a strip.
+fn col_ptr(c: &Col<'_>) -> (*const u8, usize) {
+    fn raw<T>(s: &[T]) -> (*const u8, usize) {
+        (s.as_ptr() as *const u8, s.len())
+    }
+    match c {
+        Col::Bool(v) => raw(v),
+        Col::I8(v) => raw(v),
+        Col::I16(v) => raw(v),
+        Col::U8(v) => raw(v),
+        Col::U16(v) => raw(v),
+        Col::I32(v) => raw(v),
+        Col::I64(v) => raw(v),
+        Col::U32(v) => raw(v),
+        Col::U64(v) => raw(v),
+        Col::F32(v) => raw(v),
+        Col::F64(v) => raw(v),
+    }
+}
+
+/// What the compiled backend did in this process so far (see [`codegen_stats`]).
+///
+/// [`codegen_stats`]: crate::diagnostics::codegen_stats
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Distinct programs compiled.
+    pub compiled: u64,
+    /// Distinct programs that run in the interpreter instead (user closures, operations
+    /// that do not compile).
+    pub fallbacks: u64,
+    /// Total time spent compiling.
+    pub compile_time: Duration,
+}
+
+static COMPILED: AtomicU64 = AtomicU64::new(0);
+static FALLBACKS: AtomicU64 = AtomicU64::new(0);
+static COMPILE_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// The counters of the compiled backend for this process: programs compiled, programs left
+/// to the interpreter, total compile time.
+///
+/// ```
+/// use chunkflow::{Array, Options, diagnostics::codegen_stats};
+/// let x = Array::<f64>::linspace(0.0, 1.0, 1000, 100)?;
+/// (&x * 3.0 + 1.0).sum().scalar_with(&Options::default().codegen(true))?;
+/// let stats = codegen_stats();
+/// assert!(stats.compiled + stats.fallbacks >= 1 || !cfg!(target_arch = "x86_64"));
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+pub fn stats() -> Stats {
+    Stats {
+        compiled: COMPILED.load(Ordering::Relaxed),
+        fallbacks: FALLBACKS.load(Ordering::Relaxed),
+        compile_time: Duration::from_nanos(COMPILE_NANOS.load(Ordering::Relaxed)),
+    }
+}
+
+/// A program's structure as a key: equal keys, equal programs (user closures by id).
+fn key(program: &Program) -> Vec<u64> {
+    fn src(s: Src) -> u64 {
+        match s {
+            Src::Input(k) => (k as u64) << 1,
+            Src::Reg(r) => ((r as u64) << 1) | 1,
+        }
+    }
+    fn dt(d: DType) -> u64 {
+        DType::ALL.iter().position(|&x| x == d).unwrap_or(99) as u64
+    }
+    let mut k = vec![program.inputs.len() as u64];
+    k.extend(program.inputs.iter().map(|&d| dt(d)));
+    for instr in &program.instrs {
+        k.push(dt(instr.dtype));
+        k.push(instr.args.len() as u64);
+        k.extend(instr.args.iter().map(|&s| src(s)));
+        // The operation by its Debug text plus exact constant bits (Debug prints floats
+        // exactly, but not -0.0 vs NaN payloads; bits do).
+        let (text, bits) = match &instr.op {
+            InstrOp::Const(s) => (format!("const {:?}", s.dtype()), s.bits()),
+            InstrOp::Unary(op) => (format!("unary {op:?}"), 0),
+            InstrOp::Binary(op) => (format!("binary {op:?}"), 0),
+            InstrOp::BinaryScalar(op, s, left) => {
+                (format!("scalar {op:?} {:?} {left}", s.dtype()), s.bits())
+            }
+            InstrOp::Where => ("where".to_string(), 0),
+            InstrOp::Cast(to) => (format!("cast {to:?}"), 0),
+            InstrOp::Map(_, id) => ("map".to_string(), *id),
+        };
+        k.push(text.len() as u64);
+        k.extend(text.bytes().map(u64::from));
+        k.push(bits);
+    }
+    k.push(src(program.output));
+    k
+}
+
+/// Programs compiled so far (`None`: falls back to the interpreter).
+type Cache = HashMap<Vec<u64>, Option<Arc<Compiled>>>;
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn dump() -> bool {
+    static DUMP: OnceLock<bool> = OnceLock::new();
+    *DUMP.get_or_init(|| std::env::var_os("CHUNKFLOW_CODEGEN_DUMP").is_some_and(|v| v != "0"))
+}
+
+/// The compiled form of `program`, compiling it on first use; `None` when it runs in the
+/// interpreter (the reason is counted in [`stats`] and printed under
+/// `CHUNKFLOW_CODEGEN_DUMP`).
+pub fn compiled(program: &Program) -> Option<Arc<Compiled>> {
+    // User closures run in the interpreter: no need to key them.
+    if program
+        .instrs
+        .iter()
+        .any(|i| matches!(i.op, InstrOp::Map(..)))
+    {
+        return None;
+    }
+    let key = key(program);
+    // Compiling under the lock: the other workers wait for the one compile rather than
+    // compile the same program again.
+    let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(entry) = cache.get(&key) {
+        return entry.clone();
+    }
+    let entry = match jit::compile(program, dump()) {
+        Ok(c) => {
+            COMPILED.fetch_add(1, Ordering::Relaxed);
+            COMPILE_NANOS.fetch_add(c.compile_time.as_nanos() as u64, Ordering::Relaxed);
+            if dump() {
+                eprintln!("chunkflow codegen: compiled in {:?}", c.compile_time);
+            }
+            Some(Arc::new(c))
+        }
+        Err(reason) => {
+            FALLBACKS.fetch_add(1, Ordering::Relaxed);
+            if dump() {
+                eprintln!("chunkflow codegen: runs in the interpreter: {reason}");
+            }
+            None
+        }
+    };
+    cache.insert(key, entry.clone());
+    entry
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,390 @@
+//! Every operation on every type, compiled against interpreted, bit for bit, over edge
+//! values (zeros, ±1, extremes, NaN, infinities, values that saturate casts, shift widths).
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::{Backend, compiled};
+use crate::dtype::with_dtype;
+use crate::dtype::{Col, DType, Element, FloatFn, FloatFn2, FloatPred, Scalar};
+use crate::graph::{Key, Value};
+use crate::kernel::ops::{BinaryOp, UnaryOp};
+use crate::kernel::program::{Instr, InstrOp, Program, Src};
+
+/// Edge values of `d`, as f64 converted with the interpreter's `as` (wrapping for ints).
+fn edges(d: DType) -> Vec<Scalar> {
+    let floats = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -2.5,
+        2.5,
+        3.7,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e300,
+        -1e-300,
+        f64::MIN_POSITIVE,
+        255.5,
+        -129.0,
+        65535.9,
+        4294967296.5,
+        -2147483649.0,
+        9.3e18,
+        1.9e19,
+        -9.3e18,
+    ];
+    let ints: [i64; 16] = [
+        0,
+        1,
+        -1,
+        2,
+        3,
+        -7,
+        7,
+        8,
+        16,
+        31,
+        64,
+        i64::MIN,
+        i64::MAX,
+        i32::MIN as i64,
+        u32::MAX as i64,
+        -128,
+    ];
+    match d {
+        DType::Bool => vec![Scalar::Bool(false), Scalar::Bool(true)],
+        DType::F32 | DType::F64 => floats
+            .iter()
+            .map(|&v| with_dtype!(d, T => T::from_scalar(Scalar::F64(v)).to_scalar()))
+            .collect(),
+        _ => ints
+            .iter()
+            .map(|&v| with_dtype!(d, T => T::from_scalar(Scalar::I64(v)).to_scalar()))
+            .collect(),
+    }
+}
+
+fn column(d: DType, values: &[Scalar]) -> Value {
+    with_dtype!(d, T => {
+        let v: Vec<T> = values.iter().map(|&s| T::from_scalar(s)).collect();
+        Value::new(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).unwrap())
+    })
+}
+
+fn bits(v: &Value, d: DType) -> Vec<u64> {
+    with_dtype!(d, T => {
+        let a: &ArrayD<T> = v.get(&Key::new("out")).unwrap();
+        a.iter().map(|x| x.to_scalar().bits()).collect()
+    })
+}
+
+/// Runs `program` both ways over `inputs` (flat, equal lengths); `true` if it is defined.
+fn check(program: &Program, inputs: &[Value], n: usize) -> bool {
+    let keys: Vec<Key> = (0..inputs.len())
+        .map(|k| Key::new(format!("in{k}")))
+        .collect();
+    let shape = [n];
+    let interpreted = program.run_to_array_with(Backend::Interpreter, inputs, &keys, &shape);
+    let native = program.run_to_array_with(Backend::Compiled, inputs, &keys, &shape);
+    let names: Vec<String> = (0..inputs.len()).map(|k| format!("in{k}")).collect();
+    match (interpreted, native) {
+        (Ok(a), Ok(b)) => {
+            let closure = program
+                .instrs
+                .iter()
+                .any(|i| matches!(i.op, InstrOp::Map(..)));
+            assert!(
+                closure || compiled(program).is_some(),
+                "{} did not compile",
+                program.expr(&names)
+            );
+            let d = program.out_dtype();
+            assert_eq!(bits(&a, d), bits(&b, d), "{}", program.expr(&names));
+            if !closure {
+                // The scalar loop alone too (the vector loop takes every element of an
+                // even-length strip).
+                let scalar = super::jit::compile_scalar(program).unwrap();
+                let strips: Vec<Col<'_>> = inputs
+                    .iter()
+                    .zip(&program.inputs)
+                    .zip(&keys)
+                    .map(|((v, &dt), k)| {
+                        with_dtype!(dt, T => {
+                            let a: &ArrayD<T> = v.get(k).unwrap();
+                            T::borrowed(a.as_slice().unwrap())
+                        })
+                    })
+                    .collect();
+                let mut out = Col::empty(d);
+                scalar
+                    .run_strip(&strips, &mut Vec::new(), &mut out, n)
+                    .unwrap();
+                let c = with_dtype!(d, T => {
+                    let s = T::col(&out).unwrap();
+                    s.iter().map(|x| x.to_scalar().bits()).collect::<Vec<u64>>()
+                });
+                assert_eq!(bits(&a, d), c, "scalar loop: {}", program.expr(&names));
+            }
+            true
+        }
+        (Err(_), Err(_)) => false,
+        (a, b) => panic!(
+            "{}: interpreter {:?}, compiled {:?}",
+            program.expr(&names),
+            a.is_ok(),
+            b.is_ok()
+        ),
+    }
+}
+
+fn one(inputs: Vec<DType>, op: InstrOp, args: Vec<Src>, dtype: DType) -> Program {
+    Program {
+        inputs,
+        instrs: vec![Instr { op, args, dtype }],
+        output: Src::Reg(0),
+    }
+}
+
+fn unary_ops() -> Vec<UnaryOp> {
+    let mut ops = vec![
+        UnaryOp::Neg,
+        UnaryOp::Abs,
+        UnaryOp::Not,
+        UnaryOp::Sign,
+        UnaryOp::PowU(0),
+        UnaryOp::PowU(3),
+        UnaryOp::PowU(13),
+    ];
+    ops.extend((-1..=6).map(UnaryOp::Powi));
+    ops.extend(FloatFn::ALL.iter().map(|&f| UnaryOp::Math(f)));
+    ops.extend(
+        [
+            FloatPred::IsNan,
+            FloatPred::IsInf,
+            FloatPred::IsFinite,
+            FloatPred::Signbit,
+        ]
+        .map(UnaryOp::Pred),
+    );
+    ops
+}
+
+fn binary_ops() -> Vec<BinaryOp> {
+    let mut ops = vec![
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Rem,
+        BinaryOp::Pow,
+        BinaryOp::Maximum,
+        BinaryOp::Minimum,
+        BinaryOp::And,
+        BinaryOp::Or,
+        BinaryOp::Xor,
+        BinaryOp::Lt,
+        BinaryOp::Le,
+        BinaryOp::Gt,
+        BinaryOp::Ge,
+        BinaryOp::Eq,
+        BinaryOp::Ne,
+        BinaryOp::Shl,
+        BinaryOp::Shr,
+        BinaryOp::FloorDiv,
+        BinaryOp::FloorRem,
+    ];
+    ops.extend(super::calls::FLOAT_FN2.iter().map(|&f| BinaryOp::Float2(f)));
+    ops
+}
+
+fn result_type(op: BinaryOp, d: DType) -> DType {
+    if op.is_comparison() { DType::Bool } else { d }
+}
+
+#[test]
+fn every_unary_operation_matches_the_interpreter() {
+    let mut defined = 0;
+    for d in DType::ALL {
+        let values = edges(d);
+        let input = column(d, &values);
+        for op in unary_ops() {
+            let out = if matches!(op, UnaryOp::Pred(_)) {
+                DType::Bool
+            } else {
+                d
+            };
+            let p = one(vec![d], InstrOp::Unary(op), vec![Src::Input(0)], out);
+            defined += check(&p, std::slice::from_ref(&input), values.len()) as usize;
+        }
+    }
+    assert!(defined > 150, "only {defined} unary cases ran");
+}
+
+#[test]
+fn every_binary_operation_matches_the_interpreter() {
+    let mut defined = 0;
+    for d in DType::ALL {
+        let values = edges(d);
+        let a: Vec<Scalar> = values
+            .iter()
+            .flat_map(|&x| values.iter().map(move |_| x))
+            .collect();
+        let b: Vec<Scalar> = values.iter().flat_map(|_| values.iter().copied()).collect();
+        let inputs = [column(d, &a), column(d, &b)];
+        for op in binary_ops() {
+            let p = one(
+                vec![d, d],
+                InstrOp::Binary(op),
+                vec![Src::Input(0), Src::Input(1)],
+                result_type(op, d),
+            );
+            defined += check(&p, &inputs, a.len()) as usize;
+            // With a constant on either side.
+            for &s in values.iter().step_by(3) {
+                for left in [false, true] {
+                    let p = one(
+                        vec![d],
+                        InstrOp::BinaryScalar(op, s, left),
+                        vec![Src::Input(0)],
+                        result_type(op, d),
+                    );
+                    defined += check(&p, &inputs[..1], a.len()) as usize;
+                }
+            }
+        }
+    }
+    assert!(defined > 1000, "only {defined} binary cases ran");
+}
+
+#[test]
+fn every_cast_and_where_matches_the_interpreter() {
+    for from in DType::ALL {
+        let values = edges(from);
+        let input = column(from, &values);
+        for to in DType::ALL {
+            let p = one(vec![from], InstrOp::Cast(to), vec![Src::Input(0)], to);
+            assert!(check(&p, std::slice::from_ref(&input), values.len()));
+        }
+        let cond: Vec<Scalar> = (0..values.len())
+            .map(|i| Scalar::Bool(i % 3 == 0))
+            .collect();
+        let reversed: Vec<Scalar> = values.iter().rev().copied().collect();
+        let inputs = [
+            column(DType::Bool, &cond),
+            input.clone(),
+            column(from, &reversed),
+        ];
+        let p = one(
+            vec![DType::Bool, from, from],
+            InstrOp::Where,
+            vec![Src::Input(0), Src::Input(1), Src::Input(2)],
+            from,
+        );
+        assert!(check(&p, &inputs, values.len()));
+    }
+}
+
+#[test]
+fn a_chain_with_constants_and_broadcast_inputs_matches() {
+    // where(sqrt(x*x + y*y) < 1.5, -(x ^ 3), x / y) over a (3, n) x and a (1, n) y.
+    let n = 1000;
+    let x: Vec<f64> = (0..3 * n).map(|i| (i as f64 * 0.37).sin() * 2.0).collect();
+    let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.11).cos()).collect();
+    let x = Value::new(ArrayD::from_shape_vec(IxDyn(&[3, n]), x).unwrap());
+    let y = Value::new(ArrayD::from_shape_vec(IxDyn(&[1, n]), y).unwrap());
+    let f = DType::F64;
+    let i = |op, args, dtype| Instr { op, args, dtype };
+    let p = Program {
+        inputs: vec![f, f],
+        instrs: vec![
+            i(InstrOp::Unary(UnaryOp::Powi(2)), vec![Src::Input(0)], f),
+            i(InstrOp::Unary(UnaryOp::Powi(2)), vec![Src::Input(1)], f),
+            i(
+                InstrOp::Binary(BinaryOp::Add),
+                vec![Src::Reg(0), Src::Reg(1)],
+                f,
+            ),
+            i(
+                InstrOp::Unary(UnaryOp::Math(FloatFn::Sqrt)),
+                vec![Src::Reg(2)],
+                f,
+            ),
+            i(InstrOp::Const(Scalar::F64(1.5)), vec![], f),
+            i(
+                InstrOp::Binary(BinaryOp::Lt),
+                vec![Src::Reg(3), Src::Reg(4)],
+                DType::Bool,
+            ),
+            i(InstrOp::Unary(UnaryOp::Powi(3)), vec![Src::Input(0)], f),
+            i(InstrOp::Unary(UnaryOp::Neg), vec![Src::Reg(6)], f),
+            i(
+                InstrOp::Binary(BinaryOp::Div),
+                vec![Src::Input(0), Src::Input(1)],
+                f,
+            ),
+            i(
+                InstrOp::Where,
+                vec![Src::Reg(5), Src::Reg(7), Src::Reg(8)],
+                f,
+            ),
+            i(
+                InstrOp::Binary(BinaryOp::Float2(FloatFn2::Hypot)),
+                vec![Src::Reg(9), Src::Input(1)],
+                f,
+            ),
+        ],
+        output: Src::Reg(10),
+    };
+    let keys = [Key::new("x"), Key::new("y")];
+    let inputs = [x, y];
+    let a = p
+        .run_to_array_with(Backend::Interpreter, &inputs, &keys, &[3, n])
+        .unwrap();
+    let b = p
+        .run_to_array_with(Backend::Compiled, &inputs, &keys, &[3, n])
+        .unwrap();
+    assert!(compiled(&p).is_some());
+    assert_eq!(bits(&a, f), bits(&b, f));
+}
+
+#[test]
+fn user_closures_fall_back_and_wrong_inputs_are_errors() {
+    use crate::kernel::program::MapFn;
+    use std::sync::Arc;
+    let f = Arc::new(MapFn::<f64, f64, _> {
+        name: "double".into(),
+        f: |x: f64| 2.0 * x,
+        _types: std::marker::PhantomData,
+    });
+    let p = one(
+        vec![DType::F64],
+        InstrOp::Map(f, 7),
+        vec![Src::Input(0)],
+        DType::F64,
+    );
+    assert!(compiled(&p).is_none());
+    let input = column(DType::F64, &edges(DType::F64));
+    assert!(check(
+        &p,
+        std::slice::from_ref(&input),
+        edges(DType::F64).len()
+    ));
+    // A program reading an input of the wrong type is the interpreter's error, not a crash.
+    let p = one(
+        vec![DType::I32],
+        InstrOp::Unary(UnaryOp::Neg),
+        vec![Src::Input(0)],
+        DType::I32,
+    );
+    let keys = [Key::new("x")];
+    let err = p.run_to_array_with(
+        Backend::Compiled,
+        std::slice::from_ref(&input),
+        &keys,
+        &[22],
+    );
+    assert!(err.is_err());
+}

@@ -1,0 +1,1084 @@
+//! Translating a [`Program`] into one Cranelift function over a strip:
+//!
+//! ```text
+//! fn(inputs: *const *const u8, out: *mut u8, len: usize)
+//!     for i in 0..len { out[i] = program(inputs[0][i], inputs[1][i], ...) }
+//! ```
+//!
+//! One loop over the elements; every register of the program is an SSA value of the loop
+//! body, so intermediates live in machine registers and each element is loaded and stored
+//! once. Constants are materialised once, before the loop.
+//!
+//! Each operation is translated to exactly what [`ops`](crate::kernel::ops) computes for its
+//! type (wrapping integer arithmetic, division by zero giving 0, NumPy's NaN-propagating
+//! `maximum`/`minimum` as compare-and-select, saturating float → integer casts, ...); no
+//! floating-point operation is reassociated or contracted (Cranelift never fuses a multiply
+//! and an add on its own). Transcendental functions, `powf`, `powi` past the fourth power,
+//! float remainders and floor divisions call the interpreter's own Rust functions
+//! ([`calls`](super::calls)). An operation or type combination the interpreter does not
+//! define (it would report an error) or that this translator does not know is an `Err`
+//! with the reason, and the program runs in the interpreter instead.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value, types,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
+use cranelift_module::{Linkage, Module};
+
+use super::calls::{self, CallOp};
+use crate::dtype::with_dtype;
+use crate::dtype::{DType, Element, FloatFn, FloatPred, Scalar};
+use crate::kernel::ops::{BinaryOp, UnaryOp};
+use crate::kernel::program::{InstrOp, Program, Src};
+
+/// Why a program is not compiled.
+pub(super) type Reason = String;
+
+/// The Cranelift type holding one element of `d` (bool: a byte, 0 or 1).
+pub(super) fn clif_type(d: DType) -> Type {
+    match d {
+        DType::Bool | DType::I8 | DType::U8 => types::I8,
+        DType::I16 | DType::U16 => types::I16,
+        DType::I32 | DType::U32 => types::I32,
+        DType::I64 | DType::U64 => types::I64,
+        DType::F32 => types::F32,
+        DType::F64 => types::F64,
+    }
+}
+
+fn is_signed(d: DType) -> bool {
+    matches!(d, DType::I8 | DType::I16 | DType::I32 | DType::I64)
+}
+
+/// The vector form of a program: `n` lanes of the float type in 128-bit vectors, bools
+/// as lane masks (all ones: true) of the same width.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Lanes {
+    n: u32,
+    float: Type,
+    mask: Type,
+    mask_int: Type,
+}
+
+/// The vector shape of `program` if it has one: every value is of one float type or bool,
+/// and every operation has an exact lane-wise form (arithmetic, sqrt, rounding, compares,
+/// NaN-propagating maximum/minimum, logic, where, powi up to 4). Anything else (calls,
+/// casts, integers) runs in the scalar loop alone.
+pub(super) fn vector_shape(program: &Program) -> Option<Lanes> {
+    let float = program
+        .inputs
+        .iter()
+        .chain(program.instrs.iter().map(|i| &i.dtype))
+        .find(|d| d.is_float())
+        .copied()?;
+    let ok_type = |d: DType| d == float || d == DType::Bool;
+    if !program.inputs.iter().all(|&d| ok_type(d)) {
+        return None;
+    }
+    let dtype_of = |s: Src| match s {
+        Src::Input(k) => program.inputs.get(k).copied(),
+        Src::Reg(r) => program.instrs.get(r).map(|i| i.dtype),
+    };
+    for instr in &program.instrs {
+        if !ok_type(instr.dtype) {
+            return None;
+        }
+        let arg = |k: usize| instr.args.get(k).and_then(|&s| dtype_of(s));
+        let arith = |op: BinaryOp| {
+            op.is_comparison()
+                || matches!(
+                    op,
+                    BinaryOp::Add
+                        | BinaryOp::Sub
+                        | BinaryOp::Mul
+                        | BinaryOp::Div
+                        | BinaryOp::Maximum
+                        | BinaryOp::Minimum
+                )
+        };
+        let fine = match &instr.op {
+            InstrOp::Const(_) => true,
+            InstrOp::Unary(UnaryOp::Not) => arg(0) == Some(DType::Bool),
+            InstrOp::Unary(u) => {
+                arg(0) == Some(float)
+                    && matches!(
+                        u,
+                        UnaryOp::Neg
+                            | UnaryOp::Abs
+                            | UnaryOp::Powi(1..=4)
+                            | UnaryOp::Math(
+                                FloatFn::Sqrt
+                                    | FloatFn::Floor
+                                    | FloatFn::Ceil
+                                    | FloatFn::Trunc
+                                    | FloatFn::Round
+                                    | FloatFn::Rint
+                            )
+                    )
+            }
+            InstrOp::Binary(op) => match (arg(0), arg(1)) {
+                (Some(DType::Bool), Some(DType::Bool)) => {
+                    matches!(op, BinaryOp::And | BinaryOp::Or | BinaryOp::Xor)
+                }
+                (Some(a), Some(b)) => a == float && b == float && arith(*op),
+                _ => false,
+            },
+            InstrOp::BinaryScalar(op, _, _) => arg(0) == Some(float) && arith(*op),
+            InstrOp::Where => {
+                arg(0) == Some(DType::Bool) && arg(1) == Some(instr.dtype) && arg(2) == arg(1)
+            }
+            InstrOp::Cast(_) | InstrOp::Map(..) => false,
+        };
+        if !fine {
+            return None;
+        }
+    }
+    let (n, float_t, mask, mask_int) = if float == DType::F64 {
+        (2, types::F64X2, types::I64X2, types::I64)
+    } else {
+        (4, types::F32X4, types::I32X4, types::I32)
+    };
+    Some(Lanes {
+        n,
+        float: float_t,
+        mask,
+        mask_int,
+    })
+}
+
+/// Checks that `program` is well formed and uses only what compiles, before any code is
+/// built: its operand types, SSA wiring and operations.
+pub(super) fn check(program: &Program) -> Result<(), Reason> {
+    for (i, instr) in program.instrs.iter().enumerate() {
+        if let InstrOp::Map(f, _) = &instr.op {
+            return Err(format!(
+                "user closure `{}` (runs in the interpreter)",
+                f.name()
+            ));
+        }
+        for src in &instr.args {
+            match *src {
+                Src::Input(k) if k < program.inputs.len() => {}
+                Src::Reg(r) if r < i => {}
+                other => return Err(format!("instruction {i} reads {other:?} out of order")),
+            }
+        }
+    }
+    match program.output {
+        Src::Input(k) if k < program.inputs.len() => Ok(()),
+        Src::Reg(r) if r < program.instrs.len() => Ok(()),
+        other => Err(format!("output {other:?} does not exist")),
+    }
+}
+
+/// Builds the strip function of `program` into `func`, declaring in `module` the Rust
+/// functions it calls.
+pub(super) fn translate(
+    program: &Program,
+    module: &mut JITModule,
+    func: &mut Function,
+    vectorize: bool,
+) -> Result<(), Reason> {
+    check(program)?;
+    let config = module.target_config();
+    let ptr = config.pointer_type();
+    func.signature.params = vec![AbiParam::new(ptr); 3];
+    func.signature.returns.clear();
+    let mut fctx = FunctionBuilderContext::new();
+    let b = FunctionBuilder::new(func, &mut fctx);
+    let mut t = Translator {
+        b,
+        module,
+        funcs: HashMap::new(),
+    };
+    let lanes = if vectorize {
+        vector_shape(program)
+    } else {
+        None
+    };
+    let result = t.body(program, ptr, lanes);
+    // Finish the function either way (an unfinished builder is a bug in debug builds).
+    t.b.seal_all_blocks();
+    t.b.finalize(config);
+    result
+}
+
+struct Translator<'a, 'f> {
+    b: FunctionBuilder<'f>,
+    module: &'a mut JITModule,
+    funcs: HashMap<&'static str, FuncRef>,
+}
+
+impl Translator<'_, '_> {
+    fn body(&mut self, program: &Program, ptr: Type, lanes: Option<Lanes>) -> Result<(), Reason> {
+        let flags = MemFlagsData::trusted();
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let params = self.b.block_params(entry).to_vec();
+        let (inputs, out, len) = (params[0], params[1], params[2]);
+        let bases: Vec<Value> = (0..program.inputs.len())
+            .map(|k| {
+                let offset = (k * ptr.bytes() as usize) as i32;
+                self.b.ins().load(ptr, flags, inputs, offset)
+            })
+            .collect();
+        // Constants once, before the loop.
+        let mut regs: Vec<Option<(Value, DType)>> = vec![None; program.instrs.len()];
+        for (r, instr) in program.instrs.iter().enumerate() {
+            if let InstrOp::Const(s) = instr.op {
+                regs[r] = Some((self.scalar(instr.dtype, s), instr.dtype));
+            }
+        }
+        let header = self.b.create_block();
+        self.b.append_block_param(header, ptr);
+        let body = self.b.create_block();
+        let exit = self.b.create_block();
+        let zero = self.b.ins().iconst(ptr, 0);
+        match lanes {
+            // The vector loop first; it hands its position to the scalar tail loop.
+            Some(lanes) => {
+                self.vector_loop(program, lanes, &bases, out, len, zero, header, ptr)?;
+            }
+            None => {
+                self.b.ins().jump(header, &[zero.into()]);
+            }
+        }
+
+        self.b.switch_to_block(header);
+        let i = self.b.block_params(header)[0];
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+
+        self.b.switch_to_block(body);
+        let mut loaded: Vec<Option<Value>> = vec![None; program.inputs.len()];
+        let mut operand = |t: &mut Self, src: Src, regs: &[Option<(Value, DType)>]| match src {
+            Src::Input(k) => {
+                let d = program.inputs[k];
+                let v = match loaded[k] {
+                    Some(v) => v,
+                    None => {
+                        let at = t.element_addr(bases[k], i, d);
+                        let v = t.b.ins().load(clif_type(d), flags, at, 0);
+                        loaded[k] = Some(v);
+                        v
+                    }
+                };
+                Ok((v, d))
+            }
+            Src::Reg(r) => regs[r].ok_or_else(|| format!("register {r} is not computed")),
+        };
+        for (r, instr) in program.instrs.iter().enumerate() {
+            if matches!(instr.op, InstrOp::Const(_)) {
+                continue;
+            }
+            let args = instr
+                .args
+                .iter()
+                .map(|&s| operand(self, s, &regs))
+                .collect::<Result<Vec<_>, Reason>>()?;
+            let v = self.instr(&instr.op, &args, instr.dtype)?;
+            regs[r] = Some((v, instr.dtype));
+        }
+        let (value, d) = operand(self, program.output, &regs)?;
+        let at = self.element_addr(out, i, d);
+        self.b.ins().store(flags, value, at, 0);
+        let next = self.b.ins().iadd_imm_u(i, 1);
+        self.b.ins().jump(header, &[next.into()]);
+
+        self.b.switch_to_block(exit);
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// The loop over whole vectors of `lanes.n` elements, entered from the current block
+    /// (the entry, where the constants are splatted) at `i = zero`: `vheader(i)` runs
+    /// `vbody` while `i + n <= len`, then jumps to the scalar loop's `tail(i)`.
+    #[allow(clippy::too_many_arguments)]
+    fn vector_loop(
+        &mut self,
+        program: &Program,
+        lanes: Lanes,
+        bases: &[Value],
+        out: Value,
+        len: Value,
+        zero: Value,
+        tail: cranelift_codegen::ir::Block,
+        ptr: Type,
+    ) -> Result<(), Reason> {
+        let n = lanes.n as i64;
+        let mut regs: Vec<Option<(Value, DType)>> = vec![None; program.instrs.len()];
+        for (r, instr) in program.instrs.iter().enumerate() {
+            if let InstrOp::Const(s) = instr.op {
+                let v = self.scalar(instr.dtype, s);
+                let v = if instr.dtype == DType::Bool {
+                    // 0/1 → 0/-1, then a mask in every lane.
+                    let w = self.b.ins().uextend(lanes.mask_int, v);
+                    let m = self.b.ins().ineg(w);
+                    self.b.ins().splat(lanes.mask, m)
+                } else {
+                    self.b.ins().splat(lanes.float, v)
+                };
+                regs[r] = Some((v, instr.dtype));
+            }
+        }
+        let vheader = self.b.create_block();
+        self.b.append_block_param(vheader, ptr);
+        let vbody = self.b.create_block();
+        self.b.ins().jump(vheader, &[zero.into()]);
+
+        self.b.switch_to_block(vheader);
+        let i = self.b.block_params(vheader)[0];
+        let end = self.b.ins().iadd_imm_u(i, n);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, len);
+        self.b.ins().brif(fits, vbody, &[], tail, &[i.into()]);
+
+        self.b.switch_to_block(vbody);
+        // Unaligned: a strip starts at any element.
+        let flags = MemFlagsData::new().with_notrap();
+        let mut loaded: Vec<Option<Value>> = vec![None; program.inputs.len()];
+        let mut operand = |t: &mut Self, src: Src, regs: &[Option<(Value, DType)>]| match src {
+            Src::Input(k) => {
+                let d = program.inputs[k];
+                if let Some(v) = loaded[k] {
+                    return Ok((v, d));
+                }
+                let at = t.element_addr(bases[k], i, d);
+                let v = if d == DType::Bool {
+                    let mut v = None;
+                    for lane in 0..lanes.n {
+                        let byte = t.b.ins().load(types::I8, flags, at, lane as i32);
+                        let w = t.b.ins().uextend(lanes.mask_int, byte);
+                        let m = t.b.ins().ineg(w);
+                        v = Some(match v {
+                            None => t.b.ins().splat(lanes.mask, m),
+                            Some(vec) => t.b.ins().insertlane(vec, m, lane as u8),
+                        });
+                    }
+                    v.ok_or("no lanes")?
+                } else {
+                    t.b.ins().load(lanes.float, flags, at, 0)
+                };
+                loaded[k] = Some(v);
+                Ok((v, d))
+            }
+            Src::Reg(r) => regs[r].ok_or_else(|| format!("register {r} is not computed")),
+        };
+        for (r, instr) in program.instrs.iter().enumerate() {
+            if matches!(instr.op, InstrOp::Const(_)) {
+                continue;
+            }
+            let args = instr
+                .args
+                .iter()
+                .map(|&s| operand(self, s, &regs))
+                .collect::<Result<Vec<_>, Reason>>()?;
+            let v = self.vector_instr(&instr.op, &args, instr.dtype, lanes)?;
+            regs[r] = Some((v, instr.dtype));
+        }
+        let (value, d) = operand(self, program.output, &regs)?;
+        let at = self.element_addr(out, i, d);
+        if d == DType::Bool {
+            for lane in 0..lanes.n {
+                let m = self.b.ins().extractlane(value, lane as u8);
+                let byte = self.b.ins().ireduce(types::I8, m);
+                let bit = self.b.ins().band_imm_u(byte, 1);
+                self.b.ins().store(flags, bit, at, lane as i32);
+            }
+        } else {
+            self.b.ins().store(flags, value, at, 0);
+        }
+        self.b.ins().jump(vheader, &[end.into()]);
+        Ok(())
+    }
+
+    /// One instruction on vectors (floats as float vectors, bools as lane masks); only what
+    /// [`vector_shape`] accepted.
+    fn vector_instr(
+        &mut self,
+        op: &InstrOp,
+        args: &[(Value, DType)],
+        out: DType,
+        lanes: Lanes,
+    ) -> Result<Value, Reason> {
+        let as_float =
+            |t: &mut Self, m: Value| t.b.ins().bitcast(lanes.float, MemFlagsData::new(), m);
+        match *op {
+            InstrOp::Unary(u) => {
+                let x = args[0].0;
+                Ok(match u {
+                    UnaryOp::Not => self.b.ins().bnot(x),
+                    UnaryOp::Neg => self.b.ins().fneg(x),
+                    UnaryOp::Abs => self.b.ins().fabs(x),
+                    UnaryOp::Powi(1) => x,
+                    UnaryOp::Powi(2) => self.b.ins().fmul(x, x),
+                    UnaryOp::Powi(3) => {
+                        let y = self.b.ins().fmul(x, x);
+                        self.b.ins().fmul(y, x)
+                    }
+                    UnaryOp::Powi(4) => {
+                        let y = self.b.ins().fmul(x, x);
+                        self.b.ins().fmul(y, y)
+                    }
+                    UnaryOp::Math(FloatFn::Sqrt) => self.b.ins().sqrt(x),
+                    UnaryOp::Math(FloatFn::Floor) => self.b.ins().floor(x),
+                    UnaryOp::Math(FloatFn::Ceil) => self.b.ins().ceil(x),
+                    UnaryOp::Math(FloatFn::Trunc) => self.b.ins().trunc(x),
+                    UnaryOp::Math(FloatFn::Round | FloatFn::Rint) => self.b.ins().nearest(x),
+                    _ => return Err(format!("vector {u}")),
+                })
+            }
+            InstrOp::Binary(bop) => self.vector_binary(bop, args[0].0, args[1].0, args[0].1, lanes),
+            InstrOp::BinaryScalar(bop, s, left) => {
+                let (x, d) = args[0];
+                let v = self.scalar(d, s);
+                let v = self.b.ins().splat(lanes.float, v);
+                if left {
+                    self.vector_binary(bop, v, x, d, lanes)
+                } else {
+                    self.vector_binary(bop, x, v, d, lanes)
+                }
+            }
+            InstrOp::Where => {
+                let (c, x, y) = (args[0].0, args[1].0, args[2].0);
+                if out == DType::Bool {
+                    Ok(self.b.ins().bitselect(c, x, y))
+                } else {
+                    let c = as_float(self, c);
+                    Ok(self.b.ins().bitselect(c, x, y))
+                }
+            }
+            _ => Err("vector operation".into()),
+        }
+    }
+
+    fn vector_binary(
+        &mut self,
+        op: BinaryOp,
+        x: Value,
+        y: Value,
+        d: DType,
+        lanes: Lanes,
+    ) -> Result<Value, Reason> {
+        if d == DType::Bool {
+            return Ok(match op {
+                BinaryOp::And => self.b.ins().band(x, y),
+                BinaryOp::Or => self.b.ins().bor(x, y),
+                BinaryOp::Xor => self.b.ins().bxor(x, y),
+                _ => return Err(format!("vector {} of bool", op.symbol())),
+            });
+        }
+        Ok(match op {
+            BinaryOp::Add => self.b.ins().fadd(x, y),
+            BinaryOp::Sub => self.b.ins().fsub(x, y),
+            BinaryOp::Mul => self.b.ins().fmul(x, y),
+            BinaryOp::Div => self.b.ins().fdiv(x, y),
+            BinaryOp::Maximum | BinaryOp::Minimum => {
+                let cc = if op == BinaryOp::Maximum {
+                    FloatCC::GreaterThanOrEqual
+                } else {
+                    FloatCC::LessThanOrEqual
+                };
+                let c = self.b.ins().fcmp(cc, x, y);
+                let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                let c = self.b.ins().bor(c, nan);
+                let c = self.b.ins().bitcast(lanes.float, MemFlagsData::new(), c);
+                self.b.ins().bitselect(c, x, y)
+            }
+            op if op.is_comparison() => return self.compare(op, x, y, d),
+            _ => return Err(format!("vector {} of {d}", op.symbol())),
+        })
+    }
+
+    /// `base + i * size_of(d)`.
+    fn element_addr(&mut self, base: Value, i: Value, d: DType) -> Value {
+        let offset = self.b.ins().imul_imm_u(i, d.size() as i64);
+        self.b.ins().iadd(base, offset)
+    }
+
+    /// One instruction over its operands (value and type each), giving a value of type `out`.
+    fn instr(
+        &mut self,
+        op: &InstrOp,
+        args: &[(Value, DType)],
+        out: DType,
+    ) -> Result<Value, Reason> {
+        let arity = match op {
+            InstrOp::Const(_) => 0,
+            InstrOp::Unary(_) | InstrOp::BinaryScalar(..) | InstrOp::Cast(_) => 1,
+            InstrOp::Binary(_) => 2,
+            InstrOp::Where => 3,
+            InstrOp::Map(..) => return Err("user closure".into()),
+        };
+        if args.len() != arity {
+            return Err(format!("{} operands where {arity} are needed", args.len()));
+        }
+        match *op {
+            InstrOp::Const(s) => Ok(self.scalar(out, s)),
+            InstrOp::Unary(u) => self.unary(u, args[0].0, args[0].1, out),
+            InstrOp::Binary(bop) => {
+                let ((x, dx), (y, dy)) = (args[0], args[1]);
+                if dx != dy {
+                    return Err(format!("{} of {dx} and {dy}", bop.symbol()));
+                }
+                self.binary(bop, x, y, dx, out)
+            }
+            InstrOp::BinaryScalar(bop, s, left) => {
+                let (x, d) = args[0];
+                // ops::binary_scalar converts the constant to the operand type for
+                // comparisons and arithmetic, and otherwise splats it as it is into a column
+                // of the operand type (which it must then have).
+                let converts = bop.is_comparison()
+                    || (d != DType::Bool
+                        && matches!(
+                            bop,
+                            BinaryOp::Add
+                                | BinaryOp::Sub
+                                | BinaryOp::Mul
+                                | BinaryOp::Div
+                                | BinaryOp::Rem
+                                | BinaryOp::Maximum
+                                | BinaryOp::Minimum
+                        ));
+                if !converts && s.dtype() != d {
+                    return Err(format!(
+                        "{} of {d} and a {} constant",
+                        bop.symbol(),
+                        s.dtype()
+                    ));
+                }
+                let v = self.scalar(d, s);
+                if left {
+                    self.binary(bop, v, x, d, out)
+                } else {
+                    self.binary(bop, x, v, d, out)
+                }
+            }
+            InstrOp::Where => {
+                let ((c, dc), (x, dx), (y, dy)) = (args[0], args[1], args[2]);
+                if dc != DType::Bool || dx != dy || dx != out {
+                    return Err(format!("where({dc}, {dx}, {dy}) -> {out}"));
+                }
+                Ok(self.b.ins().select(c, x, y))
+            }
+            InstrOp::Cast(to) => {
+                if to != out {
+                    return Err(format!("cast to {to} into a {out} register"));
+                }
+                self.cast(args[0].0, args[0].1, to)
+            }
+            InstrOp::Map(..) => Err("user closure".into()),
+        }
+    }
+
+    /// An integer constant of type `ty` (the immediate zero-extended from the type's width).
+    fn int(&mut self, ty: Type, v: i64) -> Value {
+        let bits = ty.bits();
+        let v = if bits >= 64 {
+            v
+        } else {
+            v & ((1i64 << bits) - 1)
+        };
+        self.b.ins().iconst(ty, v)
+    }
+
+    /// A float constant of type `d`.
+    fn float(&mut self, d: DType, v: f64) -> Value {
+        if d == DType::F32 {
+            self.b.ins().f32const(v as f32)
+        } else {
+            self.b.ins().f64const(v)
+        }
+    }
+
+    /// `s` converted to `d` as the interpreter converts it (`Element::from_scalar`).
+    fn scalar(&mut self, d: DType, s: Scalar) -> Value {
+        let s = with_dtype!(d, T => T::from_scalar(s).to_scalar());
+        match s {
+            Scalar::Bool(v) => self.int(types::I8, v as i64),
+            Scalar::I8(v) => self.int(types::I8, v as i64),
+            Scalar::U8(v) => self.int(types::I8, v as i64),
+            Scalar::I16(v) => self.int(types::I16, v as i64),
+            Scalar::U16(v) => self.int(types::I16, v as i64),
+            Scalar::I32(v) => self.int(types::I32, v as i64),
+            Scalar::U32(v) => self.int(types::I32, v as i64),
+            Scalar::I64(v) => self.int(types::I64, v),
+            Scalar::U64(v) => self.int(types::I64, v as i64),
+            Scalar::F32(v) => self.b.ins().f32const(v),
+            Scalar::F64(v) => self.b.ins().f64const(v),
+        }
+    }
+
+    /// Calls the Rust function `name` (see [`calls`]).
+    fn call(
+        &mut self,
+        name: &'static str,
+        params: &[Type],
+        ret: Type,
+        args: &[Value],
+    ) -> Result<Value, Reason> {
+        let f = match self.funcs.get(name) {
+            Some(&f) => f,
+            None => {
+                let mut sig = self.module.make_signature();
+                sig.params = params.iter().map(|&p| AbiParam::new(p)).collect();
+                sig.returns = vec![AbiParam::new(ret)];
+                let id = self
+                    .module
+                    .declare_function(name, Linkage::Import, &sig)
+                    .map_err(|e| format!("declaring {name}: {e}"))?;
+                let f = self.module.declare_func_in_func(id, self.b.func);
+                self.funcs.insert(name, f);
+                f
+            }
+        };
+        let call = self.b.ins().call(f, args);
+        Ok(self.b.inst_results(call)[0])
+    }
+
+    /// `FloatFn` `f` of `x` through the interpreter's function.
+    fn math(&mut self, f: FloatFn, x: Value, d: DType) -> Result<Value, Reason> {
+        let code = calls::code1(f).ok_or("unknown float function")?;
+        let code = self.b.ins().iconst(types::I32, code as i64);
+        let (name, ty) = if d == DType::F32 {
+            ("chunkflow_math_f32", types::F32)
+        } else {
+            ("chunkflow_math_f64", types::F64)
+        };
+        self.call(name, &[types::I32, ty], ty, &[code, x])
+    }
+
+    fn unary(&mut self, op: UnaryOp, x: Value, d: DType, out: DType) -> Result<Value, Reason> {
+        let expected = if matches!(op, UnaryOp::Pred(_)) {
+            DType::Bool
+        } else {
+            d
+        };
+        if out != expected {
+            return Err(format!("{op} of {d} into a {out} register"));
+        }
+        let ty = clif_type(d);
+        match (op, d) {
+            (UnaryOp::Pred(p), DType::F32 | DType::F64) => Ok(match p {
+                FloatPred::IsNan => self.b.ins().fcmp(FloatCC::Unordered, x, x),
+                FloatPred::IsInf | FloatPred::IsFinite => {
+                    let inf = self.float(d, f64::INFINITY);
+                    let a = self.b.ins().fabs(x);
+                    let cc = if p == FloatPred::IsInf {
+                        FloatCC::Equal
+                    } else {
+                        FloatCC::LessThan
+                    };
+                    self.b.ins().fcmp(cc, a, inf)
+                }
+                FloatPred::Signbit => {
+                    let ity = if d == DType::F32 {
+                        types::I32
+                    } else {
+                        types::I64
+                    };
+                    let bits = self.b.ins().bitcast(ity, MemFlagsData::new(), x);
+                    let zero = self.int(ity, 0);
+                    self.b.ins().icmp(IntCC::SignedLessThan, bits, zero)
+                }
+            }),
+            (UnaryOp::Pred(p), _) => Ok(match p {
+                FloatPred::IsFinite => self.int(types::I8, 1),
+                FloatPred::IsNan | FloatPred::IsInf => self.int(types::I8, 0),
+                FloatPred::Signbit if is_signed(d) => {
+                    let zero = self.int(ty, 0);
+                    self.b.ins().icmp(IntCC::SignedLessThan, x, zero)
+                }
+                FloatPred::Signbit => self.int(types::I8, 0),
+            }),
+            (UnaryOp::Not, DType::Bool) => Ok(self.b.ins().bxor_imm_u(x, 1)),
+            (_, DType::Bool) => Err(format!("{op} of bool")),
+            (UnaryOp::Neg, DType::F32 | DType::F64) => Ok(self.b.ins().fneg(x)),
+            (UnaryOp::Abs, DType::F32 | DType::F64) => Ok(self.b.ins().fabs(x)),
+            (UnaryOp::Powi(n), DType::F32 | DType::F64) => match n {
+                // The interpreter's small powers, multiplied in its order.
+                0 => Ok(self.float(d, 1.0)),
+                1 => Ok(x),
+                2 => Ok(self.b.ins().fmul(x, x)),
+                3 => {
+                    let y = self.b.ins().fmul(x, x);
+                    Ok(self.b.ins().fmul(y, x))
+                }
+                4 => {
+                    let y = self.b.ins().fmul(x, x);
+                    Ok(self.b.ins().fmul(y, y))
+                }
+                n => {
+                    let n = self.b.ins().iconst(types::I32, n as i64);
+                    let (name, fty) = if d == DType::F32 {
+                        ("chunkflow_powi_f32", types::F32)
+                    } else {
+                        ("chunkflow_powi_f64", types::F64)
+                    };
+                    self.call(name, &[fty, types::I32], fty, &[x, n])
+                }
+            },
+            (UnaryOp::Math(f), DType::F32 | DType::F64) => Ok(match f {
+                FloatFn::Sqrt => self.b.ins().sqrt(x),
+                FloatFn::Floor => self.b.ins().floor(x),
+                FloatFn::Ceil => self.b.ins().ceil(x),
+                FloatFn::Trunc => self.b.ins().trunc(x),
+                FloatFn::Round | FloatFn::Rint => self.b.ins().nearest(x),
+                FloatFn::Recip => {
+                    let one = self.float(d, 1.0);
+                    self.b.ins().fdiv(one, x)
+                }
+                f => return self.math(f, x, d),
+            }),
+            (UnaryOp::Sign, DType::F32 | DType::F64) => {
+                // x > 0 → 1, x < 0 → -1, x == 0 → +0, NaN → x.
+                let zero = self.float(d, 0.0);
+                let one = self.float(d, 1.0);
+                let minus = self.float(d, -1.0);
+                let pos = self.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+                let neg = self.b.ins().fcmp(FloatCC::LessThan, x, zero);
+                let eq = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+                let r = self.b.ins().select(eq, zero, x);
+                let r = self.b.ins().select(neg, minus, r);
+                Ok(self.b.ins().select(pos, one, r))
+            }
+            (UnaryOp::Neg, _) if is_signed(d) => Ok(self.b.ins().ineg(x)),
+            (UnaryOp::Abs, _) if is_signed(d) => {
+                // wrapping_abs: MIN stays MIN.
+                let zero = self.int(ty, 0);
+                let neg = self.b.ins().icmp(IntCC::SignedLessThan, x, zero);
+                let minus = self.b.ins().ineg(x);
+                Ok(self.b.ins().select(neg, minus, x))
+            }
+            (UnaryOp::Sign, _) if d.is_integer() => {
+                let zero = self.int(ty, 0);
+                let one = self.int(ty, 1);
+                if is_signed(d) {
+                    let minus = self.int(ty, -1);
+                    let pos = self.b.ins().icmp(IntCC::SignedGreaterThan, x, zero);
+                    let is0 = self.b.ins().icmp(IntCC::Equal, x, zero);
+                    let r = self.b.ins().select(is0, zero, minus);
+                    Ok(self.b.ins().select(pos, one, r))
+                } else {
+                    let pos = self.b.ins().icmp(IntCC::NotEqual, x, zero);
+                    Ok(self.b.ins().select(pos, one, zero))
+                }
+            }
+            (UnaryOp::Not, _) if d.is_integer() => Ok(self.b.ins().bnot(x)),
+            (UnaryOp::PowU(n), _) if d.is_integer() => {
+                // wrapping_pow: the power modulo 2^bits, whatever the multiplication order.
+                let mut acc = self.int(ty, 1);
+                let (mut base, mut e) = (x, n);
+                while e > 0 {
+                    if e & 1 == 1 {
+                        acc = self.b.ins().imul(acc, base);
+                    }
+                    e >>= 1;
+                    if e > 0 {
+                        base = self.b.ins().imul(base, base);
+                    }
+                }
+                Ok(acc)
+            }
+            _ => Err(format!("{op} of {d}")),
+        }
+    }
+
+    fn compare(&mut self, op: BinaryOp, x: Value, y: Value, d: DType) -> Result<Value, Reason> {
+        if d.is_float() {
+            let cc = match op {
+                BinaryOp::Lt => FloatCC::LessThan,
+                BinaryOp::Le => FloatCC::LessThanOrEqual,
+                BinaryOp::Gt => FloatCC::GreaterThan,
+                BinaryOp::Ge => FloatCC::GreaterThanOrEqual,
+                BinaryOp::Eq => FloatCC::Equal,
+                // Rust's `!=`: true when either is NaN.
+                BinaryOp::Ne => FloatCC::NotEqual,
+                _ => return Err(format!("{} is no comparison", op.symbol())),
+            };
+            return Ok(self.b.ins().fcmp(cc, x, y));
+        }
+        let signed = is_signed(d);
+        let cc = match (op, signed) {
+            (BinaryOp::Lt, true) => IntCC::SignedLessThan,
+            (BinaryOp::Le, true) => IntCC::SignedLessThanOrEqual,
+            (BinaryOp::Gt, true) => IntCC::SignedGreaterThan,
+            (BinaryOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
+            (BinaryOp::Lt, false) => IntCC::UnsignedLessThan,
+            (BinaryOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
+            (BinaryOp::Gt, false) => IntCC::UnsignedGreaterThan,
+            (BinaryOp::Ge, false) => IntCC::UnsignedGreaterThanOrEqual,
+            (BinaryOp::Eq, _) => IntCC::Equal,
+            (BinaryOp::Ne, _) => IntCC::NotEqual,
+            _ => return Err(format!("{} is no comparison", op.symbol())),
+        };
+        Ok(self.b.ins().icmp(cc, x, y))
+    }
+
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        x: Value,
+        y: Value,
+        d: DType,
+        out: DType,
+    ) -> Result<Value, Reason> {
+        let expected = if op.is_comparison() { DType::Bool } else { d };
+        if out != expected {
+            return Err(format!("{} of {d} into a {out} register", op.symbol()));
+        }
+        if op.is_comparison() {
+            return self.compare(op, x, y, d);
+        }
+        match (op, d) {
+            (BinaryOp::And, DType::Bool) => Ok(self.b.ins().band(x, y)),
+            (BinaryOp::Or, DType::Bool) => Ok(self.b.ins().bor(x, y)),
+            (BinaryOp::Xor, DType::Bool) => Ok(self.b.ins().bxor(x, y)),
+            (_, DType::Bool) => Err(format!("{} of bool", op.symbol())),
+            (_, DType::F32 | DType::F64) => self.float_binary(op, x, y, d),
+            _ => self.int_binary(op, x, y, d),
+        }
+    }
+
+    fn float_binary(
+        &mut self,
+        op: BinaryOp,
+        x: Value,
+        y: Value,
+        d: DType,
+    ) -> Result<Value, Reason> {
+        let fty = clif_type(d);
+        let call_op = |t: &mut Self, c: CallOp| {
+            let code = t.b.ins().iconst(types::I32, c as i64);
+            let name = if d == DType::F32 {
+                "chunkflow_binop_f32"
+            } else {
+                "chunkflow_binop_f64"
+            };
+            t.call(name, &[types::I32, fty, fty], fty, &[code, x, y])
+        };
+        match op {
+            BinaryOp::Add => Ok(self.b.ins().fadd(x, y)),
+            BinaryOp::Sub => Ok(self.b.ins().fsub(x, y)),
+            BinaryOp::Mul => Ok(self.b.ins().fmul(x, y)),
+            BinaryOp::Div => Ok(self.b.ins().fdiv(x, y)),
+            BinaryOp::Maximum | BinaryOp::Minimum => {
+                // `if x >= y || x != x { x } else { y }` (<= for minimum).
+                let cc = if op == BinaryOp::Maximum {
+                    FloatCC::GreaterThanOrEqual
+                } else {
+                    FloatCC::LessThanOrEqual
+                };
+                let c = self.b.ins().fcmp(cc, x, y);
+                let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                let c = self.b.ins().bor(c, nan);
+                Ok(self.b.ins().select(c, x, y))
+            }
+            BinaryOp::Pow => call_op(self, CallOp::Pow),
+            BinaryOp::Rem => call_op(self, CallOp::Rem),
+            BinaryOp::FloorDiv => call_op(self, CallOp::FloorDiv),
+            BinaryOp::FloorRem => call_op(self, CallOp::FloorRem),
+            BinaryOp::Float2(f) => {
+                let code = calls::code2(f).ok_or("unknown float function")?;
+                let code = self.b.ins().iconst(types::I32, code as i64);
+                let name = if d == DType::F32 {
+                    "chunkflow_math2_f32"
+                } else {
+                    "chunkflow_math2_f64"
+                };
+                self.call(name, &[types::I32, fty, fty], fty, &[code, x, y])
+            }
+            _ => Err(format!("{} of {d}", op.symbol())),
+        }
+    }
+
+    fn int_binary(&mut self, op: BinaryOp, x: Value, y: Value, d: DType) -> Result<Value, Reason> {
+        let ty = clif_type(d);
+        let signed = is_signed(d);
+        match op {
+            BinaryOp::Add => Ok(self.b.ins().iadd(x, y)),
+            BinaryOp::Sub => Ok(self.b.ins().isub(x, y)),
+            BinaryOp::Mul => Ok(self.b.ins().imul(x, y)),
+            BinaryOp::And => Ok(self.b.ins().band(x, y)),
+            BinaryOp::Or => Ok(self.b.ins().bor(x, y)),
+            BinaryOp::Xor => Ok(self.b.ins().bxor(x, y)),
+            BinaryOp::Maximum | BinaryOp::Minimum => {
+                let cc = match (op == BinaryOp::Maximum, signed) {
+                    (true, true) => IntCC::SignedGreaterThanOrEqual,
+                    (true, false) => IntCC::UnsignedGreaterThanOrEqual,
+                    (false, true) => IntCC::SignedLessThanOrEqual,
+                    (false, false) => IntCC::UnsignedLessThanOrEqual,
+                };
+                let c = self.b.ins().icmp(cc, x, y);
+                Ok(self.b.ins().select(c, x, y))
+            }
+            BinaryOp::Shl | BinaryOp::Shr => {
+                // A shift by a negative amount or by the width or more: 0, or the sign fill
+                // for >> of a negative value. (As unsigned, a negative amount is >= bits.)
+                let width = self.int(ty, ty.bits() as i64);
+                let out_of_range = self
+                    .b
+                    .ins()
+                    .icmp(IntCC::UnsignedGreaterThanOrEqual, y, width);
+                let zero = self.int(ty, 0);
+                if op == BinaryOp::Shl {
+                    let s = self.b.ins().ishl(x, y);
+                    Ok(self.b.ins().select(out_of_range, zero, s))
+                } else if signed {
+                    let last = self.int(ty, ty.bits() as i64 - 1);
+                    let amount = self.b.ins().select(out_of_range, last, y);
+                    Ok(self.b.ins().sshr(x, amount))
+                } else {
+                    let s = self.b.ins().ushr(x, y);
+                    Ok(self.b.ins().select(out_of_range, zero, s))
+                }
+            }
+            BinaryOp::Div | BinaryOp::Rem | BinaryOp::FloorDiv | BinaryOp::FloorRem => {
+                let (q, r) = self.divrem(x, y, d);
+                let zero = self.int(ty, 0);
+                match op {
+                    BinaryOp::Div => Ok(q),
+                    BinaryOp::Rem => Ok(r),
+                    _ if !signed => Ok(if op == BinaryOp::FloorDiv { q } else { r }),
+                    BinaryOp::FloorDiv => {
+                        // q - 1 when inexact and the signs differ.
+                        let inexact = self.b.ins().icmp(IntCC::NotEqual, r, zero);
+                        let xn = self.b.ins().icmp(IntCC::SignedLessThan, x, zero);
+                        let yn = self.b.ins().icmp(IntCC::SignedLessThan, y, zero);
+                        let differ = self.b.ins().bxor(xn, yn);
+                        let step = self.b.ins().band(inexact, differ);
+                        let one = self.int(ty, 1);
+                        let down = self.b.ins().isub(q, one);
+                        Ok(self.b.ins().select(step, down, q))
+                    }
+                    _ => {
+                        // r + y when r is nonzero and its sign differs from y's.
+                        let nonzero = self.b.ins().icmp(IntCC::NotEqual, r, zero);
+                        let rn = self.b.ins().icmp(IntCC::SignedLessThan, r, zero);
+                        let yn = self.b.ins().icmp(IntCC::SignedLessThan, y, zero);
+                        let differ = self.b.ins().bxor(rn, yn);
+                        let step = self.b.ins().band(nonzero, differ);
+                        let up = self.b.ins().iadd(r, y);
+                        Ok(self.b.ins().select(step, up, r))
+                    }
+                }
+            }
+            _ => Err(format!("{} of {d}", op.symbol())),
+        }
+    }
+
+    /// The interpreter's integer quotient and remainder: 0 and 0 for a zero divisor,
+    /// `wrapping_div`/`wrapping_rem` otherwise (MIN / -1 = MIN, MIN % -1 = 0), without ever
+    /// executing a trapping division.
+    fn divrem(&mut self, x: Value, y: Value, d: DType) -> (Value, Value) {
+        let ty = clif_type(d);
+        let zero = self.int(ty, 0);
+        let one = self.int(ty, 1);
+        let is0 = self.b.ins().icmp(IntCC::Equal, y, zero);
+        if is_signed(d) {
+            let minus = self.int(ty, -1);
+            let is_m1 = self.b.ins().icmp(IntCC::Equal, y, minus);
+            let bad = self.b.ins().bor(is0, is_m1);
+            let safe = self.b.ins().select(bad, one, y);
+            let q = self.b.ins().sdiv(x, safe);
+            let r = self.b.ins().srem(x, safe);
+            let neg = self.b.ins().ineg(x);
+            let q = self.b.ins().select(is_m1, neg, q);
+            let r = self.b.ins().select(is_m1, zero, r);
+            let q = self.b.ins().select(is0, zero, q);
+            let r = self.b.ins().select(is0, zero, r);
+            (q, r)
+        } else {
+            let safe = self.b.ins().select(is0, one, y);
+            let q = self.b.ins().udiv(x, safe);
+            let r = self.b.ins().urem(x, safe);
+            let q = self.b.ins().select(is0, zero, q);
+            let r = self.b.ins().select(is0, zero, r);
+            (q, r)
+        }
+    }
+
+    /// `x as to` (Rust's `as`; to bool: nonzero).
+    fn cast(&mut self, x: Value, from: DType, to: DType) -> Result<Value, Reason> {
+        let (fty, tty) = (clif_type(from), clif_type(to));
+        if from == to {
+            return Ok(x);
+        }
+        if to == DType::Bool {
+            return Ok(if from.is_float() {
+                let zero = self.float(from, 0.0);
+                // NaN is nonzero, -0.0 is zero.
+                self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
+            } else {
+                let zero = self.int(fty, 0);
+                self.b.ins().icmp(IntCC::NotEqual, x, zero)
+            });
+        }
+        // Bool is an unsigned 0/1 byte from here on.
+        let from_signed = is_signed(from);
+        match (from.is_float(), to.is_float()) {
+            (false, false) => Ok(match fty.bits().cmp(&tty.bits()) {
+                std::cmp::Ordering::Equal => x,
+                std::cmp::Ordering::Greater => self.b.ins().ireduce(tty, x),
+                std::cmp::Ordering::Less if from_signed => self.b.ins().sextend(tty, x),
+                std::cmp::Ordering::Less => self.b.ins().uextend(tty, x),
+            }),
+            (false, true) => Ok(match from {
+                DType::I64 => self.b.ins().fcvt_from_sint(tty, x),
+                DType::U64 => self.b.ins().fcvt_from_uint(tty, x),
+                DType::I32 => self.b.ins().fcvt_from_sint(tty, x),
+                // u32 exactly in i64; the narrower ones exactly in i32.
+                DType::U32 => {
+                    let w = self.b.ins().uextend(types::I64, x);
+                    self.b.ins().fcvt_from_sint(tty, w)
+                }
+                _ => {
+                    let w = if from_signed {
+                        self.b.ins().sextend(types::I32, x)
+                    } else {
+                        self.b.ins().uextend(types::I32, x)
+                    };
+                    self.b.ins().fcvt_from_sint(tty, w)
+                }
+            }),
+            (true, true) => Ok(if to == DType::F64 {
+                self.b.ins().fpromote(tty, x)
+            } else {
+                self.b.ins().fdemote(tty, x)
+            }),
+            (true, false) => Ok(match to {
+                // Saturating, NaN → 0, as Rust's `as`.
+                DType::I32 | DType::I64 => self.b.ins().fcvt_to_sint_sat(tty, x),
+                DType::U32 | DType::U64 => self.b.ins().fcvt_to_uint_sat(tty, x),
+                DType::I8 | DType::I16 => {
+                    let w = self.b.ins().fcvt_to_sint_sat(types::I32, x);
+                    let (lo, hi) = if to == DType::I8 {
+                        (i8::MIN as i64, i8::MAX as i64)
+                    } else {
+                        (i16::MIN as i64, i16::MAX as i64)
+                    };
+                    let lo = self.int(types::I32, lo);
+                    let hi = self.int(types::I32, hi);
+                    let w = self.b.ins().smax(w, lo);
+                    let w = self.b.ins().smin(w, hi);
+                    self.b.ins().ireduce(tty, w)
+                }
+                _ => {
+                    let w = self.b.ins().fcvt_to_uint_sat(types::I32, x);
+                    let hi = if to == DType::U8 {
+                        u8::MAX as i64
+                    } else {
+                        u16::MAX as i64
+                    };
+                    let hi = self.int(types::I32, hi);
+                    let w = self.b.ins().umin(w, hi);
+                    self.b.ins().ireduce(tty, w)
+                }
+            }),
+        }
+    }
+}
