@@ -325,7 +325,7 @@ impl<T: Element> Array<T> {
         // files, checked before opening (opening a FIFO waits for a writer) and again on
         // what was opened.
         let regular = |m: std::io::Result<std::fs::Metadata>| -> Result<()> {
-            let m = m.map_err(|e| Error::file(path, "inspecting", &e))?;
+            let m = m.map_err(|e| Error::file(path, "opening", &e))?;
             if m.file_type().is_file() {
                 Ok(())
             } else {
