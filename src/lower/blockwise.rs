@@ -71,7 +71,7 @@ impl Lowering<'_> {
                 dest,
                 generated: generated.clone(),
                 offset: chunks.block_offset(&b),
-                backend: self.backend,
+                backend: super::backend_for(self.backend, Some(&program)),
             };
             self.graph
                 .insert(self.key(id, &b), Task::call(kernel, deps))?;

@@ -30,6 +30,7 @@ use crate::geometry::Meta;
 use crate::graph::{Key, TaskGraph};
 use crate::kernel::codegen::Backend;
 use crate::kernel::output::OutputBuffer;
+use crate::kernel::program::{InstrOp, Program};
 use crate::plan::{NodeId, Op, Plan, PlanNode};
 
 /// A lowered plan: the task graph and, per plan output, the keys of its chunks in
@@ -90,6 +91,32 @@ pub(crate) fn lower(plan: &Plan, in_place: InPlace, backend: Backend) -> Result<
         outputs,
         buffers,
     })
+}
+
+/// The fewest instructions (constants not counted) for which a program runs compiled.
+///
+/// Measured on the 2-core test machine, one quiet run, workloads medians: programs of one
+/// or two instructions ahead of a reduction (dist's `(a - b)^2`, distmat, anomaly) ran
+/// 7–13% *slower* compiled than interpreted — the interpreter's AVX2 loops take 4 lanes of
+/// f64 per instruction, Cranelift's vector loop 2, and with so few instructions the single
+/// pass saves little — while pi (4 instructions) ran 1.5× faster and poly 1.4× faster
+/// compiled. So short programs stay in the interpreter.
+pub(crate) const MIN_COMPILED_INSTRUCTIONS: usize = 3;
+
+/// Where `program` runs under the requested `backend`: compiled only when it has enough
+/// instructions to gain from one pass (see [`MIN_COMPILED_INSTRUCTIONS`]).
+pub(crate) fn backend_for(backend: Backend, program: Option<&Program>) -> Backend {
+    let work = program.map_or(0, |p| {
+        p.instrs
+            .iter()
+            .filter(|i| !matches!(i.op, InstrOp::Const(_)))
+            .count()
+    });
+    if work >= MIN_COMPILED_INSTRUCTIONS {
+        backend
+    } else {
+        Backend::Interpreter
+    }
 }
 
 /// The state of one lowering: the plan, each node's task-key name, the graph being built

@@ -24,6 +24,7 @@ use crate::error::Result;
 use crate::geometry::BlockIter;
 use crate::geometry::blocks::broadcast_block;
 use crate::graph::{Key, Task};
+use crate::kernel::codegen::Backend;
 use crate::kernel::generate::GeneratedInputs;
 use crate::kernel::reduce::reduce_ops;
 use crate::kernel::tasks::{ReduceKernel, ReduceStep};
@@ -68,7 +69,7 @@ impl Lowering<'_> {
             let kernel = ReduceKernel {
                 name: partial_label.clone(),
                 ops: ops.clone(),
-                backend: self.backend,
+                backend: super::backend_for(self.backend, spec.pre.as_ref().map(|(p, _)| &**p)),
                 step: ReduceStep::Partial {
                     pre: spec.pre.as_ref().map(|(p, _)| p.clone()),
                     generated: generated.clone(),
@@ -150,7 +151,7 @@ impl Lowering<'_> {
                 let kernel = ReduceKernel {
                     name: combine_label.clone(),
                     ops: ops.clone(),
-                    backend: self.backend,
+                    backend: Backend::Interpreter,
                     step: ReduceStep::Combine {
                         key: out_key.clone(),
                     },
@@ -195,7 +196,7 @@ impl Lowering<'_> {
             let kernel = ReduceKernel {
                 name: aggregate_label.clone(),
                 ops: ops.clone(),
-                backend: self.backend,
+                backend: super::backend_for(self.backend, spec.post.as_deref()),
                 step: ReduceStep::Aggregate {
                     key: out_key.clone(),
                     out_shape: out_chunks.block_shape(&out_block),
