@@ -173,7 +173,8 @@ static COMPILE_NANOS: AtomicU64 = AtomicU64::new(0);
 /// ```
 /// use chunkflow::{Array, Options, diagnostics::codegen_stats};
 /// let x = Array::<f64>::linspace(0.0, 1.0, 1000, 100)?;
-/// (&x * 3.0 + 1.0).sum().scalar_with(&Options::default().codegen(true))?;
+/// // Three instructions: programs shorter than that stay in the interpreter.
+/// ((&x * 3.0 + 1.0).sqrt()).sum().scalar_with(&Options::default().codegen(true))?;
 /// let stats = codegen_stats();
 /// assert!(stats.compiled + stats.fallbacks >= 1 || !cfg!(target_arch = "x86_64"));
 /// # Ok::<(), chunkflow::Error>(())
