@@ -16,7 +16,7 @@ use crate::dtype::{DType, Element, Int};
 use crate::error::{Error, Result};
 
 /// NumPy's sort order: NaN after everything else.
-fn total<T: Element>(a: &T, b: &T) -> Ordering {
+pub(super) fn total<T: Element>(a: &T, b: &T) -> Ordering {
     match (a.is_nan(), b.is_nan()) {
         (true, true) => Ordering::Equal,
         (true, false) => Ordering::Greater,

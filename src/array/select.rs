@@ -15,6 +15,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::Array;
+use super::order::total;
 use super::unknown::unflatten;
 use crate::dtype::Element;
 use crate::error::{Error, Result};
@@ -264,16 +265,6 @@ fn one_d<T: Element>(values: Vec<T>) -> Value {
 /// Whether `v` counts as true (nonzero; NaN is nonzero).
 fn truthy<T: Element>(v: T) -> bool {
     v != T::default() || v.is_nan()
-}
-
-/// NumPy's sort order: NaN after everything else.
-fn total<T: Element>(a: &T, b: &T) -> Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        _ => a.partial_cmp(b).unwrap_or(Ordering::Equal),
-    }
 }
 
 /// Sorted, distinct (NaN once) values of `v`.
