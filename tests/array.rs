@@ -334,3 +334,23 @@ fn ndarray_edges_share_views_copy_and_static_dims_come_back() {
     let zero_d = v.sum().compute_ix::<ndarray::Ix0>().unwrap();
     assert_eq!(zero_d[()], 15);
 }
+
+#[test]
+fn zero_size_chunks_given_by_the_user_work_everywhere() {
+    let x = Array::from_vec((0..10).map(f64::from).collect(), vec![vec![0, 4, 0, 6, 0]]).unwrap();
+    assert_eq!(x.chunks().axis(0), &[0, 4, 0, 6, 0]);
+    assert_eq!(x.sum().scalar().unwrap(), 45.0);
+    let y = Array::from_vec((0..10).map(f64::from).collect(), 3).unwrap();
+    assert_eq!((&x + &y).compute().unwrap(), (&y * 2.0).compute().unwrap());
+    // Chunked alike: the zero-size chunks stay.
+    assert_eq!((&x * 2.0).chunks().axis(0), &[0, 4, 0, 6, 0]);
+    assert_eq!(x.cumsum(0).unwrap().compute().unwrap()[9], 45.0);
+    // A length-1 axis split [1, 0] broadcasts as one chunk.
+    let row = Array::<f64>::ones(&[1, 3], vec![vec![1, 0], vec![3]]).unwrap();
+    let grid = Array::<f64>::zeros(&[4, 3], 2).unwrap();
+    assert_eq!((&grid + &row).sum().scalar().unwrap(), 12.0);
+    // Still errors: a zero uniform size, no chunks for an axis, a wrong sum.
+    assert!(Array::<f64>::zeros(&[4], 0).is_err());
+    assert!(Array::<f64>::zeros(&[4], vec![vec![]]).is_err());
+    assert!(Array::<f64>::zeros(&[4], vec![vec![0, 3]]).is_err());
+}

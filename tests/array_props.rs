@@ -11,42 +11,16 @@ use chunkflow::{Array, Options, ReduceArgs, concatenate, stack, where_};
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem, Zip};
 use proptest::prelude::*;
 
+mod chunking;
+
 /// A shape of 0 to 4 axes, each 0 to 5 long (mostly nonzero).
 fn shape() -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(prop_oneof![1 => Just(0usize), 6 => 1usize..6], 0..=4)
 }
 
-/// Random explicit chunks for `shape`.
+/// Random explicit chunks for `shape`, zero-size chunks among them.
 fn chunks_for(shape: Vec<usize>) -> impl Strategy<Value = Vec<Vec<usize>>> {
-    shape
-        .into_iter()
-        .map(|len| {
-            if len == 0 {
-                Just(vec![0]).boxed()
-            } else {
-                prop::collection::vec(1usize..=len, 1..=len)
-                    .prop_map(move |cuts| split(len, &cuts))
-                    .boxed()
-            }
-        })
-        .collect::<Vec<_>>()
-}
-
-/// Splits `len` at positions drawn from `cuts`.
-fn split(len: usize, cuts: &[usize]) -> Vec<usize> {
-    let mut bounds: Vec<usize> = cuts.iter().map(|&c| c % len).filter(|&c| c > 0).collect();
-    bounds.push(len);
-    bounds.sort_unstable();
-    bounds.dedup();
-    let mut last = 0;
-    bounds
-        .into_iter()
-        .map(|b| {
-            let s = b - last;
-            last = b;
-            s
-        })
-        .collect()
+    chunking::chunks_for(&shape)
 }
 
 fn data(shape: &[usize]) -> impl Strategy<Value = ArrayD<f64>> + use<> {

@@ -129,6 +129,14 @@ proptest! {
         })
     ) {
         let a = Array::from_ndarray(x.clone(), chunks.clone()).unwrap();
+        // Overlapping merges zero-size chunks away first (halos come from neighbours).
+        let chunks: Vec<Vec<usize>> = chunks
+            .iter()
+            .map(|l| {
+                let kept: Vec<usize> = l.iter().copied().filter(|&c| c > 0).collect();
+                if kept.is_empty() { vec![0] } else { kept }
+            })
+            .collect();
         let reaches_past = chunks.iter().zip(&depth).zip(&b).any(|((list, &d), b)| {
             if *b != Boundary::None {
                 return false;

@@ -16,7 +16,7 @@ use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::geometry::Meta;
 use crate::geometry::blocks::broadcast_block;
-use crate::geometry::chunks::{broadcast_shapes, refine};
+use crate::geometry::chunks::{Unified, unify as unify_chunks};
 use crate::graph::{Key, Value};
 use crate::kernel::gather::{BlockPos, GatherFn, PartInputs};
 use crate::kernel::source::{ChunkSource as RawSource, fresh_id};
@@ -274,40 +274,16 @@ pub(crate) fn unify<T: Element>(
     for a in arrays {
         a.check()?;
     }
-    let shapes: Vec<&[usize]> = arrays.iter().map(|a| a.shape()).collect();
-    let shape = broadcast_shapes(&shapes)?;
-    let ndim = shape.len();
-    let out_chunks: Vec<Vec<usize>> = (0..ndim)
-        .map(|d| {
-            let spanning: Vec<&[usize]> = arrays
-                .iter()
-                .filter_map(|a| {
-                    let pad = ndim - a.ndim();
-                    (d >= pad && a.shape()[d - pad] == shape[d]).then(|| a.chunks().axis(d - pad))
-                })
-                .collect();
-            if spanning.is_empty() {
-                vec![shape[d]]
-            } else {
-                refine(&spanning)
-            }
-        })
-        .collect();
+    let layout: Vec<(&[usize], &Chunks)> = arrays.iter().map(|a| (a.shape(), a.chunks())).collect();
+    let Unified {
+        shape,
+        chunks: out_chunks,
+        inputs: wanted,
+    } = unify_chunks(&layout)?;
     let inputs = arrays
         .iter()
-        .map(|a| {
-            let pad = ndim - a.ndim();
-            let wanted: Vec<Vec<usize>> = (0..a.ndim())
-                .map(|d| {
-                    if a.shape()[d] == shape[pad + d] {
-                        out_chunks[pad + d].clone()
-                    } else {
-                        a.chunks().axis(d).to_vec()
-                    }
-                })
-                .collect();
-            a.rechunk(wanted)
-        })
+        .zip(wanted)
+        .map(|(a, wanted)| a.rechunk(wanted))
         .collect::<Result<Vec<_>>>()?;
     Ok((shape, Chunks::from_lists(out_chunks), inputs))
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::{Array, Chunks};
 use crate::dtype::{Element, Float, Int, Num, Scalar, Signed};
 use crate::geometry::Meta;
-use crate::geometry::chunks::{broadcast_shapes, refine};
+use crate::geometry::chunks::{Unified, unify};
 use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::MapFn;
 use crate::kernel::source::fresh_id;
@@ -79,43 +79,22 @@ pub(crate) fn elementwise<U: Element>(op: ElemOp, inputs: Vec<Arc<Node>>) -> Arr
     if let Some(error) = inputs.iter().find_map(|n| n.error()) {
         return Array::poisoned(error.clone());
     }
-    let shapes: Vec<&[usize]> = inputs.iter().map(|n| n.meta.shape.as_slice()).collect();
-    let shape = match broadcast_shapes(&shapes) {
-        Ok(s) => s,
+    let layout: Vec<(&[usize], &Chunks)> = inputs
+        .iter()
+        .map(|n| (n.meta.shape.as_slice(), &n.meta.chunks))
+        .collect();
+    let Unified {
+        shape,
+        chunks: out_chunks,
+        inputs: wanted,
+    } = match unify(&layout) {
+        Ok(u) => u,
         Err(e) => return Array::poisoned(e),
     };
-    let ndim = shape.len();
-    // Per output axis, the common refinement of the chunks of inputs spanning that axis.
-    let out_chunks: Vec<Vec<usize>> = (0..ndim)
-        .map(|axis| {
-            let spanning: Vec<&[usize]> = inputs
-                .iter()
-                .filter_map(|n| {
-                    let pad = ndim - n.meta.shape.len();
-                    (axis >= pad && n.meta.shape[axis - pad] == shape[axis])
-                        .then(|| n.meta.chunks.axis(axis - pad))
-                })
-                .collect();
-            if spanning.is_empty() {
-                vec![shape[axis]]
-            } else {
-                refine(&spanning)
-            }
-        })
-        .collect();
     let unified: Vec<Arc<Node>> = inputs
         .into_iter()
-        .map(|n| {
-            let pad = ndim - n.meta.shape.len();
-            let wanted: Vec<Vec<usize>> = (0..n.meta.shape.len())
-                .map(|a| {
-                    if n.meta.shape[a] == shape[pad + a] {
-                        out_chunks[pad + a].clone()
-                    } else {
-                        n.meta.chunks.axis(a).to_vec()
-                    }
-                })
-                .collect();
+        .zip(wanted)
+        .map(|(n, wanted)| {
             if wanted == n.meta.chunks.as_lists() {
                 n
             } else {

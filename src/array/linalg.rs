@@ -106,8 +106,10 @@ fn contract<T: Num + LinalgScalar>(
         let unified = if sa[i] == sb[j] {
             refine(&[&a_chunks[i], &b_chunks[j]])
         } else if sa[i] == 1 {
+            a_chunks[i] = vec![1]; // stretched: one chunk (it may have been [1, 0])
             b_chunks[j].clone()
         } else if sb[j] == 1 {
+            b_chunks[j] = vec![1];
             a_chunks[i].clone()
         } else {
             return Err(Error::ShapeMismatch(format!(

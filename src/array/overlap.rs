@@ -482,8 +482,10 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn overlap(&self, depth: &[usize], boundary: impl Into<Boundaries<T>>) -> Result<Array<T>> {
         self.check()?;
+        // Halos come from neighbouring blocks: zero-size blocks would hold none.
+        let this = self.without_zero_chunks()?;
         let boundary = boundary.into().resolve("overlap", self.ndim())?;
-        let halos = Halos::new("overlap", self.shape(), self.chunks(), depth, &boundary)?;
+        let halos = Halos::new("overlap", this.shape(), this.chunks(), depth, &boundary)?;
         let chunks = halos.extended_chunks();
         let g = OverlapFn::<T, T, _> {
             name: "overlap",
@@ -499,7 +501,7 @@ impl<T: Element> Array<T> {
             id: fresh_id(),
             _t: PhantomData,
         };
-        Ok(self.gather_node(Arc::new(g), chunks))
+        Ok(this.gather_node(Arc::new(g), chunks))
     }
 
     /// Cuts the halos that [`Array::overlap`] with the same `depth` and `boundary` added
@@ -649,7 +651,13 @@ pub fn map_overlap<T: Element, U: Element>(
             )));
         }
     }
-    let (shape, chunks, inputs) = unify(arrays)?;
+    let (shape, _, inputs) = unify(arrays)?;
+    // Halos come from neighbouring blocks: zero-size blocks would hold none.
+    let inputs = inputs
+        .iter()
+        .map(|a| a.without_zero_chunks())
+        .collect::<Result<Vec<_>>>()?;
+    let chunks = inputs[0].chunks().clone();
     let boundary = boundary.into().resolve("map_overlap", shape.len())?;
     let halos = Halos::new("map_overlap", &shape, &chunks, depth, &boundary)?;
     let trims = halos.clone();

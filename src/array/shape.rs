@@ -91,7 +91,34 @@ impl<T: Element> Array<T> {
         ))
     }
 
+    /// The same array with its zero-size chunks merged away (an empty axis keeps `[0]`):
+    /// for operations whose block geometry needs every block to hold data (halos).
+    pub(crate) fn without_zero_chunks(&self) -> Result<Array<T>> {
+        let lists = self.chunks().as_lists();
+        if !lists.iter().any(|l| l.len() > 1 && l.contains(&0)) {
+            return Ok(self.clone());
+        }
+        let stripped: Vec<Vec<usize>> = lists
+            .iter()
+            .map(|l| {
+                let kept: Vec<usize> = l.iter().copied().filter(|&c| c > 0).collect();
+                if kept.is_empty() { vec![0] } else { kept }
+            })
+            .collect();
+        self.rechunk(stripped)
+    }
+
     pub(super) fn remove_axis(&self, axis: usize) -> Array<T> {
+        if self.chunks().axis(axis).len() > 1 {
+            // A length-1 axis split as [1, 0] (zero-size chunks): one chunk first.
+            let mut one = self.chunks().as_lists().to_vec();
+            one[axis] = vec![self.shape()[axis]];
+            if let Err(error) = self.require_known_chunks("remove_axis") {
+                return Array::poisoned(error);
+            }
+            let node = rechunk_node(self.node().clone(), Chunks::from_lists(one));
+            return Array::wrap(node).remove_axis(axis);
+        }
         let mut shape = self.shape().to_vec();
         shape.remove(axis);
         let mut chunks = self.chunks().as_lists().to_vec();

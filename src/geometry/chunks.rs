@@ -14,8 +14,9 @@ pub const AUTO_CHUNK_BYTES: usize = 8 << 20;
 pub const MAX_CHUNKS: usize = 1 << 24;
 
 /// Per-axis chunk sizes, like Dask's `chunks` tuple: `chunks.axis(1)` is `[3, 3, 1]` for an
-/// axis of length 7 split into 3s. An axis of length 0 has one chunk of size 0; a 0-d array
-/// has no axes and one chunk.
+/// axis of length 7 split into 3s. An axis of length 0 has one chunk of size 0 (unless
+/// given more); explicit sizes may include zero-size chunks, as Dask's may; a 0-d array has
+/// no axes and one chunk.
 ///
 /// ```
 /// use chunkflow::Chunks;
@@ -113,8 +114,9 @@ pub(crate) fn regular(len: usize, size: usize) -> Vec<usize> {
 impl Chunks {
     /// Resolves a spec for an array of `shape` and `dtype`, checking it.
     ///
-    /// Errors ([`Error::InvalidChunks`]): a zero chunk size, sizes that do not sum to the axis
-    /// length, or a number of axes that does not match `shape`.
+    /// Errors ([`Error::InvalidChunks`]): a zero chunk size (uniform or per axis), explicit
+    /// sizes that do not sum to the axis length or an axis with none, or a number of axes
+    /// that does not match `shape`. Explicit zero-size chunks are allowed (`[4, 0, 6]`).
     ///
     /// Also errors: a shape whose size in bytes does not fit the address space
     /// ([`Error::InvalidArgument`]), and more than [`MAX_CHUNKS`] chunks — both found
@@ -339,17 +341,9 @@ fn check_ndim(given: usize, shape: &[usize]) -> Result<()> {
 }
 
 fn check_explicit(axis: usize, list: &[usize], len: usize) -> Result<()> {
-    if len == 0 {
-        if list == [0] {
-            return Ok(());
-        }
+    if list.is_empty() {
         return Err(Error::InvalidChunks(format!(
-            "axis {axis} has length 0 and takes chunks [0], not {list:?}"
-        )));
-    }
-    if list.contains(&0) {
-        return Err(Error::InvalidChunks(format!(
-            "axis {axis}: chunk sizes {list:?} contain a zero"
+            "axis {axis} of length {len} has no chunks (an empty axis takes [0])"
         )));
     }
     let sum = list.iter().try_fold(0usize, |acc, &c| acc.checked_add(c));
@@ -464,6 +458,65 @@ pub(crate) fn broadcast_shapes(shapes: &[&[usize]]) -> Result<Vec<usize>> {
     Ok(out)
 }
 
+/// How several arrays line up for a blockwise operation (Dask's `unify_chunks`): the
+/// broadcast shape, its chunks (per axis, the common refinement of the inputs spanning it)
+/// and, per input, the chunks it must be rechunked to. A stretched length-1 axis takes a
+/// single chunk (it may have been split into `[1, 0]`); where inputs are chunked alike their
+/// chunks are kept, else zero-size chunks vanish in the refinement.
+pub(crate) struct Unified {
+    pub(crate) shape: Vec<usize>,
+    pub(crate) chunks: Vec<Vec<usize>>,
+    pub(crate) inputs: Vec<Vec<Vec<usize>>>,
+}
+
+/// Unifies the chunks of inputs given as (shape, chunks), or errors on shapes that do not
+/// broadcast.
+pub(crate) fn unify(inputs: &[(&[usize], &Chunks)]) -> Result<Unified> {
+    let shapes: Vec<&[usize]> = inputs.iter().map(|(s, _)| *s).collect();
+    let shape = broadcast_shapes(&shapes)?;
+    let ndim = shape.len();
+    let spans = |(s, _): &(&[usize], &Chunks), axis: usize| {
+        let pad = ndim - s.len();
+        axis >= pad && s[axis - pad] == shape[axis]
+    };
+    let chunks: Vec<Vec<usize>> = (0..ndim)
+        .map(|axis| {
+            let spanning: Vec<&[usize]> = inputs
+                .iter()
+                .filter(|input| spans(input, axis))
+                .map(|(s, c)| c.axis(axis - (ndim - s.len())))
+                .collect();
+            match spanning.split_first() {
+                None => vec![shape[axis]],
+                // Inputs chunked alike keep their chunks, zero-size ones included (an
+                // unknown-size axis could not be rechunked).
+                Some((first, rest)) if rest.iter().all(|c| c == first) => first.to_vec(),
+                Some(_) => refine(&spanning),
+            }
+        })
+        .collect();
+    let wanted = inputs
+        .iter()
+        .map(|input| {
+            let pad = ndim - input.0.len();
+            (0..input.0.len())
+                .map(|a| {
+                    if spans(input, pad + a) {
+                        chunks[pad + a].clone()
+                    } else {
+                        vec![1] // a stretched length-1 axis
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Unified {
+        shape,
+        chunks,
+        inputs: wanted,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,8 +527,12 @@ mod tests {
         assert!(Chunks::resolve(&[4], 0, f).is_err());
         assert!(Chunks::resolve(&[4, 4], [2], f).is_err());
         assert!(Chunks::resolve(&[4], vec![vec![1, 2]], f).is_err());
-        assert!(Chunks::resolve(&[4], vec![vec![4, 0]], f).is_err());
+        assert!(Chunks::resolve(&[4], vec![vec![]], f).is_err());
+        assert!(Chunks::resolve(&[0], vec![vec![]], f).is_err());
+        // Zero-size chunks are legal, as in Dask.
+        assert!(Chunks::resolve(&[4], vec![vec![4, 0]], f).is_ok());
         assert!(Chunks::resolve(&[0], vec![vec![0]], f).is_ok());
+        assert!(Chunks::resolve(&[0], vec![vec![0, 0]], f).is_ok());
     }
 
     #[test]

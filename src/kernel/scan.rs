@@ -90,6 +90,15 @@ impl<T: Element> Typed<T> {
         }
     }
 
+    /// The value a scan starts from: 1 for products, 0 for sums.
+    fn identity(kind: ScanKind) -> T::Sum {
+        if kind.is_product() {
+            <T::Sum as Num>::ONE
+        } else {
+            <T::Sum as Num>::ZERO
+        }
+    }
+
     fn run(&self, k: &ScanKernel, inputs: Vec<Value>) -> Result<Value> {
         let axis = Axis(k.axis);
         let kind = k.kind;
@@ -103,11 +112,7 @@ impl<T: Element> Typed<T> {
             ScanStep::Local => {
                 let (value, key) = next()?;
                 let block: &ArrayD<T> = value.get(key)?;
-                let identity = if kind.is_product() {
-                    <T::Sum as Num>::ONE
-                } else {
-                    <T::Sum as Num>::ZERO
-                };
+                let identity = Self::identity(kind);
                 let mut out = block.mapv(|x| {
                     if kind.skips_nan() && x.is_nan() {
                         identity
@@ -128,7 +133,17 @@ impl<T: Element> Typed<T> {
                 let local: &ArrayD<T::Sum> = local.get(local_key)?;
                 let len = local.len_of(axis);
                 if len == 0 {
-                    return Err(super::internal("scan carry of an empty block"));
+                    // A zero-size chunk passes the carry before it on (or the identity).
+                    return match prev {
+                        Some((prev, prev_key)) => {
+                            Ok(Value::new(prev.get::<ArrayD<T::Sum>>(prev_key)?.clone()))
+                        }
+                        None => {
+                            let mut shape = local.shape().to_vec();
+                            shape[k.axis] = 1;
+                            Ok(Value::new(ArrayD::from_elem(shape, Self::identity(kind))))
+                        }
+                    };
                 }
                 let mut carry = local.index_axis(axis, len - 1).insert_axis(axis).to_owned();
                 if let Some((prev, prev_key)) = prev {

@@ -24,15 +24,22 @@ pub fn split(len: usize, cuts: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// Random chunks for an axis of `len`.
+/// Random chunks for an axis of `len`; about one axis in four also holds zero-size chunks
+/// (Dask allows them, and masks and slices produce them).
 pub fn axis_chunks(len: usize) -> BoxedStrategy<Vec<usize>> {
-    if len == 0 {
-        Just(vec![0]).boxed()
-    } else {
-        prop::collection::vec(1usize..=len, 1..=len)
-            .prop_map(move |cuts| split(len, &cuts))
-            .boxed()
+    let cuts = prop::collection::vec(1usize..=len.max(1), 1..=len.max(1));
+    let zeros = prop_oneof![3 => Just(vec![]), 1 => prop::collection::vec(0usize..8, 1..=2)];
+    (cuts, zeros)
+        .prop_map(move |(cuts, zeros)| with_zero_chunks(split(len, &cuts), &zeros))
+        .boxed()
+}
+
+/// `sizes` with a zero-size chunk inserted at each of `at` (taken modulo the length + 1).
+pub fn with_zero_chunks(mut sizes: Vec<usize>, at: &[usize]) -> Vec<usize> {
+    for &i in at {
+        sizes.insert(i % (sizes.len() + 1), 0);
     }
+    sizes
 }
 
 /// Random explicit chunks for `shape`.
