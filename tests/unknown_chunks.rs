@@ -162,3 +162,41 @@ fn masks_of_nan_and_unique_nan() {
     let empty: ArrayD<f64> = x.mask(&x.gt(10.0)).unwrap().compute().unwrap();
     assert_eq!(empty.shape(), &[0]);
 }
+
+#[test]
+fn a_bag_becomes_an_array_of_unknown_chunk_sizes() {
+    let b = chunkflow::Bag::from_partitions(vec![vec![1i64, 2, 3], vec![], vec![4, 5]]).unwrap();
+    let x = b.map(|v| v * 10).to_array();
+    assert_eq!(x.chunks().unknown_axes(), vec![0]);
+    assert_eq!(
+        x.compute().unwrap().as_slice().unwrap(),
+        &[10, 20, 30, 40, 50]
+    );
+    assert_eq!(x.sum().scalar().unwrap(), 150);
+    // Two arrays from one bag in one computation: the bag's tasks run once.
+    let y = b.to_array();
+    assert_eq!(
+        (&x + &y).compute().unwrap().as_slice().unwrap(),
+        &[11, 22, 33, 44, 55]
+    );
+    let err = x.slice(ndarray::s![1..]).unwrap_err();
+    assert!(matches!(err, Error::UnknownChunkSizes { .. }), "{err}");
+    let known = x.compute_chunk_sizes().unwrap();
+    assert_eq!(known.chunks().axis(0), &[3, 0, 2]);
+    assert_eq!(
+        known
+            .slice(ndarray::s![2..4])
+            .unwrap()
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &[30, 40]
+    );
+    // A panicking closure in the bag is an error of the array's computation.
+    let bad = b
+        .map(|v| if v == 4 { panic!("four") } else { v as f64 })
+        .to_array();
+    let err = bad.mean().scalar().unwrap_err();
+    assert!(err.to_string().contains("four"), "{err}");
+}

@@ -51,6 +51,7 @@ pub(crate) mod pipeline;
 mod select;
 mod sequence;
 mod several;
+mod to_array;
 mod tree;
 
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The callbacks that produce chunk data: a [`ChunkSource`] makes the chunks of a source
-//! array (data in memory, a generator, a file), a [`BlockFn`] is a user closure over whole
-//! chunks. Both carry an identity so structural hashing never merges two different ones.
+//! array (data in memory, a generator, a file), a [`GraphSource`] makes them with tasks of
+//! another task graph (a bag's partitions), a [`BlockFn`] is a user closure over whole
+//! chunks. Each carries an identity so structural hashing never merges two different ones.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::generate::StripFill;
 
 use crate::error::Result;
-use crate::graph::Value;
+use crate::graph::{Key, TaskGraph, Value};
 
 /// A fresh identity for a closure or data source, so structural hashing never merges two
 /// different ones.
@@ -38,6 +39,22 @@ pub trait ChunkSource: Send + Sync {
     fn strip_fill(&self) -> Option<Arc<dyn StripFill>> {
         None
     }
+}
+
+/// Chunks made by the tasks of another task graph: a bag's partitions become a 1-D array
+/// (`Bag::to_array`). Lowering inserts those tasks into the array's graph, so they run in
+/// the same computation, and reads each chunk from one of their results.
+pub trait GraphSource: Send + Sync {
+    /// A short name for labels.
+    fn name(&self) -> &str;
+    /// An identity: sources with equal ids produce equal chunks.
+    fn id(&self) -> u64;
+    /// Inserts the tasks that make the chunks into `graph` (skipping keys it already holds:
+    /// the same key always names the same task) and returns one key per chunk, in row-major
+    /// block order.
+    fn insert(&self, graph: &mut TaskGraph) -> Result<Vec<Key>>;
+    /// The chunk (an `ArrayD<T>` value) made from the value at `key`.
+    fn chunk(&self, value: Value, key: &Key) -> Result<Value>;
 }
 
 /// A user closure applied to whole chunks.

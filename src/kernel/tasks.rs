@@ -10,7 +10,7 @@ use super::generate::GeneratedInputs;
 use super::output::OutputBuffer;
 use super::program::Program;
 use super::reduce::ReduceOps;
-use super::source::{BlockFn, ChunkSource};
+use super::source::{BlockFn, ChunkSource, GraphSource};
 use crate::dtype::with_dtype;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
@@ -30,6 +30,25 @@ impl Kernel for SourceKernel {
     }
     fn call(&self, _inputs: Vec<Value>) -> Result<Value> {
         self.source.chunk(&self.offset, &self.shape)
+    }
+}
+
+/// Makes a chunk from the result of a [`GraphSource`]'s task.
+pub(crate) struct GraphChunkKernel {
+    pub(crate) source: Arc<dyn GraphSource>,
+    pub(crate) key: Key,
+}
+
+impl Kernel for GraphChunkKernel {
+    fn name(&self) -> &str {
+        self.source.name()
+    }
+    fn call(&self, inputs: Vec<Value>) -> Result<Value> {
+        let value = inputs
+            .into_iter()
+            .next()
+            .ok_or_else(|| super::internal("a graph chunk without its input"))?;
+        self.source.chunk(value, &self.key)
     }
 }
 

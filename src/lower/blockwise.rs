@@ -14,8 +14,8 @@ use crate::geometry::blocks::broadcast_block;
 use crate::graph::{Key, Task, Value};
 use crate::kernel::generate::GeneratedInputs;
 use crate::kernel::program::{Instr, InstrOp, Program, Src};
-use crate::kernel::source::{BlockFn, ChunkSource};
-use crate::kernel::tasks::{BlockKernel, ProgramKernel, SourceKernel};
+use crate::kernel::source::{BlockFn, ChunkSource, GraphSource};
+use crate::kernel::tasks::{BlockKernel, GraphChunkKernel, ProgramKernel, SourceKernel};
 use crate::plan::display::op_label;
 use crate::plan::{NodeId, Op, Plan};
 
@@ -31,6 +31,31 @@ impl Lowering<'_> {
             };
             self.graph
                 .insert(self.key(id, &b), Task::call(kernel, vec![]))?;
+        }
+        Ok(())
+    }
+
+    /// The source's own tasks, then one task per chunk reading one of their results.
+    pub(super) fn graph_source(&mut self, id: NodeId, source: &Arc<dyn GraphSource>) -> Result<()> {
+        let keys = source.insert(&mut self.graph)?;
+        let blocks = self.plan[id].meta.chunks.num_chunks();
+        if keys.len() != blocks {
+            return Err(Error::Internal {
+                pass: "lower",
+                message: format!(
+                    "{} gave {} keys for {blocks} chunks",
+                    source.name(),
+                    keys.len()
+                ),
+            });
+        }
+        for (b, key) in self.plan[id].meta.chunks.blocks().zip(keys) {
+            let kernel = GraphChunkKernel {
+                source: source.clone(),
+                key: key.clone(),
+            };
+            self.graph
+                .insert(self.key(id, &b), Task::call(kernel, vec![key]))?;
         }
         Ok(())
     }

@@ -136,6 +136,7 @@ impl<'p> Lowering<'p> {
         let node = &self.plan[id];
         match &node.op {
             Op::Source(source) => self.source(id, source),
+            Op::Graph(source) => self.graph_source(id, source),
             Op::Const(value) => self.constant(id, *value),
             Op::Elementwise(_) | Op::Fused(_) => self.program(id),
             Op::MapBlocks(f) => self.map_blocks(id, f),

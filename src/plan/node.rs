@@ -17,7 +17,7 @@ use crate::kernel::ops::{BinaryOp, UnaryOp};
 use crate::kernel::program::{InstrOp, Program, StripMap};
 use crate::kernel::reduce::ReduceKind;
 use crate::kernel::scan::ScanKind;
-use crate::kernel::source::{BlockFn, ChunkSource};
+use crate::kernel::source::{BlockFn, ChunkSource, GraphSource};
 
 /// An elementwise operation before fusion.
 #[derive(Clone)]
@@ -72,6 +72,8 @@ pub struct ReduceSpec {
 pub enum Op {
     /// Chunks from a source.
     Source(Arc<dyn ChunkSource>),
+    /// Chunks made by another task graph's tasks (a bag's partitions).
+    Graph(Arc<dyn GraphSource>),
     /// A 0-d constant (scalar operands of elementwise operations).
     Const(Scalar),
     /// An elementwise operation of its inputs, broadcast to the node's shape.
@@ -125,6 +127,7 @@ impl Op {
     pub fn name(&self) -> String {
         match self {
             Op::Source(s) => s.name().to_string(),
+            Op::Graph(s) => s.name().to_string(),
             Op::Const(_) => "const".into(),
             Op::Elementwise(ElemOp::Unary(op)) => op.to_string(),
             Op::Elementwise(ElemOp::Binary(op)) => op.name(),
@@ -158,6 +161,7 @@ impl Op {
         std::mem::discriminant(self).hash(h);
         match self {
             Op::Source(s) => s.id().hash(h),
+            Op::Graph(s) => s.id().hash(h),
             Op::Const(v) => {
                 v.dtype().hash(h);
                 v.bits().hash(h);
