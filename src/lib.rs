@@ -53,9 +53,9 @@ pub mod random;
 pub mod scheduler;
 
 pub use array::{
-    Array, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, PadMode, ReduceArgs,
-    broadcast_arrays, compute, compute_with, concatenate, dstack, hstack, meshgrid, stack, vstack,
-    where_, zip_map, zip_map3,
+    Array, Block, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, PadMode, ReduceArgs,
+    block, broadcast_arrays, compute, compute_with, concatenate, dstack, hstack, meshgrid, stack,
+    vstack, where_, zip_map, zip_map3,
 };
 pub use array::{
     BlockInfo, Boundaries, Boundary, ChunkSource, map_blocks, map_blocks_with_chunks, map_overlap,

@@ -222,3 +222,89 @@ fn huge_repeats_and_tiles_are_errors_not_aborts() {
     assert!(x.repeat(usize::MAX, 0).is_err());
     assert!(x.tile(&[1 << 40]).is_err());
 }
+
+/// A grid of blocks for `block`: row heights, column widths and, per leaf, its data and
+/// chunks.
+type Grid = (Vec<usize>, Vec<usize>, Vec<(ArrayD<f64>, Vec<Vec<usize>>)>);
+
+fn block_grid() -> impl Strategy<Value = Grid> {
+    (
+        prop::collection::vec(0usize..4, 1..4),
+        prop::collection::vec(0usize..4, 1..4),
+    )
+        .prop_flat_map(|(heights, widths)| {
+            let leaves: Vec<_> = heights
+                .iter()
+                .flat_map(|&h| widths.iter().map(move |&w| vec![h, w]))
+                .map(|s| (chunking::data(&s), chunking::chunks_for(&s)))
+                .collect();
+            (Just(heights), Just(widths), leaves)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `block` of a grid equals ndarray's concatenation of rows of concatenations.
+    #[test]
+    fn block_matches_nested_concatenation((heights, widths, leaves) in block_grid()) {
+        let lazy: Vec<Array<f64>> = leaves
+            .iter()
+            .map(|(x, c)| Array::from_ndarray(x.clone(), c.clone()).unwrap())
+            .collect();
+        let cols = widths.len();
+        let rows: Vec<Vec<&Array<f64>>> = lazy.chunks(cols).map(|r| r.iter().collect()).collect();
+        let row_refs: Vec<&[&Array<f64>]> = rows.iter().map(|r| r.as_slice()).collect();
+        let got = chunkflow::block(&chunkflow::Block::rows(&row_refs)).unwrap();
+        let eager_rows: Vec<ArrayD<f64>> = leaves
+            .chunks(cols)
+            .map(|r| {
+                let views: Vec<_> = r.iter().map(|(x, _)| x.view()).collect();
+                ndarray::concatenate(Axis(1), &views).unwrap()
+            })
+            .collect();
+        let views: Vec<_> = eager_rows.iter().map(|x| x.view()).collect();
+        let want = ndarray::concatenate(Axis(0), &views).unwrap();
+        prop_assert_eq!(got.shape(), want.shape());
+        prop_assert_eq!(got.compute().unwrap(), want);
+        prop_assert_eq!(heights.len() * widths.len(), leaves.len());
+    }
+}
+
+#[test]
+fn block_promotes_leaves_and_checks_its_input() {
+    use chunkflow::{Block, block};
+    let v = Array::<i32>::arange(0, 3, 1, 2).unwrap();
+    // Two levels over 1-d leaves: the leaves become rows (NumPy: block([[v], [v]])).
+    let m = block(&Block::rows(&[&[&v], &[&v]])).unwrap();
+    assert_eq!(
+        m.compute().unwrap(),
+        ndarray::arr2(&[[0, 1, 2], [0, 1, 2]]).into_dyn()
+    );
+    // A 0-d leaf in a flat list becomes 1-d.
+    let s = Array::<i32>::full(&[], 7, 1).unwrap();
+    let joined = block(&Block::list(&[&s, &v])).unwrap();
+    assert_eq!(joined.compute().unwrap().as_slice().unwrap(), &[7, 0, 1, 2]);
+    // A lone array is itself.
+    assert_eq!(block(&Block::Array(&v)).unwrap().shape(), &[3]);
+    let err = block::<i32>(&Block::List(vec![])).unwrap_err();
+    assert!(err.to_string().contains("cannot be empty"), "{err}");
+    let mixed = Block::List(vec![Block::Array(&v), Block::list(&[&v])]);
+    let err = block(&mixed).unwrap_err();
+    assert!(err.to_string().contains("depths are mismatched"), "{err}");
+    let w = Array::<i32>::ones(&[2, 2], 1).unwrap();
+    assert!(block(&Block::rows(&[&[&w, &v]])).is_err()); // 2 rows beside 1
+    let mut deep = Block::Array(&v);
+    for _ in 0..100_000 {
+        deep = Block::List(vec![deep]);
+    }
+    let err = block(&deep).unwrap_err();
+    assert!(err.to_string().contains("levels of nesting"), "{err}");
+    // Dropping the deep nesting must not overflow the stack either.
+    let mut items = vec![deep];
+    while let Some(b) = items.pop() {
+        if let Block::List(inner) = b {
+            items.extend(inner);
+        }
+    }
+}

@@ -19,6 +19,7 @@
 //! # Ok::<(), chunkflow::Error>(())
 //! ```
 
+mod assemble;
 mod blocks;
 mod compute;
 mod create;
@@ -46,6 +47,7 @@ use ndarray::ArrayD;
 
 pub use crate::dtype::{DType, Element, Float, Int, Num, Scalar, Signed};
 pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks, MAX_CHUNKS};
+pub use assemble::{Block, MAX_BLOCK_DEPTH, block};
 pub use blocks::{BlockInfo, ChunkSource, map_blocks, map_blocks_with_chunks};
 pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
