@@ -354,3 +354,36 @@ fn zero_size_chunks_given_by_the_user_work_everywhere() {
     assert!(Array::<f64>::zeros(&[4], vec![vec![]]).is_err());
     assert!(Array::<f64>::zeros(&[4], vec![vec![0, 3]]).is_err());
 }
+
+#[test]
+fn broadcast_to_is_lazy_and_read_with_stride_zero() {
+    let x = Array::<f64>::arange(0.0, 4.0, 1.0, 3).unwrap();
+    let b = x.broadcast_to(&[1_000_000, 4]).unwrap();
+    // Spanned axis keeps the input's chunks; the stretched one is bounded.
+    assert_eq!(b.chunks().axis(1), &[3, 1]);
+    assert!(b.chunks().max_chunk_len() * 8 <= chunkflow::array::AUTO_CHUNK_BYTES);
+    assert!(b.chunks().axis(0).len() > 1);
+    // An elementwise consumer reads x itself: no broadcast_to task in the graph.
+    let y = (&b * 2.0 + 1.0).sum_axis(0).unwrap();
+    let dot = y.to_dot().unwrap();
+    assert!(!dot.contains("broadcast_to"), "{dot}");
+    assert_eq!(
+        y.compute().unwrap().as_slice().unwrap(),
+        &[1e6, 3e6, 5e6, 7e6]
+    );
+    // Alone, or under a reduction, each chunk is made on its own.
+    assert_eq!(b.sum().scalar().unwrap(), 6e6);
+    let small = x.broadcast_to(&[2, 3, 4]).unwrap().compute().unwrap();
+    let want = x
+        .compute()
+        .unwrap()
+        .broadcast(vec![2, 3, 4])
+        .unwrap()
+        .to_owned();
+    assert_eq!(small, want);
+    // With another operand of the full shape, chunks unify.
+    let z = Array::<f64>::ones(&[5, 4], 2).unwrap();
+    let w = (&x.broadcast_to(&[5, 4]).unwrap() + &z).compute().unwrap();
+    assert_eq!(w.sum(), 5.0 * (0.0 + 1.0 + 2.0 + 3.0) + 20.0);
+    assert!(x.broadcast_to(&[5, 3]).is_err());
+}

@@ -263,12 +263,10 @@ fn eager(e: &E, x: f64, y: f64) -> f64 {
     }
 }
 
-fn same_bits(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
-    a.shape() == b.shape() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
-}
-
-/// Bit-equal, except that any NaN matches any NaN (the eager reference may differ in NaN
-/// payloads from the kernels' instruction choice).
+/// Bit-equal, except that any NaN matches any NaN: with two NaN operands x86 returns the
+/// first one's, and the interpreter's loops (compiled by LLVM, which may commute `*` and
+/// `+`), Cranelift's and the eager reference may order them differently (`nan * -nan`).
+/// IEEE 754 leaves the payload open and NumPy makes no promise; every other bit must match.
 fn same_values(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
     a.shape() == b.shape()
         && a.iter()
@@ -308,7 +306,7 @@ proptest! {
         let z = build(&e, &lx, &ly);
         let compiled = z.compute_with(&options(true)).unwrap();
         let interpreted = z.compute_with(&options(false)).unwrap();
-        prop_assert!(same_bits(&compiled, &interpreted), "{e:?}\n{compiled:?}\n{interpreted:?}");
+        prop_assert!(same_values(&compiled, &interpreted), "{e:?}\n{compiled:?}\n{interpreted:?}");
         // An expression without `x` has `y`'s shape.
         let expected = ArrayD::from_shape_fn(IxDyn(compiled.shape()), |ix| {
             let (i, j) = if compiled.ndim() == 2 { (ix[0], ix[1]) } else { (0, ix[0]) };
@@ -324,7 +322,7 @@ proptest! {
         for (axis, s) in sums {
             let a = s.compute_with(&options(true)).unwrap();
             let b = s.compute_with(&options(false)).unwrap();
-            prop_assert!(same_bits(&a, &b), "sum over {axis:?} of {e:?}: {a:?} vs {b:?}");
+            prop_assert!(same_values(&a, &b), "sum over {axis:?} of {e:?}: {a:?} vs {b:?}");
         }
         let count = z.lt(0.5).sum();
         let a = count.compute_with(&options(true)).unwrap();

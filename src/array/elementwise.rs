@@ -95,6 +95,7 @@ pub(crate) fn elementwise<U: Element>(op: ElemOp, inputs: Vec<Arc<Node>>) -> Arr
         .into_iter()
         .zip(wanted)
         .map(|(n, wanted)| {
+            let (n, wanted) = read_through_broadcast(n, wanted, &shape, &out_chunks);
             if wanted == n.meta.chunks.as_lists() {
                 n
             } else {
@@ -108,6 +109,37 @@ pub(crate) fn elementwise<U: Element>(op: ElemOp, inputs: Vec<Arc<Node>>) -> Arr
         dtype: U::DTYPE,
     };
     Array::build(Op::Elementwise(op), unified, meta)
+}
+
+/// An operand made by `broadcast_to` is replaced by what it broadcasts: the elementwise
+/// kernel reads it with stride 0 along the stretched axes, so the broadcast chunks are
+/// never materialised. Returns the node to read and the chunks it must have (the output's
+/// on the axes it spans, one chunk on stretched length-1 axes).
+fn read_through_broadcast(
+    node: Arc<Node>,
+    wanted: Vec<Vec<usize>>,
+    shape: &[usize],
+    out_chunks: &[Vec<usize>],
+) -> (Arc<Node>, Vec<Vec<usize>>) {
+    if !matches!(node.op, Op::BroadcastTo) {
+        return (node, wanted);
+    }
+    let source = node.inputs[0].clone();
+    let pad = shape.len() - source.meta.shape.len();
+    let wanted = source
+        .meta
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(a, &len)| {
+            if len == shape[pad + a] {
+                out_chunks[pad + a].clone()
+            } else {
+                vec![len]
+            }
+        })
+        .collect();
+    (source, wanted)
 }
 
 /// `node` rechunked to `chunks` (which must fit its shape).

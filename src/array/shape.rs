@@ -131,13 +131,21 @@ impl<T: Element> Array<T> {
         Array::build(Op::RemoveAxis(axis), vec![self.node().clone()], meta)
     }
 
-    /// Broadcasts to `shape` (NumPy rules), materialising the result; stretched axes get
-    /// one chunk, as in Dask. Elementwise operations broadcast by themselves without this.
+    /// Broadcasts to `shape` (NumPy rules), lazily. Axes the input spans keep its chunks;
+    /// stretched axes (new leading ones, length 1 stretched) are chunked so that no output
+    /// chunk exceeds [`AUTO_CHUNK_BYTES`](crate::array::AUTO_CHUNK_BYTES) (Dask gives each one
+    /// chunk). An elementwise operation on the result reads the input with stride 0 and
+    /// never materialises the broadcast chunks; other consumers get each chunk made on its
+    /// own.
     ///
     /// ```
     /// let x = chunkflow::Array::<i32>::arange(0, 3, 1, 2)?;
     /// let b = x.broadcast_to(&[2, 3])?;
     /// assert_eq!(b.compute()?, ndarray::arr2(&[[0, 1, 2], [0, 1, 2]]).into_dyn());
+    /// assert_eq!(b.chunks().as_lists(), &[vec![2], vec![2, 1]]);
+    /// let big = x.broadcast_to(&[10_000_000, 3])?; // 240 MB, never held whole
+    /// assert!(big.chunks().max_chunk_len() * 4 <= chunkflow::array::AUTO_CHUNK_BYTES);
+    /// assert_eq!((&big * 2).sum().scalar()?, 60_000_000);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Array<T>> {
@@ -150,19 +158,10 @@ impl<T: Element> Array<T> {
                 self.shape()
             )));
         }
-        let pad = shape.len() - self.ndim();
-        let chunks = (0..shape.len())
-            .map(|a| {
-                if a >= pad && self.shape()[a - pad] == shape[a] {
-                    self.chunks().axis(a - pad).to_vec()
-                } else {
-                    vec![shape[a]]
-                }
-            })
-            .collect();
+        let chunks = broadcast_chunks(self.chunks(), self.shape(), shape, T::DTYPE)?;
         let meta = Meta {
             shape: shape.to_vec(),
-            chunks: Chunks::from_lists(chunks),
+            chunks,
             dtype: T::DTYPE,
         };
         Ok(Array::build(
@@ -469,4 +468,42 @@ pub fn stack<T: Element>(arrays: &[&Array<T>], axis: usize) -> Result<Array<T>> 
         .map(|a| a.insert_axis(axis))
         .collect::<Result<Vec<_>>>()?;
     concatenate(&expanded.iter().collect::<Vec<_>>(), axis)
+}
+
+/// The chunks of `input` (chunked as `chunks`) broadcast to `shape`: spanned axes keep the
+/// input's chunks; stretched axes, last first, take as much of the
+/// [`AUTO_CHUNK_BYTES`](crate::array::AUTO_CHUNK_BYTES) budget as the spanned axes' largest chunks
+/// leave.
+fn broadcast_chunks(
+    chunks: &Chunks,
+    input: &[usize],
+    shape: &[usize],
+    dtype: crate::dtype::DType,
+) -> Result<Chunks> {
+    let pad = shape.len() - input.len();
+    let spans = |a: usize| a >= pad && input[a - pad] == shape[a];
+    let spanned_elems: usize = (0..shape.len())
+        .filter(|&a| spans(a))
+        .map(|a| {
+            chunks
+                .axis(a - pad)
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        })
+        .product();
+    let mut budget = (crate::geometry::AUTO_CHUNK_BYTES / dtype.size() / spanned_elems).max(1);
+    let mut lists = vec![Vec::new(); shape.len()];
+    for a in (0..shape.len()).rev() {
+        lists[a] = if spans(a) {
+            chunks.axis(a - pad).to_vec()
+        } else {
+            let size = shape[a].clamp(1, budget);
+            budget = (budget / size).max(1);
+            crate::geometry::chunks::regular(shape[a], size)
+        };
+    }
+    Chunks::resolve(shape, lists, dtype)
 }
