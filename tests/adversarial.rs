@@ -220,3 +220,58 @@ fn planning_costs_linear_time_in_the_chunks() {
     });
     assert_eq!(total, 400_000.0);
 }
+
+/// The relative error of `got` against `want`.
+fn rel(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want.abs()
+}
+
+#[test]
+fn f32_sums_are_pairwise_accurate_fused_or_not() {
+    // Naive (or 8-lane) f32 accumulation of 1e7 values of 0.1 was 9e-4 off; NumPy's
+    // pairwise sum is ~1e-7 off. 0.1f32 is 0.100000001490116..., hence `want`.
+    let want = 0.1f32 as f64 * 1e7;
+    let x = Array::<f32>::full(&[10_000_000], 0.1, 1_000_000).unwrap();
+    let plain = x.sum().scalar().unwrap() as f64;
+    assert!(
+        rel(plain, want) < 1e-6,
+        "sum: {plain} ({:e})",
+        rel(plain, want)
+    );
+    let fused = (&x * 1.0).sum().scalar().unwrap() as f64;
+    assert!(rel(fused, want) < 1e-6, "fused: {fused}");
+    let compiled = ((&x * 1.0 + 0.0) * 1.0)
+        .sum()
+        .scalar_with(&Options::default().codegen(true))
+        .unwrap() as f64;
+    assert!(rel(compiled, want) < 1e-6, "compiled: {compiled}");
+    let nansum = x.nansum().scalar().unwrap() as f64;
+    assert!(rel(nansum, want) < 1e-6, "nansum: {nansum}");
+    let mean = x.mean().scalar().unwrap() as f64;
+    assert!(rel(mean, 0.1f32 as f64) < 1e-6, "mean: {mean}");
+    // In-memory data, one lane per chunk.
+    let data = Array::<f32>::from_vec(vec![0.1; 10_000_000], 5_000_000).unwrap();
+    let s = data.sum().scalar().unwrap() as f64;
+    assert!(rel(s, want) < 1e-6, "from_vec: {s}");
+    // Along an axis: a reduced inner axis (lanes) and a reduced outer axis (per column).
+    let m = Array::<f32>::full(&[4, 2_500_000], 0.1, vec![vec![2, 2], vec![2_500_000]]).unwrap();
+    let rows = m.sum_axis(1).unwrap().compute().unwrap();
+    for &r in &rows {
+        assert!(rel(r as f64, want / 4.0) < 1e-6, "sum_axis(1): {r}");
+    }
+    let t =
+        Array::<f32>::full(&[1_000_000, 4], 0.1, vec![vec![500_000, 500_000], vec![4]]).unwrap();
+    let cols = t.sum_axis(0).unwrap().compute().unwrap();
+    for &c in &cols {
+        assert!(rel(c as f64, want / 10.0) < 1e-6, "sum_axis(0): {c}");
+    }
+}
+
+#[test]
+fn f64_sums_are_pairwise_too() {
+    let want = 0.1 * 1e7;
+    let x = Array::<f64>::full(&[10_000_000], 0.1, 10_000_000).unwrap();
+    let s = x.sum().scalar().unwrap();
+    // Sequential 8-lane accumulation: ~1e-12; pairwise: a few ulps.
+    assert!(rel(s, want) < 1e-14, "{s} ({:e})", rel(s, want));
+}
