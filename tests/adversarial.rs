@@ -275,3 +275,81 @@ fn f64_sums_are_pairwise_too() {
     // Sequential 8-lane accumulation: ~1e-12; pairwise: a few ulps.
     assert!(rel(s, want) < 1e-14, "{s} ({:e})", rel(s, want));
 }
+
+macro_rules! signed_zero_checks {
+    ($t:ty) => {{
+        let (zero, neg): ($t, $t) = (0.0, -0.0);
+        // Reductions, one chunk and one element per chunk.
+        for chunk in [2, 1] {
+            let a = Array::<$t>::from_vec(vec![zero, neg], chunk).unwrap();
+            let b = Array::<$t>::from_vec(vec![neg, zero], chunk).unwrap();
+            let m = a.max().scalar().unwrap();
+            assert!(m.is_sign_negative(), "max([0, -0]) chunk {chunk}");
+            assert!(
+                b.max().scalar().unwrap().is_sign_positive(),
+                "max([-0, 0]) {chunk}"
+            );
+            assert!(
+                b.min().scalar().unwrap().is_sign_positive(),
+                "min([-0, 0]) {chunk}"
+            );
+            assert!(
+                a.min().scalar().unwrap().is_sign_negative(),
+                "min([0, -0]) {chunk}"
+            );
+            assert!(
+                a.nanmax().scalar().unwrap().is_sign_negative(),
+                "nanmax {chunk}"
+            );
+            assert!(
+                b.nanmin().scalar().unwrap().is_sign_positive(),
+                "nanmin {chunk}"
+            );
+            let axis = a.max_axis(0).unwrap().compute().unwrap()[[]];
+            assert!(axis.is_sign_negative(), "max_axis chunk {chunk}");
+        }
+        let z = Array::<$t>::from_vec(vec![zero], 1).unwrap();
+        let n = Array::<$t>::from_vec(vec![neg], 1).unwrap();
+        let nan = Array::<$t>::from_vec(vec![<$t>::NAN], 1).unwrap();
+        for codegen in [false, true] {
+            let o = Options::default().codegen(codegen);
+            let neg_sign = |a: Array<$t>| a.compute_with(&o).unwrap()[[0]].is_sign_negative();
+            assert!(neg_sign(z.maximum(&n)), "maximum(0, -0), codegen {codegen}");
+            assert!(
+                !neg_sign(n.maximum(&z)),
+                "maximum(-0, 0), codegen {codegen}"
+            );
+            assert!(
+                !neg_sign(n.minimum(&z)),
+                "minimum(-0, 0), codegen {codegen}"
+            );
+            assert!(neg_sign(z.minimum(&n)), "minimum(0, -0), codegen {codegen}");
+            assert!(neg_sign(z.fmax(&n)), "fmax(0, -0), codegen {codegen}");
+            assert!(!neg_sign(n.fmin(&z)), "fmin(-0, 0), codegen {codegen}");
+            // Programs long enough to be compiled, with a scalar operand too.
+            let long = |a: &Array<$t>| (a * 1.0 - 0.0) * 1.0;
+            assert!(
+                neg_sign(long(&z).maximum(neg)),
+                "maximum(0, -0 const) {codegen}"
+            );
+            assert!(
+                !neg_sign(long(&n).minimum(zero)),
+                "minimum(-0, 0 const) {codegen}"
+            );
+            let v = (long(&z).maximum(&long(&n))).compute_with(&o).unwrap()[[0]];
+            assert!(
+                v.is_sign_negative(),
+                "maximum of programs, codegen {codegen}"
+            );
+            // NaN still propagates either way round.
+            assert!(nan.maximum(&z).compute_with(&o).unwrap()[[0]].is_nan());
+            assert!(z.minimum(&nan).compute_with(&o).unwrap()[[0]].is_nan());
+        }
+    }};
+}
+
+#[test]
+fn signed_zeros_follow_numpy_later_operand_on_ties() {
+    signed_zero_checks!(f64);
+    signed_zero_checks!(f32);
+}

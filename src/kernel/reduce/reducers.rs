@@ -2,7 +2,8 @@
 //! and finishes a state into a value. Float sums are pairwise (NumPy's blocks of 128 with 8
 //! accumulators) and accumulate in f64, f32 included; mean, var and std keep (count, mean,
 //! M2) merged with Chan et al.'s formula, never a sum of squares, lanes summed pairwise;
-//! min, max, argmin and argmax propagate NaN as NumPy does (argmin/argmax: the first NaN).
+//! min, max, argmin and argmax propagate NaN as NumPy does (argmin/argmax: the first NaN);
+//! min and max return the later of tied elements (NumPy: `max([0.0, -0.0])` is -0.0).
 
 use std::marker::PhantomData;
 
