@@ -353,3 +353,14 @@ fn signed_zeros_follow_numpy_later_operand_on_ties() {
     signed_zero_checks!(f64);
     signed_zero_checks!(f32);
 }
+
+#[test]
+fn a_range_too_large_for_memory_is_an_error_not_an_abort() {
+    let result = within(60, || chunkflow::Bag::range(1 << 41, 4).unwrap().take(3));
+    let err = result.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("partition 0") && text.contains("4398046511104 bytes"),
+        "{text}"
+    );
+}
