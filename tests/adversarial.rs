@@ -364,3 +364,50 @@ fn a_range_too_large_for_memory_is_an_error_not_an_abort() {
         "{text}"
     );
 }
+
+#[test]
+fn ten_thousand_chained_map_partitions_lower_run_and_drop() {
+    let n = within(120, || {
+        let mut b = chunkflow::Bag::range(100, 4).unwrap();
+        for _ in 0..10_000 {
+            b = b.map_partitions(|p: Vec<u64>| p);
+        }
+        b.count().compute().unwrap()
+    });
+    assert_eq!(n, 100);
+}
+
+#[test]
+fn thirty_thousand_chained_maps_run_on_a_worker_stack() {
+    let (total, unfused) = within(120, || {
+        let mut b = chunkflow::Bag::range(100, 4).unwrap();
+        for _ in 0..30_000 {
+            b = b.map(|x| x + 1);
+        }
+        let unfused = b
+            .compute_with(&Options::new().fuse(false))
+            .unwrap()
+            .iter()
+            .sum::<u64>();
+        (b.sum().compute().unwrap(), unfused)
+    });
+    let want = (0..100).sum::<u64>() + 100 * 30_000;
+    assert_eq!((total, unfused), (want, want));
+}
+
+#[test]
+fn a_hundred_thousand_chained_maps_build_in_linear_time() {
+    let (items, label_len) = within(120, || {
+        let mut b = chunkflow::Bag::range(10, 2).unwrap();
+        for i in 0..100_000 {
+            b = if i % 3 == 0 {
+                b.filter(|_| true)
+            } else {
+                b.map(|x| x + 1)
+            };
+        }
+        (b.compute().unwrap(), b.to_dot().unwrap().len())
+    });
+    assert_eq!(items, (0..10).map(|x| x + 66_666).collect::<Vec<u64>>());
+    assert!(label_len < 4_000, "a bounded label, not {label_len} bytes");
+}

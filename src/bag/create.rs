@@ -94,7 +94,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let npartitions = partitions.len();
         let values: Arc<Vec<Value>> = Arc::new(partitions.into_iter().map(Value::new).collect());
         let name = Key::unique_name("from_vec");
-        let node = Node::new("from_vec", npartitions, move |cx| {
+        let node = Node::new("from_vec", npartitions, vec![], move |cx| {
             let mut keys = Vec::with_capacity(values.len());
             for (i, value) in values.iter().enumerate() {
                 let key = Key::chunk(name.as_str(), &[i]);
@@ -131,7 +131,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         check_npartitions(npartitions)?;
         let f = Arc::new(f);
         let name = Key::unique_name(label);
-        let node = Node::new(label, npartitions, move |cx| {
+        let node = Node::new(label, npartitions, vec![], move |cx| {
             let mut keys = Vec::with_capacity(npartitions);
             for i in 0..npartitions {
                 let f = f.clone();

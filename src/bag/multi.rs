@@ -52,7 +52,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         }
         let nodes: Vec<Arc<Node>> = bags.iter().map(|b| b.node.clone()).collect();
         let n = nodes.iter().map(|n| n.npartitions).sum();
-        let node = Node::new("concat", n, move |cx| {
+        let node = Node::new("concat", n, nodes.clone(), move |cx| {
             let mut keys = Vec::with_capacity(n);
             for node in &nodes {
                 keys.extend(cx.partitions(node)?);
@@ -84,7 +84,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         }
         let (a, b) = (self.node.clone(), other.node.clone());
         let name = Key::unique_name("zip");
-        let node = Node::new("zip", n, move |cx| {
+        let node = Node::new("zip", n, vec![a.clone(), b.clone()], move |cx| {
             let (xs, ys) = (cx.partitions(&a)?, cx.partitions(&b)?);
             let mut keys = Vec::with_capacity(n);
             for (i, (x, y)) in xs.into_iter().zip(ys).enumerate() {
@@ -123,7 +123,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let (a, b) = (self.node.clone(), other.node.clone());
         let (n, m) = (self.npartitions(), other.npartitions());
         let name = Key::unique_name("product");
-        let node = Node::new("product", n * m, move |cx| {
+        let node = Node::new("product", n * m, vec![a.clone(), b.clone()], move |cx| {
             let (xs, ys) = (cx.partitions(&a)?, cx.partitions(&b)?);
             let mut keys = Vec::with_capacity(n * m);
             for (i, x) in xs.iter().enumerate() {
