@@ -366,6 +366,20 @@ fn a_range_too_large_for_memory_is_an_error_not_an_abort() {
 }
 
 #[test]
+fn a_product_partition_too_large_for_memory_is_an_error() {
+    // 2^20 x 2^20 pairs of (u64, u64): 16 TiB in one partition.
+    let result = within(60, || {
+        let a = chunkflow::Bag::range(1 << 20, 1).unwrap();
+        a.product(&a).count().compute()
+    });
+    let text = result.unwrap_err().to_string();
+    assert!(
+        text.contains("partition 0 of product needs 17592186044416 bytes"),
+        "{text}"
+    );
+}
+
+#[test]
 fn ten_thousand_chained_map_partitions_lower_run_and_drop() {
     let n = within(120, || {
         let mut b = chunkflow::Bag::range(100, 4).unwrap();

@@ -149,16 +149,19 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
 /// An empty partition with room for `len` items, or an error naming partition `i` of `what`
 /// and the bytes it needs when the allocation fails: a partition too large for memory is an
 /// [`Error`], not an abort.
-pub(crate) fn partition_with_capacity<T>(len: usize, what: &str, i: usize) -> Result<Vec<T>> {
+pub(crate) fn partition_with_capacity<T>(len: u128, what: &str, i: usize) -> Result<Vec<T>> {
     let mut part = Vec::new();
-    part.try_reserve_exact(len).map_err(|_| {
-        let size = std::mem::size_of::<T>();
-        Error::InvalidArgument(format!(
-            "partition {i} of {what} needs {} bytes ({len} items of {size} bytes), which cannot \
-             be allocated; use more partitions",
-            (len as u128) * size as u128
-        ))
-    })?;
+    usize::try_from(len)
+        .ok()
+        .and_then(|n| part.try_reserve_exact(n).ok())
+        .ok_or_else(|| {
+            let size = std::mem::size_of::<T>();
+            Error::InvalidArgument(format!(
+                "partition {i} of {what} needs {} bytes ({len} items of {size} bytes), which \
+                 cannot be allocated; use more partitions",
+                len.saturating_mul(size as u128)
+            ))
+        })?;
     Ok(part)
 }
 
@@ -176,7 +179,7 @@ impl Bag<u64> {
             .map_err(|_| Error::InvalidArgument(format!("range of {n} items is too long")))?;
         Bag::from_try_fn("range", npartitions, move |i| {
             let (a, b) = split_bounds(n_items, npartitions, i);
-            let mut part = partition_with_capacity(b - a, &format!("range({n})"), i)?;
+            let mut part = partition_with_capacity((b - a) as u128, &format!("range({n})"), i)?;
             part.extend(a as u64..b as u64);
             Ok(part)
         })

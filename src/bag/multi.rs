@@ -19,6 +19,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::Bag;
+use super::create::partition_with_capacity;
 use super::lowering::Node;
 use super::pipeline::drain;
 use crate::error::{Error, Result};
@@ -134,7 +135,9 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
                     keys.push(cx.call(key, "product", deps, move |values| {
                         let xs = values[0].get::<Vec<T>>(&inputs[0])?;
                         let ys = values[1].get::<Vec<U>>(&inputs[1])?;
-                        let mut out = Vec::with_capacity(xs.len() * ys.len());
+                        // Every pair, allocated up front: too many is an error, not an abort.
+                        let pairs = xs.len() as u128 * ys.len() as u128;
+                        let mut out = partition_with_capacity(pairs, "product", i * m + j)?;
                         for x in xs {
                             out.extend(ys.iter().map(|y| (x.clone(), y.clone())));
                         }
