@@ -710,9 +710,22 @@ macro_rules! float_impls {
                     FloatFn2::Arctan2 => self.atan2(o),
                     FloatFn2::Hypot => self.hypot(o),
                     FloatFn2::Copysign => self.copysign(o),
-                    // NaN only when both are NaN (NumPy's fmax/fmin).
-                    FloatFn2::Fmax => self.max(o),
-                    FloatFn2::Fmin => self.min(o),
+                    // NaN only when both are NaN (NumPy's fmax/fmin); of two equal
+                    // operands the later one (fmax(0.0, -0.0) is -0.0), as `maximum`.
+                    FloatFn2::Fmax => {
+                        if self > o || o.is_nan() {
+                            self
+                        } else {
+                            o
+                        }
+                    }
+                    FloatFn2::Fmin => {
+                        if self < o || o.is_nan() {
+                            self
+                        } else {
+                            o
+                        }
+                    }
                     FloatFn2::Logaddexp => {
                         if self == o {
                             // Equal infinities included: inf, or -inf for -inf.

@@ -220,3 +220,208 @@ fn planning_costs_linear_time_in_the_chunks() {
     });
     assert_eq!(total, 400_000.0);
 }
+
+/// The relative error of `got` against `want`.
+fn rel(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want.abs()
+}
+
+#[test]
+fn f32_sums_are_pairwise_accurate_fused_or_not() {
+    // Naive (or 8-lane) f32 accumulation of 1e7 values of 0.1 was 9e-4 off; NumPy's
+    // pairwise sum is ~1e-7 off. 0.1f32 is 0.100000001490116..., hence `want`.
+    let want = 0.1f32 as f64 * 1e7;
+    let x = Array::<f32>::full(&[10_000_000], 0.1, 1_000_000).unwrap();
+    let plain = x.sum().scalar().unwrap() as f64;
+    assert!(
+        rel(plain, want) < 1e-6,
+        "sum: {plain} ({:e})",
+        rel(plain, want)
+    );
+    let fused = (&x * 1.0).sum().scalar().unwrap() as f64;
+    assert!(rel(fused, want) < 1e-6, "fused: {fused}");
+    let compiled = ((&x * 1.0 + 0.0) * 1.0)
+        .sum()
+        .scalar_with(&Options::default().codegen(true))
+        .unwrap() as f64;
+    assert!(rel(compiled, want) < 1e-6, "compiled: {compiled}");
+    let nansum = x.nansum().scalar().unwrap() as f64;
+    assert!(rel(nansum, want) < 1e-6, "nansum: {nansum}");
+    let mean = x.mean().scalar().unwrap() as f64;
+    assert!(rel(mean, 0.1f32 as f64) < 1e-6, "mean: {mean}");
+    // In-memory data, one lane per chunk.
+    let data = Array::<f32>::from_vec(vec![0.1; 10_000_000], 5_000_000).unwrap();
+    let s = data.sum().scalar().unwrap() as f64;
+    assert!(rel(s, want) < 1e-6, "from_vec: {s}");
+    // Along an axis: a reduced inner axis (lanes) and a reduced outer axis (per column).
+    let m = Array::<f32>::full(&[4, 2_500_000], 0.1, vec![vec![2, 2], vec![2_500_000]]).unwrap();
+    let rows = m.sum_axis(1).unwrap().compute().unwrap();
+    for &r in &rows {
+        assert!(rel(r as f64, want / 4.0) < 1e-6, "sum_axis(1): {r}");
+    }
+    let t =
+        Array::<f32>::full(&[1_000_000, 4], 0.1, vec![vec![500_000, 500_000], vec![4]]).unwrap();
+    let cols = t.sum_axis(0).unwrap().compute().unwrap();
+    for &c in &cols {
+        assert!(rel(c as f64, want / 10.0) < 1e-6, "sum_axis(0): {c}");
+    }
+}
+
+#[test]
+fn f64_sums_are_pairwise_too() {
+    let want = 0.1 * 1e7;
+    let x = Array::<f64>::full(&[10_000_000], 0.1, 10_000_000).unwrap();
+    let s = x.sum().scalar().unwrap();
+    // Sequential 8-lane accumulation: ~1e-12; pairwise: a few ulps.
+    assert!(rel(s, want) < 1e-14, "{s} ({:e})", rel(s, want));
+}
+
+macro_rules! signed_zero_checks {
+    ($t:ty) => {{
+        let (zero, neg): ($t, $t) = (0.0, -0.0);
+        // Reductions, one chunk and one element per chunk.
+        for chunk in [2, 1] {
+            let a = Array::<$t>::from_vec(vec![zero, neg], chunk).unwrap();
+            let b = Array::<$t>::from_vec(vec![neg, zero], chunk).unwrap();
+            let m = a.max().scalar().unwrap();
+            assert!(m.is_sign_negative(), "max([0, -0]) chunk {chunk}");
+            assert!(
+                b.max().scalar().unwrap().is_sign_positive(),
+                "max([-0, 0]) {chunk}"
+            );
+            assert!(
+                b.min().scalar().unwrap().is_sign_positive(),
+                "min([-0, 0]) {chunk}"
+            );
+            assert!(
+                a.min().scalar().unwrap().is_sign_negative(),
+                "min([0, -0]) {chunk}"
+            );
+            assert!(
+                a.nanmax().scalar().unwrap().is_sign_negative(),
+                "nanmax {chunk}"
+            );
+            assert!(
+                b.nanmin().scalar().unwrap().is_sign_positive(),
+                "nanmin {chunk}"
+            );
+            let axis = a.max_axis(0).unwrap().compute().unwrap()[[]];
+            assert!(axis.is_sign_negative(), "max_axis chunk {chunk}");
+        }
+        let z = Array::<$t>::from_vec(vec![zero], 1).unwrap();
+        let n = Array::<$t>::from_vec(vec![neg], 1).unwrap();
+        let nan = Array::<$t>::from_vec(vec![<$t>::NAN], 1).unwrap();
+        for codegen in [false, true] {
+            let o = Options::default().codegen(codegen);
+            let neg_sign = |a: Array<$t>| a.compute_with(&o).unwrap()[[0]].is_sign_negative();
+            assert!(neg_sign(z.maximum(&n)), "maximum(0, -0), codegen {codegen}");
+            assert!(
+                !neg_sign(n.maximum(&z)),
+                "maximum(-0, 0), codegen {codegen}"
+            );
+            assert!(
+                !neg_sign(n.minimum(&z)),
+                "minimum(-0, 0), codegen {codegen}"
+            );
+            assert!(neg_sign(z.minimum(&n)), "minimum(0, -0), codegen {codegen}");
+            assert!(neg_sign(z.fmax(&n)), "fmax(0, -0), codegen {codegen}");
+            assert!(!neg_sign(n.fmin(&z)), "fmin(-0, 0), codegen {codegen}");
+            // Programs long enough to be compiled, with a scalar operand too.
+            let long = |a: &Array<$t>| (a * 1.0 - 0.0) * 1.0;
+            assert!(
+                neg_sign(long(&z).maximum(neg)),
+                "maximum(0, -0 const) {codegen}"
+            );
+            assert!(
+                !neg_sign(long(&n).minimum(zero)),
+                "minimum(-0, 0 const) {codegen}"
+            );
+            let v = (long(&z).maximum(&long(&n))).compute_with(&o).unwrap()[[0]];
+            assert!(
+                v.is_sign_negative(),
+                "maximum of programs, codegen {codegen}"
+            );
+            // NaN still propagates either way round.
+            assert!(nan.maximum(&z).compute_with(&o).unwrap()[[0]].is_nan());
+            assert!(z.minimum(&nan).compute_with(&o).unwrap()[[0]].is_nan());
+        }
+    }};
+}
+
+#[test]
+fn signed_zeros_follow_numpy_later_operand_on_ties() {
+    signed_zero_checks!(f64);
+    signed_zero_checks!(f32);
+}
+
+#[test]
+fn a_range_too_large_for_memory_is_an_error_not_an_abort() {
+    let result = within(60, || chunkflow::Bag::range(1 << 41, 4).unwrap().take(3));
+    let err = result.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("partition 0") && text.contains("4398046511104 bytes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_product_partition_too_large_for_memory_is_an_error() {
+    // 2^20 x 2^20 pairs of (u64, u64): 16 TiB in one partition.
+    let result = within(60, || {
+        let a = chunkflow::Bag::range(1 << 20, 1).unwrap();
+        a.product(&a).count().compute()
+    });
+    let text = result.unwrap_err().to_string();
+    assert!(
+        text.contains("partition 0 of product needs 17592186044416 bytes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn ten_thousand_chained_map_partitions_lower_run_and_drop() {
+    let n = within(120, || {
+        let mut b = chunkflow::Bag::range(100, 4).unwrap();
+        for _ in 0..10_000 {
+            b = b.map_partitions(|p: Vec<u64>| p);
+        }
+        b.count().compute().unwrap()
+    });
+    assert_eq!(n, 100);
+}
+
+#[test]
+fn thirty_thousand_chained_maps_run_on_a_worker_stack() {
+    let (total, unfused) = within(120, || {
+        let mut b = chunkflow::Bag::range(100, 4).unwrap();
+        for _ in 0..30_000 {
+            b = b.map(|x| x + 1);
+        }
+        let unfused = b
+            .compute_with(&Options::new().fuse(false))
+            .unwrap()
+            .iter()
+            .sum::<u64>();
+        (b.sum().compute().unwrap(), unfused)
+    });
+    let want = (0..100).sum::<u64>() + 100 * 30_000;
+    assert_eq!((total, unfused), (want, want));
+}
+
+#[test]
+fn a_hundred_thousand_chained_maps_build_in_linear_time() {
+    let (items, label_len) = within(120, || {
+        let mut b = chunkflow::Bag::range(10, 2).unwrap();
+        for i in 0..100_000 {
+            b = if i % 3 == 0 {
+                b.filter(|_| true)
+            } else {
+                b.map(|x| x + 1)
+            };
+        }
+        (b.compute().unwrap(), b.to_dot().unwrap().len())
+    });
+    assert_eq!(items, (0..10).map(|x| x + 66_666).collect::<Vec<u64>>());
+    assert!(label_len < 4_000, "a bounded label, not {label_len} bytes");
+}

@@ -134,7 +134,7 @@ fn eager(e: &Expr, leaves: &[ArrayD<f64>]) -> ArrayD<f64> {
         Expr::Sub(a, b) => bin(a, b, |x, y| x - y),
         Expr::Mul(a, b) => bin(a, b, |x, y| x * y),
         Expr::Div(a, b) => bin(a, b, |x, y| x / y),
-        Expr::Max(a, b) => bin(a, b, |x, y| if x >= y || x.is_nan() { x } else { y }),
+        Expr::Max(a, b) => bin(a, b, |x, y| if x > y || x.is_nan() { x } else { y }),
         Expr::Neg(a) => un(a, |x| -x),
         Expr::Sqrt(a) => un(a, f64::sqrt),
         Expr::Sin(a) => un(a, f64::sin),
@@ -148,7 +148,7 @@ fn eager(e: &Expr, leaves: &[ArrayD<f64>]) -> ArrayD<f64> {
         Expr::ScalarMinus(c, a) => eager(a, leaves).mapv(|x| c - x),
         Expr::DivScalar(a, c) => eager(a, leaves).mapv(|x| x / c),
         Expr::MinScalar(a, c) => {
-            eager(a, leaves).mapv(|x| if x <= *c || x.is_nan() { x } else { *c })
+            eager(a, leaves).mapv(|x| if x < *c || x.is_nan() { x } else { *c })
         }
         Expr::WhereAboveScalar(a, c) => eager(a, leaves).mapv(|x| if *c < x { x } else { *c }),
     }

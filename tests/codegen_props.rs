@@ -191,12 +191,13 @@ fn build(e: &E, x: &Array<f64>, y: &Array<f64>) -> Array<f64> {
     }
 }
 
-/// NumPy's maximum/minimum: NaN in either operand gives NaN (the first NaN).
+/// NumPy's maximum/minimum: NaN in either operand gives NaN (the first NaN); of equal
+/// operands the later one (`maximum(0.0, -0.0)` is -0.0).
 fn maximum(a: f64, b: f64) -> f64 {
-    if a >= b || a.is_nan() { a } else { b }
+    if a > b || a.is_nan() { a } else { b }
 }
 fn minimum(a: f64, b: f64) -> f64 {
-    if a <= b || a.is_nan() { a } else { b }
+    if a < b || a.is_nan() { a } else { b }
 }
 
 fn eager_bin(b: Bin, p: f64, q: f64) -> f64 {

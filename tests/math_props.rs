@@ -120,8 +120,17 @@ fn binary_table() -> Vec<Binary> {
         ("arctan2", |a, b| a.arctan2(b), f64::atan2),
         ("hypot", |a, b| a.hypot(b), f64::hypot),
         ("copysign", |a, b| a.copysign(b), f64::copysign),
-        ("fmax", |a, b| a.fmax(b), f64::max),
-        ("fmin", |a, b| a.fmin(b), f64::min),
+        // NaN ignored unless both are; of equal operands the later (fmax(0, -0) is -0).
+        (
+            "fmax",
+            |a, b| a.fmax(b),
+            |x, y| if x > y || y.is_nan() { x } else { y },
+        ),
+        (
+            "fmin",
+            |a, b| a.fmin(b),
+            |x, y| if x < y || y.is_nan() { x } else { y },
+        ),
         ("fmod", |a, b| a.fmod(b), |x, y| x % y),
         ("powf", |a, b| a.powf(b), f64::powf),
     ]

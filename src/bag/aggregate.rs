@@ -152,7 +152,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let partial = Arc::new(partial);
         let combine = Arc::new(combine);
         let finish = Arc::new(finish);
-        let node = Node::new(name.clone(), 1, move |cx| {
+        let node = Node::new(name.clone(), 1, vec![input.stream_source()], move |cx| {
             let partial = partial.clone();
             let parts = input.per_partition(cx, &format!("{name}-partial"), move |i, feed| {
                 partial(i, feed)
@@ -412,7 +412,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let var = self.var(ddof);
         let input = var.node.clone();
         let name = Key::unique_name("std");
-        let node = Node::new("std", 1, move |cx| {
+        let node = Node::new("std", 1, vec![input.clone()], move |cx| {
             let var_key = cx.partitions(&input)?.remove(0);
             let k = var_key.clone();
             let key = Key::chunk(name.as_str(), &[0]);

@@ -94,7 +94,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let npartitions = partitions.len();
         let values: Arc<Vec<Value>> = Arc::new(partitions.into_iter().map(Value::new).collect());
         let name = Key::unique_name("from_vec");
-        let node = Node::new("from_vec", npartitions, move |cx| {
+        let node = Node::new("from_vec", npartitions, vec![], move |cx| {
             let mut keys = Vec::with_capacity(values.len());
             for (i, value) in values.iter().enumerate() {
                 let key = Key::chunk(name.as_str(), &[i]);
@@ -118,15 +118,25 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         npartitions: usize,
         f: impl Fn(usize) -> Vec<T> + Send + Sync + 'static,
     ) -> Result<Bag<T>> {
+        Bag::from_try_fn("from_fn", npartitions, move |i| Ok(f(i)))
+    }
+
+    /// Like [`Bag::from_fn`], with a fallible `f` (its error fails the partition's task),
+    /// labelled `label`.
+    pub(crate) fn from_try_fn(
+        label: &'static str,
+        npartitions: usize,
+        f: impl Fn(usize) -> Result<Vec<T>> + Send + Sync + 'static,
+    ) -> Result<Bag<T>> {
         check_npartitions(npartitions)?;
         let f = Arc::new(f);
-        let name = Key::unique_name("from_fn");
-        let node = Node::new("from_fn", npartitions, move |cx| {
+        let name = Key::unique_name(label);
+        let node = Node::new(label, npartitions, vec![], move |cx| {
             let mut keys = Vec::with_capacity(npartitions);
             for i in 0..npartitions {
                 let f = f.clone();
                 let key = Key::chunk(name.as_str(), &[i]);
-                let kernel = FnKernel::new("from_fn", move |_| Ok(Value::new(f(i))));
+                let kernel = FnKernel::new(label, move |_| f(i).map(Value::new));
                 cx.graph.insert(key.clone(), Task::call(kernel, vec![]))?;
                 keys.push(key);
             }
@@ -134,6 +144,25 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         });
         Ok(Bag::from_node(node))
     }
+}
+
+/// An empty partition with room for `len` items, or an error naming partition `i` of `what`
+/// and the bytes it needs when the allocation fails: a partition too large for memory is an
+/// [`Error`], not an abort.
+pub(crate) fn partition_with_capacity<T>(len: u128, what: &str, i: usize) -> Result<Vec<T>> {
+    let mut part = Vec::new();
+    usize::try_from(len)
+        .ok()
+        .and_then(|n| part.try_reserve_exact(n).ok())
+        .ok_or_else(|| {
+            let size = std::mem::size_of::<T>();
+            Error::InvalidArgument(format!(
+                "partition {i} of {what} needs {} bytes ({len} items of {size} bytes), which \
+                 cannot be allocated; use more partitions",
+                len.saturating_mul(size as u128)
+            ))
+        })?;
+    Ok(part)
 }
 
 impl Bag<u64> {
@@ -148,9 +177,11 @@ impl Bag<u64> {
         check_npartitions(npartitions)?;
         let n_items = usize::try_from(n)
             .map_err(|_| Error::InvalidArgument(format!("range of {n} items is too long")))?;
-        Bag::from_fn(npartitions, move |i| {
+        Bag::from_try_fn("range", npartitions, move |i| {
             let (a, b) = split_bounds(n_items, npartitions, i);
-            (a as u64..b as u64).collect()
+            let mut part = partition_with_capacity((b - a) as u128, &format!("range({n})"), i)?;
+            part.extend(a as u64..b as u64);
+            Ok(part)
         })
     }
 }

@@ -184,7 +184,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let name = name.to_string();
         let partial = Arc::new(partial);
         let combine: Arc<dyn Fn(A, A) -> A + Send + Sync> = Arc::new(combine);
-        let node = Node::new(name.clone(), 1, move |cx| {
+        let node = Node::new(name.clone(), 1, vec![input.stream_source()], move |cx| {
             let partial = partial.clone();
             let parts = input
                 .per_partition(cx, &format!("{name}-partial"), move |_, feed| partial(feed))?;

@@ -82,7 +82,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let input = self.clone();
         let key = Arc::new(key);
         let gather_name = Key::unique_name("groupby-gather");
-        let node = Node::new("groupby", nout, move |cx| {
+        let node = Node::new("groupby", nout, vec![input.stream_source()], move |cx| {
             let key = key.clone();
             let splits = input.per_partition(cx, "groupby-split", move |_, feed| {
                 let mut buckets: Vec<Vec<(K, T)>> = (0..nout).map(|_| Vec::new()).collect();

@@ -4,6 +4,10 @@
 //! its number of partitions, and a lowering closure that, given a [`Lowering`] context,
 //! inserts its tasks and returns one key per partition. Lowering is memoised by node
 //! identity, so a bag used twice in one computation is lowered (and run) once.
+//!
+//! A node also names the nodes its closure lowers (its `inputs`), so that a plan of any
+//! depth (10,000 chained `map_partitions`) is lowered, and dropped, by loops over an
+//! explicit stack instead of one Rust stack frame (or several) per node.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +22,9 @@ pub(crate) type LowerFn = dyn Fn(&mut Lowering) -> Result<Vec<Key>> + Send + Syn
 pub(crate) struct Node {
     pub(crate) label: String,
     pub(crate) npartitions: usize,
+    /// The nodes `lower` asks the context for (lowered first, without recursion). A node
+    /// it asks for that is not listed here is still lowered, recursively.
+    inputs: Vec<Arc<Node>>,
     lower: Box<LowerFn>,
 }
 
@@ -25,14 +32,44 @@ impl Node {
     pub(crate) fn new(
         label: impl Into<String>,
         npartitions: usize,
+        inputs: Vec<Arc<Node>>,
         lower: impl Fn(&mut Lowering) -> Result<Vec<Key>> + Send + Sync + 'static,
     ) -> Arc<Node> {
         Arc::new(Node {
             label: label.into(),
             npartitions,
+            inputs,
             lower: Box::new(lower),
         })
     }
+}
+
+impl Drop for Node {
+    /// Drops a chain of nodes in a loop: the closure goes first (its references to the
+    /// inputs with it), then every input this node held the last reference to is taken
+    /// apart here, its own inputs moved onto the same stack. Dropping 10,000 chained nodes
+    /// recursively overflowed a 2 MiB stack.
+    fn drop(&mut self) {
+        drop(std::mem::replace(
+            &mut self.lower,
+            Box::new(|_: &mut Lowering| Ok(Vec::new())),
+        ));
+        let mut stack = std::mem::take(&mut self.inputs);
+        while let Some(node) = stack.pop() {
+            if let Some(mut node) = Arc::into_inner(node) {
+                drop(std::mem::replace(
+                    &mut node.lower,
+                    Box::new(|_: &mut Lowering| Ok(Vec::new())),
+                ));
+                stack.append(&mut node.inputs);
+            }
+        }
+    }
+}
+
+/// A node's identity in the memo table (nodes outlive the lowering: the outputs hold them).
+fn node_id(node: &Arc<Node>) -> usize {
+    Arc::as_ptr(node) as usize
 }
 
 /// The state of one lowering: the graph being built, whether chains fuse, and the memo table.
@@ -68,14 +105,31 @@ impl Lowering {
 
     /// The partition keys of `node`, lowering it on first use.
     pub(crate) fn partitions(&mut self, node: &Arc<Node>) -> Result<Vec<Key>> {
-        let id = Arc::as_ptr(node) as usize;
-        if let Some(keys) = self.memo.get(&id) {
+        if let Some(keys) = self.memo.get(&node_id(node)) {
             return Ok(keys.clone());
         }
-        let keys = (node.lower)(self)?;
-        debug_assert_eq!(keys.len(), node.npartitions, "{}", node.label);
-        self.memo.insert(id, keys.clone());
-        Ok(keys)
+        // Post-order over the declared inputs with an explicit stack: when a node's closure
+        // runs, the inputs it asks for are memoised already, so the Rust stack stays flat
+        // however deep the plan is.
+        let mut stack: Vec<(&Arc<Node>, bool)> = vec![(node, false)];
+        while let Some((n, inputs_done)) = stack.pop() {
+            if self.memo.contains_key(&node_id(n)) {
+                continue;
+            }
+            if !inputs_done {
+                stack.push((n, true));
+                for input in n.inputs.iter().rev() {
+                    if !self.memo.contains_key(&node_id(input)) {
+                        stack.push((input, false));
+                    }
+                }
+                continue;
+            }
+            let keys = (n.lower)(self)?;
+            debug_assert_eq!(keys.len(), n.npartitions, "{}", n.label);
+            self.memo.insert(node_id(n), keys);
+        }
+        Ok(self.memo[&node_id(node)].clone())
     }
 
     /// Inserts a call task running `f` on the values of `inputs`.

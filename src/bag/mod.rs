@@ -206,6 +206,16 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         self.lower(&Options::default())?.0.to_svg()
     }
 
+    /// The node whose partitions a consumer streaming this bag's items reads (with fusion
+    /// on): the chain's source, or this bag's own node. A consumer's node lists it as its
+    /// input (see `lowering::Node`).
+    pub(crate) fn stream_source(&self) -> Arc<Node> {
+        match &self.chain {
+            Some(chain) => chain.source.clone(),
+            None => self.node.clone(),
+        }
+    }
+
     /// The partition inputs of a consumer that streams this bag's items: with fusion on and
     /// a chain, the chain's source partitions plus the chain's driver; otherwise this bag's
     /// own partitions. Also returns the label prefix naming the fused stages (`"map|"`).

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::Bag;
+use super::create::partition_with_capacity;
 use super::lowering::Node;
 use super::pipeline::drain;
 use crate::error::{Error, Result};
@@ -52,7 +53,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         }
         let nodes: Vec<Arc<Node>> = bags.iter().map(|b| b.node.clone()).collect();
         let n = nodes.iter().map(|n| n.npartitions).sum();
-        let node = Node::new("concat", n, move |cx| {
+        let node = Node::new("concat", n, nodes.clone(), move |cx| {
             let mut keys = Vec::with_capacity(n);
             for node in &nodes {
                 keys.extend(cx.partitions(node)?);
@@ -84,7 +85,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         }
         let (a, b) = (self.node.clone(), other.node.clone());
         let name = Key::unique_name("zip");
-        let node = Node::new("zip", n, move |cx| {
+        let node = Node::new("zip", n, vec![a.clone(), b.clone()], move |cx| {
             let (xs, ys) = (cx.partitions(&a)?, cx.partitions(&b)?);
             let mut keys = Vec::with_capacity(n);
             for (i, (x, y)) in xs.into_iter().zip(ys).enumerate() {
@@ -123,7 +124,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let (a, b) = (self.node.clone(), other.node.clone());
         let (n, m) = (self.npartitions(), other.npartitions());
         let name = Key::unique_name("product");
-        let node = Node::new("product", n * m, move |cx| {
+        let node = Node::new("product", n * m, vec![a.clone(), b.clone()], move |cx| {
             let (xs, ys) = (cx.partitions(&a)?, cx.partitions(&b)?);
             let mut keys = Vec::with_capacity(n * m);
             for (i, x) in xs.iter().enumerate() {
@@ -134,7 +135,9 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
                     keys.push(cx.call(key, "product", deps, move |values| {
                         let xs = values[0].get::<Vec<T>>(&inputs[0])?;
                         let ys = values[1].get::<Vec<U>>(&inputs[1])?;
-                        let mut out = Vec::with_capacity(xs.len() * ys.len());
+                        // Every pair, allocated up front: too many is an error, not an abort.
+                        let pairs = xs.len() as u128 * ys.len() as u128;
+                        let mut out = partition_with_capacity(pairs, "product", i * m + j)?;
                         for x in xs {
                             out.extend(ys.iter().map(|y| (x.clone(), y.clone())));
                         }

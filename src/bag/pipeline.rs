@@ -7,6 +7,12 @@
 //!
 //! Each chain also keeps its stages separately, so that with fusion off it lowers to one
 //! task per stage per partition with materialised `Vec`s in between.
+//!
+//! Chains of any length stay cheap and shallow: the stages are a persistent list (extending
+//! a chain is O(1), it shares its prefix, and it is dropped in a loop), and the driver nests
+//! at most [`SEGMENT`] stage closures. A longer chain runs as a loop over segments, each
+//! materialising its output partition once, so 30,000 chained `map`s need neither 30,000
+//! nested calls on a worker's stack nor O(n²) time to build.
 
 use std::sync::Arc;
 
@@ -22,13 +28,71 @@ pub(crate) type Driver<T> = Arc<dyn Fn(Value, &Key, &mut dyn FnMut(T)) -> Result
 /// One stage of a chain, type-erased for unfused lowering: `Vec<A>` value to `Vec<B>` value.
 type Step = Arc<dyn Fn(Value, &Key) -> Result<Value> + Send + Sync>;
 
+/// The most stage closures a chain's driver nests (see the module docs): the stack a
+/// partition's task needs is bounded by this, not by the chain's length. Streaming is
+/// unchanged for chains up to this long.
+const SEGMENT: usize = 128;
+
+/// At most this many stage labels are spelled out in a chain's label.
+const LABELLED_STAGES: usize = 8;
+
+/// The stages of a chain, newest first: a persistent list, shared by chains that extend a
+/// common prefix.
+struct Stages {
+    /// The stage's unique name (`map-1a2b3c4d`): it names its tasks when unfused.
+    name: String,
+    step: Step,
+    prev: Option<Arc<Stages>>,
+}
+
+impl Drop for Stages {
+    /// Drops a long list in a loop (recursively, 100,000 stages overflow the stack).
+    fn drop(&mut self) {
+        let mut next = self.prev.take();
+        while let Some(stages) = next {
+            match Arc::try_unwrap(stages) {
+                Ok(mut stages) => next = stages.prev.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// A stage's label: its unique name without the token.
+fn stage_label(name: &str) -> &str {
+    name.rsplit_once('-').map_or(name, |(l, _)| l)
+}
+
 /// A chain of per-item stages over a materialised source bag.
 pub(crate) struct Chain<T> {
     pub(crate) source: Arc<Node>,
-    /// The stages' labels joined by `|`, e.g. `map|filter`.
+    /// The stages' labels joined by `|`, e.g. `map|filter` (the first few and the count,
+    /// for a long chain).
     pub(crate) label: String,
-    stages: Vec<(String, Step)>,
+    stages: Option<Arc<Stages>>,
+    /// The number of stages.
+    len: usize,
+    /// The first [`LABELLED_STAGES`] labels, joined by `|`.
+    head_label: String,
+    /// Completed segments of the driver, in order: each turns a partition value (of the
+    /// source, or of the previous segment's output) into its output partition value.
+    sealed: Arc<Vec<Step>>,
+    /// The open segment: streams the last sealed segment's output (or the source partition)
+    /// through the stages since, nesting `tail_len` closures.
+    tail: Driver<T>,
+    tail_len: usize,
     pub(crate) driver: Driver<T>,
+}
+
+/// What a new stage extends: the chain so far, or an empty chain over a bag's node.
+struct ChainParts<T> {
+    source: Arc<Node>,
+    stages: Option<Arc<Stages>>,
+    len: usize,
+    head_label: String,
+    sealed: Arc<Vec<Step>>,
+    tail: Driver<T>,
+    tail_len: usize,
 }
 
 /// Hands every item of a partition value (`Vec<T>`) to `sink`: moved out when this is the
@@ -96,16 +160,27 @@ impl<'a, T: Clone + Send + Sync + 'static> Feed<'a, T> {
 }
 
 impl<T: Clone + Send + Sync + 'static> Bag<T> {
-    /// This bag's chain so far: its source, stages and driver (a bag that is not a chain is
-    /// the source of an empty one).
-    fn chain_parts(&self) -> (Arc<Node>, Vec<(String, Step)>, Driver<T>) {
+    /// This bag's chain so far (a bag that is not a chain is the source of an empty one).
+    fn chain_parts(&self) -> ChainParts<T> {
         match &self.chain {
-            Some(c) => (c.source.clone(), c.stages.clone(), c.driver.clone()),
-            None => (
-                self.node.clone(),
-                Vec::new(),
-                Arc::new(|v: Value, k: &Key, sink: &mut dyn FnMut(T)| drain(v, k, sink)),
-            ),
+            Some(c) => ChainParts {
+                source: c.source.clone(),
+                stages: c.stages.clone(),
+                len: c.len,
+                head_label: c.head_label.clone(),
+                sealed: c.sealed.clone(),
+                tail: c.tail.clone(),
+                tail_len: c.tail_len,
+            },
+            None => ChainParts {
+                source: self.node.clone(),
+                stages: None,
+                len: 0,
+                head_label: String::new(),
+                sealed: Arc::new(Vec::new()),
+                tail: Arc::new(|v: Value, k: &Key, sink: &mut dyn FnMut(T)| drain(v, k, sink)),
+                tail_len: 0,
+            },
         }
     }
 
@@ -117,7 +192,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         stage: impl Fn(T, &mut dyn FnMut(U)) -> Result<()> + Send + Sync + 'static,
     ) -> Bag<U> {
         let stage = Arc::new(stage);
-        let (source, mut stages, upstream) = self.chain_parts();
+        let parts = self.chain_parts();
         let step_stage = stage.clone();
         let step: Step = Arc::new(move |value: Value, key: &Key| {
             let mut out: Vec<U> = Vec::new();
@@ -131,8 +206,8 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             })?;
             failed.map_or(Ok(Value::new(out)), Err)
         });
-        stages.push((Key::unique_name(label), step));
-        let driver: Driver<U> = Arc::new(move |value, key, sink| {
+        let upstream = parts.tail.clone();
+        let tail: Driver<U> = Arc::new(move |value, key, sink| {
             let mut failed = None;
             upstream(value, key, &mut |t| {
                 if failed.is_none()
@@ -143,7 +218,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             })?;
             failed.map_or(Ok(()), Err)
         });
-        chain_bag(source, stages, driver)
+        extend_chain(parts, label, step, tail)
     }
 
     /// Appends a per-item stage to this bag's chain (starting a chain if there is none).
@@ -153,17 +228,17 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         stage: impl Fn(T, &mut dyn FnMut(U)) + Send + Sync + 'static,
     ) -> Bag<U> {
         let stage = Arc::new(stage);
-        let (source, mut stages, upstream) = self.chain_parts();
+        let parts = self.chain_parts();
         let step_stage = stage.clone();
         let step: Step = Arc::new(move |value: Value, key: &Key| {
             let mut out: Vec<U> = Vec::new();
             drain::<T>(value, key, |t| step_stage(t, &mut |u| out.push(u)))?;
             Ok(Value::new(out))
         });
-        stages.push((Key::unique_name(label), step));
-        let driver: Driver<U> =
+        let upstream = parts.tail.clone();
+        let tail: Driver<U> =
             Arc::new(move |value, key, sink| upstream(value, key, &mut |t| stage(t, &mut *sink)));
-        chain_bag(source, stages, driver)
+        extend_chain(parts, label, step, tail)
     }
 
     /// A bag whose partition `i` is streamed out of `descriptors[i]` by `read`, which hands
@@ -192,35 +267,101 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             }
             Ok(())
         });
-        Ok(chain_bag(
-            source.node,
-            vec![(Key::unique_name(label), step)],
-            driver,
-        ))
+        let parts = ChainParts {
+            source: source.node,
+            stages: None,
+            len: 0,
+            head_label: String::new(),
+            sealed: Arc::new(Vec::new()),
+            tail: driver.clone(),
+            tail_len: 0,
+        };
+        Ok(extend_chain(parts, label, step, driver))
     }
 }
 
-/// The bag of a chain: its stages over `source`, fused by `driver`.
-fn chain_bag<U: Clone + Send + Sync + 'static>(
-    source: Arc<Node>,
-    stages: Vec<(String, Step)>,
-    driver: Driver<U>,
+/// The chain `parts` extended by one stage, `label`: `step` is the stage alone (for unfused
+/// lowering), `tail` the open segment of `parts` with the stage nested in. The segment is
+/// sealed when it reaches [`SEGMENT`] stages.
+fn extend_chain<T: Clone + Send + Sync + 'static, U: Clone + Send + Sync + 'static>(
+    parts: ChainParts<T>,
+    label: &str,
+    step: Step,
+    tail: Driver<U>,
 ) -> Bag<U> {
-    {
-        let labels: Vec<&str> = stages
-            .iter()
-            .map(|(name, _)| name.rsplit_once('-').map_or(name.as_str(), |(l, _)| l))
-            .collect();
-        let label = labels.join("|");
-        let fused_name = Key::unique_name(&labels.join("-"));
-        let chain = Arc::new(Chain {
-            source: source.clone(),
-            label: label.clone(),
-            stages,
-            driver,
+    let name = Key::unique_name(label);
+    let len = parts.len + 1;
+    let mut head_label = parts.head_label;
+    if len <= LABELLED_STAGES {
+        if !head_label.is_empty() {
+            head_label.push('|');
+        }
+        head_label.push_str(stage_label(&name));
+    }
+    let stages = Some(Arc::new(Stages {
+        name,
+        step,
+        prev: parts.stages,
+    }));
+    let (sealed, tail, tail_len) = if parts.tail_len + 1 < SEGMENT {
+        (parts.sealed, tail, parts.tail_len + 1)
+    } else {
+        let segment: Step = Arc::new(move |value: Value, key: &Key| {
+            let mut out: Vec<U> = Vec::new();
+            tail(value, key, &mut |u| out.push(u))?;
+            Ok(Value::new(out))
         });
-        let lowered = chain.clone();
-        let node = Node::new(label, source.npartitions, move |cx: &mut Lowering| {
+        let mut sealed = parts.sealed.as_ref().clone();
+        sealed.push(segment);
+        let drain_all: Driver<U> =
+            Arc::new(|v: Value, k: &Key, sink: &mut dyn FnMut(U)| drain(v, k, sink));
+        (Arc::new(sealed), drain_all, 0)
+    };
+    let driver: Driver<U> = if sealed.is_empty() {
+        tail.clone()
+    } else {
+        let (segments, last) = (sealed.clone(), tail.clone());
+        Arc::new(move |value, key, sink| {
+            let mut value = value;
+            for segment in segments.iter() {
+                value = segment(value, key)?;
+            }
+            last(value, key, sink)
+        })
+    };
+    let label = if len <= LABELLED_STAGES {
+        head_label.clone()
+    } else {
+        format!("{head_label}|... ({len} stages)")
+    };
+    let chain = Arc::new(Chain {
+        source: parts.source,
+        label,
+        stages,
+        len,
+        head_label,
+        sealed,
+        tail,
+        tail_len,
+        driver,
+    });
+    chain_bag(chain)
+}
+
+/// The bag of a chain: its stages over `source`, fused by `driver`.
+fn chain_bag<U: Clone + Send + Sync + 'static>(chain: Arc<Chain<U>>) -> Bag<U> {
+    let fused_name = Key::unique_name(&if chain.len <= LABELLED_STAGES {
+        chain.head_label.replace('|', "-")
+    } else {
+        format!("{}-{}", chain.head_label.replace('|', "-"), chain.len)
+    });
+    let lowered = chain.clone();
+    let source = chain.source.clone();
+    let node = Node::new(
+        chain.label.clone(),
+        source.npartitions,
+        vec![source],
+        move |cx: &mut Lowering| {
             let chain = &lowered;
             let inputs = cx.partitions(&chain.source)?;
             if cx.fuse {
@@ -239,19 +380,26 @@ fn chain_bag<U: Clone + Send + Sync + 'static>(
                 }
                 Ok(keys)
             } else {
+                // The stages oldest first (the list is newest first).
+                let mut stages = Vec::with_capacity(chain.len);
+                let mut next = chain.stages.as_deref();
+                while let Some(stage) = next {
+                    stages.push(stage);
+                    next = stage.prev.as_deref();
+                }
                 let mut keys = inputs;
-                for (name, step) in &chain.stages {
-                    let label = name.rsplit_once('-').map_or(name.as_str(), |(l, _)| l);
+                for stage in stages.into_iter().rev() {
+                    let label = stage_label(&stage.name);
                     let mut next = Vec::with_capacity(keys.len());
                     for (i, input) in keys.into_iter().enumerate() {
-                        let key = Key::chunk(name.as_str(), &[i]);
+                        let key = Key::chunk(stage.name.as_str(), &[i]);
                         // Two chains extending one common prefix share its stage tasks: a
                         // stage's name fixes its input, so an existing key is the same task.
                         if cx.graph.contains(&key) {
                             next.push(key);
                             continue;
                         }
-                        let (step, input_key) = (step.clone(), input.clone());
+                        let (step, input_key) = (stage.step.clone(), input.clone());
                         next.push(cx.call(key, label, vec![input], move |mut values| {
                             step(values.pop().expect("one input"), &input_key)
                         })?);
@@ -260,11 +408,11 @@ fn chain_bag<U: Clone + Send + Sync + 'static>(
                 }
                 Ok(keys)
             }
-        });
-        Bag {
-            node,
-            chain: Some(chain),
-        }
+        },
+    );
+    Bag {
+        node,
+        chain: Some(chain),
     }
 }
 
@@ -382,10 +530,15 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     ) -> Bag<U> {
         let input = self.clone();
         let f = Arc::new(f);
-        let node = Node::new("map_partitions", self.npartitions(), move |cx| {
-            let f = f.clone();
-            input.per_partition(cx, "map_partitions", move |_, feed| Ok(f(feed.into_vec()?)))
-        });
+        let node = Node::new(
+            "map_partitions",
+            self.npartitions(),
+            vec![self.stream_source()],
+            move |cx| {
+                let f = f.clone();
+                input.per_partition(cx, "map_partitions", move |_, feed| Ok(f(feed.into_vec()?)))
+            },
+        );
         Bag::from_node(node)
     }
 }

@@ -190,7 +190,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         }
         let input = self.node.clone();
         let name = crate::graph::Key::unique_name("repartition");
-        let node = Node::new("repartition", npartitions, move |cx| {
+        let node = Node::new("repartition", npartitions, vec![input.clone()], move |cx| {
             let inputs = Arc::new(cx.partitions(&input)?);
             let mut keys = Vec::with_capacity(npartitions);
             for j in 0..npartitions {

@@ -143,7 +143,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             Key::unique_name("accumulate-part"),
             Key::unique_name("accumulate"),
         );
-        let node = Node::new("accumulate", n, move |cx| {
+        let node = Node::new("accumulate", n, vec![input.clone()], move |cx| {
             let parts = cx.partitions(&input)?;
             let mut keys = Vec::with_capacity(n);
             let mut prev: Option<Key> = None;
@@ -232,7 +232,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
         let n = self.npartitions();
         let offset_name = Key::unique_name("random_sample-offset");
         let name = Key::unique_name("random_sample");
-        let node = Node::new("random_sample", n, move |cx| {
+        let node = Node::new("random_sample", n, vec![input.clone()], move |cx| {
             let parts = cx.partitions(&input)?;
             let mut keys = Vec::with_capacity(n);
             let mut offset: Option<Key> = None;

@@ -200,18 +200,20 @@ fn map2<A: Copy, B: Copy, O>(a: &[A], b: &[B], out: &mut [O], f: impl Fn(A, B) -
     }
 }
 
-/// NumPy's `maximum`: NaN in either operand gives NaN.
+/// NumPy's `maximum`: NaN in either operand gives NaN; of two equal operands the later one,
+/// `b` (so `maximum(0.0, -0.0)` is -0.0, as in NumPy).
 #[inline(always)]
 #[allow(clippy::eq_op)]
 pub(crate) fn maximum<T: Element>(a: T, b: T) -> T {
-    if a >= b || a != a { a } else { b }
+    if a > b || a != a { a } else { b }
 }
 
-/// NumPy's `minimum`: NaN in either operand gives NaN.
+/// NumPy's `minimum`: NaN in either operand gives NaN; of two equal operands the later one,
+/// `b` (so `minimum(-0.0, 0.0)` is +0.0, as in NumPy).
 #[inline(always)]
 #[allow(clippy::eq_op)]
 pub(crate) fn minimum<T: Element>(a: T, b: T) -> T {
-    if a <= b || a != a { a } else { b }
+    if a < b || a != a { a } else { b }
 }
 
 #[inline(always)]
@@ -704,6 +706,11 @@ mod tests {
         assert!(minimum(f64::NAN, 1.0).is_nan());
         assert!(minimum(1.0, f64::NAN).is_nan());
         assert_eq!(maximum(2, 3), 3);
+        // Ties: the later operand, NumPy's rule.
+        assert!(maximum(0.0, -0.0_f64).is_sign_negative());
+        assert!(maximum(-0.0, 0.0_f64).is_sign_positive());
+        assert!(minimum(-0.0, 0.0_f32).is_sign_positive());
+        assert!(minimum(0.0, -0.0_f32).is_sign_negative());
     }
 
     #[test]

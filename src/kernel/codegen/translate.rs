@@ -478,10 +478,13 @@ impl Translator<'_, '_> {
             BinaryOp::Mul => self.b.ins().fmul(x, y),
             BinaryOp::Div => self.b.ins().fdiv(x, y),
             BinaryOp::Maximum | BinaryOp::Minimum => {
+                // Compare and select, not Cranelift's fmax/fmin (which order -0 below +0):
+                // equal operands give the later one, y, as NumPy (`maximum(0.0, -0.0)` is
+                // -0.0).
                 let cc = if op == BinaryOp::Maximum {
-                    FloatCC::GreaterThanOrEqual
+                    FloatCC::GreaterThan
                 } else {
-                    FloatCC::LessThanOrEqual
+                    FloatCC::LessThan
                 };
                 let c = self.b.ins().fcmp(cc, x, y);
                 let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
@@ -867,11 +870,11 @@ impl Translator<'_, '_> {
             BinaryOp::Mul => Ok(self.b.ins().fmul(x, y)),
             BinaryOp::Div => Ok(self.b.ins().fdiv(x, y)),
             BinaryOp::Maximum | BinaryOp::Minimum => {
-                // `if x >= y || x != x { x } else { y }` (<= for minimum).
+                // `if x > y || x != x { x } else { y }` (< for minimum), as `ops::maximum`.
                 let cc = if op == BinaryOp::Maximum {
-                    FloatCC::GreaterThanOrEqual
+                    FloatCC::GreaterThan
                 } else {
-                    FloatCC::LessThanOrEqual
+                    FloatCC::LessThan
                 };
                 let c = self.b.ins().fcmp(cc, x, y);
                 let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
