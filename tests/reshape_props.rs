@@ -308,3 +308,50 @@ fn block_promotes_leaves_and_checks_its_input() {
         }
     }
 }
+
+/// An array with nonempty axes, a number of indexed axes and the points' coordinates
+/// (negative ones count from the end).
+type Pointwise = ((ArrayD<f64>, Vec<Vec<usize>>), Vec<Vec<i64>>);
+
+fn pointwise() -> impl Strategy<Value = Pointwise> {
+    prop::collection::vec(1usize..6, 1..=3).prop_flat_map(|shape| {
+        let n = shape.len();
+        (1..=n, 0usize..12).prop_flat_map(move |(k, points)| {
+            let lists: Vec<_> = shape[..k]
+                .iter()
+                .map(|&len| {
+                    let len = len as i64;
+                    prop::collection::vec(-len..len, points)
+                })
+                .collect();
+            (chunking::chunked(Just(shape.clone())), lists)
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `vindex` picks the same elements as NumPy's `x[i, j, ...]` with index arrays.
+    #[test]
+    fn vindex_matches_pointwise_picks(((x, chunks), lists) in pointwise()) {
+        let a = Array::from_ndarray(x.clone(), chunks).unwrap();
+        let refs: Vec<&[i64]> = lists.iter().map(Vec::as_slice).collect();
+        let got = a.vindex(&refs).unwrap().compute().unwrap();
+        let k = lists.len();
+        let points = lists[0].len();
+        let mut shape = vec![points];
+        shape.extend_from_slice(&x.shape()[k..]);
+        let mut rows = Vec::new();
+        for p in 0..points {
+            let mut view = x.view();
+            for (a, list) in lists.iter().enumerate() {
+                let n = x.shape()[a] as i64;
+                let i = if list[p] < 0 { list[p] + n } else { list[p] };
+                view = view.index_axis_move(Axis(0), i as usize);
+            }
+            rows.extend(view.iter().copied());
+        }
+        prop_assert_eq!(got, ArrayD::from_shape_vec(IxDyn(&shape), rows).unwrap());
+    }
+}

@@ -31,6 +31,7 @@ mod math;
 mod nan_reduce;
 mod order;
 mod overlap;
+mod pointwise;
 mod quantile;
 mod rearrange;
 mod reduce;

@@ -596,7 +596,7 @@ impl<T: Element> Array<T> {
     }
 
     /// A gather node over this array with output chunks `chunks` and element type `U`.
-    fn gather_node<U: Element>(&self, g: Arc<dyn GatherFn>, chunks: Chunks) -> Array<U> {
+    pub(super) fn gather_node<U: Element>(&self, g: Arc<dyn GatherFn>, chunks: Chunks) -> Array<U> {
         let shape = chunks.as_lists().iter().map(|c| c.iter().sum()).collect();
         let meta = Meta {
             shape,
