@@ -53,7 +53,7 @@ pub mod random;
 pub mod scheduler;
 
 pub use array::{
-    Array, Block, ChunkSpec, Chunks, Computable, IntoChunkData, Operand, PadMode, ReduceArgs,
+    Array, Block, ChunkSpec, Chunks, Computable, Idx, IntoChunkData, Operand, PadMode, ReduceArgs,
     block, broadcast_arrays, compute, compute_with, concatenate, dstack, hstack, meshgrid, stack,
     vstack, where_, zip_map, zip_map3,
 };

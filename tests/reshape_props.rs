@@ -355,3 +355,98 @@ proptest! {
         prop_assert_eq!(got, ArrayD::from_shape_vec(IxDyn(&shape), rows).unwrap());
     }
 }
+
+/// A NumPy-style index entry for `Array::index`, drawn for an axis of length `len`.
+fn idx_entry() -> impl Strategy<Value = chunkflow::Idx> {
+    use chunkflow::Idx;
+    let bound = prop::option::of(-8isize..8);
+    prop_oneof![
+        2 => (bound.clone(), bound, prop_oneof![-3isize..0, 1isize..4])
+            .prop_map(|(start, stop, step)| Idx::slice(start, stop, step)),
+        1 => (-6isize..6).prop_map(Idx::At),
+        1 => Just(Idx::NewAxis),
+        1 => Just(Idx::Ellipsis),
+    ]
+}
+
+/// Python's `slice(start, stop, step).indices(len)`, listed: the reference for NumPy slices.
+fn python_slice(len: usize, start: Option<isize>, stop: Option<isize>, step: isize) -> Vec<usize> {
+    let n = len as isize;
+    let fix = |i: isize| if i < 0 { i + n } else { i };
+    let mut out = Vec::new();
+    if step > 0 {
+        let mut i = start.map_or(0, fix).clamp(0, n);
+        let end = stop.map_or(n, fix).clamp(0, n);
+        while i < end {
+            out.push(i as usize);
+            i += step;
+        }
+    } else {
+        let mut i = start.map_or(n - 1, fix).clamp(-1, n - 1);
+        let end = stop.map_or(-1, fix).clamp(-1, n - 1);
+        while i > end {
+            out.push(i as usize);
+            i += step;
+        }
+    }
+    out
+}
+
+/// NumPy's basic indexing applied eagerly, or `None` where NumPy raises.
+fn eager_index(x: &ArrayD<f64>, index: &[chunkflow::Idx]) -> Option<ArrayD<f64>> {
+    use chunkflow::Idx;
+    let used = index
+        .iter()
+        .filter(|i| !matches!(i, Idx::NewAxis | Idx::Ellipsis))
+        .count();
+    let ellipses = index.iter().filter(|i| **i == Idx::Ellipsis).count();
+    if used > x.ndim() || ellipses > 1 {
+        return None;
+    }
+    let mut out = x.clone();
+    let mut axis = 0; // the current axis of `out`
+    for entry in index {
+        match *entry {
+            Idx::At(i) => {
+                let n = out.shape()[axis] as isize;
+                let j = if i < 0 { i + n } else { i };
+                if j < 0 || j >= n {
+                    return None;
+                }
+                out = out.index_axis(Axis(axis), j as usize).to_owned();
+            }
+            Idx::Slice { start, stop, step } => {
+                let picks = python_slice(out.shape()[axis], start, stop, step);
+                out = out.select(Axis(axis), &picks);
+                axis += 1;
+            }
+            Idx::NewAxis => {
+                out = out.insert_axis(Axis(axis));
+                axis += 1;
+            }
+            Idx::Ellipsis => axis += x.ndim() - used,
+        }
+    }
+    Some(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// `index` follows NumPy's basic indexing: negative steps, `Ellipsis`, new axes.
+    #[test]
+    fn index_matches_numpy_basic_indexing(
+        (x, chunks) in chunking::chunked(prop::collection::vec(0usize..6, 0..=3)),
+        index in prop::collection::vec(idx_entry(), 0..=4),
+    ) {
+        let a = Array::from_ndarray(x.clone(), chunks).unwrap();
+        match eager_index(&x, &index) {
+            Some(want) => {
+                let got = a.index(&index).unwrap();
+                prop_assert_eq!(got.shape(), want.shape());
+                prop_assert_eq!(got.compute().unwrap(), want);
+            }
+            None => prop_assert!(a.index(&index).is_err()),
+        }
+    }
+}

@@ -26,6 +26,7 @@ mod create;
 mod cumulative;
 mod elementwise;
 mod grids;
+mod index;
 mod linalg;
 mod math;
 mod nan_reduce;
@@ -56,6 +57,7 @@ pub use create::IntoChunkData;
 pub(crate) use create::source_array;
 pub use elementwise::{Operand, where_};
 pub use grids::meshgrid;
+pub use index::Idx;
 pub use linalg::{
     LINALG_SPLIT_EVERY, dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace,
     trace_with, vdot,

@@ -247,6 +247,18 @@ impl<T: Element> Array<T> {
                 }
             }
         }
+        self.select_axes(axes, &removed, &new_axes)
+    }
+
+    /// Applies a resolved selection: `axes` slices the leading input axes (the rest are
+    /// taken whole), the input axes in `removed` (indexed by one integer) are dropped, and
+    /// length-1 axes are inserted at the output positions `new_axes`.
+    pub(super) fn select_axes(
+        &self,
+        mut axes: Vec<AxisSlice>,
+        removed: &[usize],
+        new_axes: &[usize],
+    ) -> Result<Array<T>> {
         for axis in axes.len()..self.ndim() {
             axes.push(AxisSlice::full(self.shape()[axis]));
         }
@@ -254,7 +266,7 @@ impl<T: Element> Array<T> {
         for &axis in removed.iter().rev() {
             out = out.remove_axis(axis);
         }
-        for &axis in &new_axes {
+        for &axis in new_axes {
             out = out.insert_axis(axis)?;
         }
         Ok(out)

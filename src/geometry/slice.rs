@@ -69,6 +69,48 @@ pub(crate) fn axis_slice(
     })
 }
 
+/// One axis of a NumPy slice `start:stop:step` on an axis of length `len` (Python's
+/// `slice.indices`): negative bounds count from the end, bounds are clamped, and a
+/// negative step walks from `start` (default: the last element) down to just above `stop`
+/// (default: past the first element) — `[5:1:-1]` is 5, 4, 3, 2; `[::-1]` reverses.
+pub(crate) fn numpy_axis_slice(
+    len: usize,
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+) -> Result<AxisSlice> {
+    if step == 0 {
+        return Err(Error::InvalidArgument("slice step cannot be zero".into()));
+    }
+    let n = len as i128;
+    let (step, resolve) = (step as i128, |i: isize| {
+        let i = i as i128;
+        if i < 0 { i + n } else { i }
+    });
+    let (first, end) = if step > 0 {
+        (
+            start.map_or(0, resolve).clamp(0, n),
+            stop.map_or(n, resolve).clamp(0, n),
+        )
+    } else {
+        (
+            start.map_or(n - 1, resolve).clamp(-1, n - 1),
+            stop.map_or(-1, resolve).clamp(-1, n - 1),
+        )
+    };
+    let span = if step > 0 { end - first } else { first - end };
+    let count = if span <= 0 {
+        0
+    } else {
+        (span + step.abs() - 1) / step.abs()
+    };
+    Ok(AxisSlice {
+        start: if count == 0 { 0 } else { first as usize },
+        len: count as usize,
+        step: step as isize,
+    })
+}
+
 /// The output chunks of slicing an axis chunked as `input`: consecutive output elements
 /// drawn from one input chunk form one output chunk. Counted per input chunk
 /// arithmetically, so the cost is O(input chunks), whatever the slice's length.
@@ -179,6 +221,23 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn numpy_slices_follow_python() {
+        let picks = |len, start, stop, step| {
+            let s = numpy_axis_slice(len, start, stop, step).unwrap();
+            (0..s.len).map(|k| s.source(k)).collect::<Vec<_>>()
+        };
+        assert_eq!(picks(6, Some(5), Some(1), -1), [5, 4, 3, 2]);
+        assert_eq!(picks(6, None, None, -1), [5, 4, 3, 2, 1, 0]);
+        assert_eq!(picks(6, None, None, -4), [5, 1]);
+        assert_eq!(picks(6, Some(-2), None, -2), [4, 2, 0]);
+        assert_eq!(picks(6, Some(1), Some(5), -1), Vec::<usize>::new());
+        assert_eq!(picks(6, Some(10), Some(-10), -3), [5, 2]);
+        assert_eq!(picks(6, Some(-10), Some(10), 2), [0, 2, 4]);
+        assert_eq!(picks(0, None, None, -1), Vec::<usize>::new());
+        assert!(numpy_axis_slice(3, None, None, 0).is_err());
     }
 
     #[test]
