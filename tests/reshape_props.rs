@@ -450,3 +450,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn reshape_infer_follows_numpy_minus_one() {
+    let x = Array::<i64>::arange(0, 24, 1, 5).unwrap();
+    let y = x.reshape_infer(&[2, -1, 4]).unwrap();
+    assert_eq!(y.shape(), &[2, 3, 4]);
+    assert_eq!(
+        y.compute().unwrap(),
+        x.reshape(&[2, 3, 4]).unwrap().compute().unwrap()
+    );
+    assert_eq!(x.reshape_infer(&[-1]).unwrap().shape(), &[24]);
+    let empty = Array::<f64>::zeros(&[0, 4], 2).unwrap();
+    assert_eq!(empty.reshape_infer(&[-1, 2]).unwrap().shape(), &[0, 2]);
+    assert!(empty.reshape_infer(&[-1, 0]).is_err());
+    assert!(x.reshape_infer(&[-1, 5]).is_err());
+    assert!(x.reshape_infer(&[-2, 12]).is_err());
+    assert!(x.reshape_infer(&[-1, -1]).is_err());
+}

@@ -59,6 +59,49 @@ impl<T: Element> Array<T> {
         }
     }
 
+    /// [`Array::reshape`] with NumPy's `-1`: at most one entry may be `-1`, standing for
+    /// the length that keeps the number of elements (`x.reshape(-1, 4)`). Errors: two
+    /// `-1`s, another negative entry, or no length that fits.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<i64>::arange(0, 12, 1, 4)?;
+    /// assert_eq!(x.reshape_infer(&[-1, 4])?.shape(), &[3, 4]);
+    /// assert_eq!(x.reshape_infer(&[2, -1, 3])?.shape(), &[2, 2, 3]);
+    /// assert!(x.reshape_infer(&[-1, 5]).is_err());
+    /// assert!(x.reshape_infer(&[-1, -1]).is_err());
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn reshape_infer(&self, shape: &[isize]) -> Result<Array<T>> {
+        let unknown: Vec<usize> = (0..shape.len()).filter(|&a| shape[a] == -1).collect();
+        if unknown.len() > 1 {
+            return Err(Error::InvalidArgument(format!(
+                "reshape {shape:?}: can only specify one unknown dimension"
+            )));
+        }
+        if let Some(&bad) = shape.iter().find(|&&l| l < -1) {
+            return Err(Error::InvalidArgument(format!(
+                "reshape {shape:?}: negative length {bad}"
+            )));
+        }
+        let known: usize = shape
+            .iter()
+            .filter(|&&l| l >= 0)
+            .map(|&l| l as usize)
+            .product();
+        let mut resolved: Vec<usize> = shape.iter().map(|&l| l.max(0) as usize).collect();
+        if let Some(&a) = unknown.first() {
+            let total = self.len();
+            if known == 0 || !total.is_multiple_of(known) {
+                return Err(Error::ShapeMismatch(format!(
+                    "cannot reshape an array of {total} elements (shape {:?}) into {shape:?}",
+                    self.shape()
+                )));
+            }
+            resolved[a] = total / known;
+        }
+        self.reshape(&resolved)
+    }
+
     /// The reshape node itself; the input's blocks map one to one onto `chunks`.
     fn reshaped(&self, shape: &[usize], chunks: Vec<Vec<usize>>) -> Array<T> {
         let meta = Meta {
