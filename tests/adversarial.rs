@@ -425,3 +425,31 @@ fn a_hundred_thousand_chained_maps_build_in_linear_time() {
     assert_eq!(items, (0..10).map(|x| x + 66_666).collect::<Vec<u64>>());
     assert!(label_len < 4_000, "a bounded label, not {label_len} bytes");
 }
+
+/// Counts finished tasks.
+struct Counting(std::sync::atomic::AtomicUsize);
+impl Observer for Counting {
+    fn on_finish(&self, _: &TaskFinish<'_>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn slicing_a_few_elements_costs_the_chunks_touched() {
+    // 4M one-element chunks: lowering every chunk took ~10 s; culling while lowering
+    // makes only the tasks of the 10 chunks the slice reads.
+    let (values, tasks) = within(30, || {
+        let x = Array::<f64>::arange(0.0, 4e6, 1.0, 1).unwrap();
+        let y = (&x * 2.0).slice(ndarray::s![1000..1010]).unwrap();
+        let counting = Arc::new(Counting(Default::default()));
+        let options = Options::default().observer(counting.clone());
+        let values = y.compute_with(&options).unwrap();
+        (
+            values,
+            counting.0.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    });
+    let want: Vec<f64> = (1000..1010).map(|i| 2.0 * i as f64).collect();
+    assert_eq!(values.as_slice().unwrap(), want.as_slice());
+    assert!(tasks <= 40, "{tasks} tasks");
+}

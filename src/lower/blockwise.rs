@@ -23,7 +23,7 @@ impl Lowering<'_> {
     /// One task per chunk, each asking the source for its region.
     pub(super) fn source(&mut self, id: NodeId, source: &Arc<dyn ChunkSource>) -> Result<()> {
         let chunks = &self.plan[id].meta.chunks;
-        for b in chunks.blocks() {
+        for b in self.wanted.blocks(id, chunks) {
             let kernel = SourceKernel {
                 source: source.clone(),
                 offset: chunks.block_offset(&b),
@@ -80,7 +80,7 @@ impl Lowering<'_> {
         let chunks = &node.meta.chunks;
         let buffer = self.buffers[id.index()].clone();
         let generated = self.generated_inputs(id, &node.meta);
-        for b in chunks.blocks() {
+        for b in self.wanted.blocks(id, chunks) {
             let keys: Vec<Key> = (0..node.inputs.len())
                 .map(|k| {
                     self.input_key(id, k, &broadcast_block(&b, &self.input_meta(id, k).chunks))
@@ -130,7 +130,7 @@ impl Lowering<'_> {
     /// One task per chunk applying a user block function.
     pub(super) fn map_blocks(&mut self, id: NodeId, f: &Arc<dyn BlockFn>) -> Result<()> {
         let chunks = &self.plan[id].meta.chunks;
-        for b in chunks.blocks() {
+        for b in self.wanted.blocks(id, chunks) {
             let kernel = BlockKernel {
                 f: f.clone(),
                 shape: chunks.block_shape(&b),

@@ -17,7 +17,7 @@ impl Lowering<'_> {
         let name = self.name(id).to_string();
         let part_name = format!("{name}-part");
         let fan_in = f.split_every().max(2);
-        for b in chunks.blocks() {
+        for b in self.wanted.blocks(id, chunks) {
             let pos = Arc::new(BlockPos {
                 index: b.clone(),
                 offset: chunks.block_offset(&b),

@@ -12,15 +12,16 @@
 //! - [`shape`]: rechunk, transpose, axis insertion and removal, broadcast, slice,
 //!   concatenate, reshape, take;
 //! - [`reduce`]: the reduction tree;
-//! - [`scan`]: cumulative sums and products (local scans and carries).
-//!   concatenate;
-//! - [`gather`]: blocks computed from chosen input blocks, summed in a tree.
+//! - [`scan`]: cumulative sums and products (local scans and carries);
+//! - [`gather`]: blocks computed from chosen input blocks, summed in a tree;
+//! - [`wanted`]: culling while lowering (a node lowers only the blocks outputs need).
 
 mod blockwise;
 mod gather;
 mod reduce;
 mod scan;
 mod shape;
+mod wanted;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use crate::kernel::codegen::Backend;
 use crate::kernel::output::OutputBuffer;
 use crate::kernel::program::{InstrOp, Program};
 use crate::plan::{NodeId, Op, Plan, PlanNode};
+use wanted::Wanted;
 
 /// A lowered plan: the task graph and, per plan output, the keys of its chunks in
 /// row-major block order and the buffer it is written into, if it is written in place.
@@ -55,18 +57,27 @@ pub(crate) enum InPlace {
 
 /// Lowers `plan` to tasks whose fused programs run on `backend`.
 pub(crate) fn lower(plan: &Plan, in_place: InPlace, backend: Backend) -> Result<Lowered> {
+    let names = unique_names(plan);
     let mut lowering = Lowering {
         plan,
         backend,
-        names: unique_names(plan),
+        wanted: Wanted::new(plan, &names),
+        names,
         graph: TaskGraph::new(),
         buffers: match in_place {
             InPlace::Allowed => in_place_buffers(plan),
             InPlace::Never => vec![None; plan.nodes.len()],
         },
     };
-    for id in plan.ids() {
+    // Consumers first, so each node knows which of its blocks are read.
+    let order: Vec<NodeId> = plan.ids().collect();
+    for &id in order.iter().rev() {
+        if !lowering.wanted.any(id) {
+            continue;
+        }
+        let before = lowering.graph.len();
         lowering.node(id)?;
+        lowering.wanted.mark_reads(id, &lowering.graph, before);
     }
     let outputs = plan
         .outputs
@@ -125,6 +136,8 @@ struct Lowering<'p> {
     plan: &'p Plan,
     /// Where the fused programs run (interpreted or compiled).
     backend: Backend,
+    /// Which blocks of each node the outputs need.
+    wanted: Wanted,
     names: Vec<String>,
     graph: TaskGraph,
     buffers: Vec<Option<Arc<OutputBuffer>>>,

@@ -17,7 +17,7 @@ impl Lowering<'_> {
     pub(super) fn rechunk(&mut self, id: NodeId) -> Result<()> {
         let plan = self.plan;
         let (from, to) = (&self.input_meta(id, 0).chunks, &plan[id].meta);
-        for b in to.chunks.blocks() {
+        for b in self.wanted.blocks(id, &to.chunks) {
             let (blocks, pieces) = rechunk_pieces(from, &to.chunks, &b);
             let keys: Vec<Key> = blocks.iter().map(|ib| self.input_key(id, 0, ib)).collect();
             let whole =
@@ -92,7 +92,7 @@ impl Lowering<'_> {
 
     /// Each output block is a block of one input, passed through.
     pub(super) fn concatenate(&mut self, id: NodeId, axis: usize) -> Result<()> {
-        for b in self.plan[id].meta.chunks.blocks() {
+        for b in self.wanted.blocks(id, &self.plan[id].meta.chunks) {
             // Walk the inputs along `axis` until the one holding output block b[axis].
             let mut local = b[axis];
             let mut k = 0;
@@ -116,7 +116,7 @@ impl Lowering<'_> {
         map: impl Fn(&[usize]) -> (Vec<usize>, ShapeOp),
     ) -> Result<()> {
         let node = &self.plan[id];
-        for b in node.meta.chunks.blocks() {
+        for b in self.wanted.blocks(id, &node.meta.chunks) {
             let (ib, op) = map(&b);
             let input = self.input_key(id, 0, &ib);
             let kernel = ShapeKernel {
@@ -156,7 +156,7 @@ impl Lowering<'_> {
         let out = &plan[id].meta;
         let input = &self.input_meta(id, 0).chunks;
         let starts = out.chunks.axis_starts(axis).to_vec();
-        for b in out.chunks.blocks() {
+        for b in self.wanted.blocks(id, &out.chunks) {
             let first = starts[b[axis]];
             let len = out.chunks.axis(axis)[b[axis]];
             let mut sources: Vec<usize> = Vec::new();
