@@ -233,6 +233,12 @@ pub fn uniform(
             "uniform needs finite low < high, got [{low}, {high})"
         )));
     }
+    if !(high - low).is_finite() {
+        // NumPy: OverflowError, "high - low range exceeds valid bounds".
+        return Err(Error::InvalidArgument(format!(
+            "uniform: the range high - low of [{low}, {high}) exceeds the largest f64"
+        )));
+    }
     random(Dist::Uniform { low, high }, shape, chunks, seed)
 }
 

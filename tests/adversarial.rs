@@ -453,3 +453,12 @@ fn slicing_a_few_elements_costs_the_chunks_touched() {
     assert_eq!(values.as_slice().unwrap(), want.as_slice());
     assert!(tasks <= 40, "{tasks} tasks");
 }
+
+#[test]
+fn a_uniform_range_wider_than_f64_is_an_error_not_infinities() {
+    let err = chunkflow::random::uniform(-f64::MAX, f64::MAX, &[4], 2, 1).unwrap_err();
+    assert!(err.to_string().contains("exceeds the largest f64"), "{err}");
+    // Half of it still works and stays finite.
+    let x = chunkflow::random::uniform(-f64::MAX / 2.0, f64::MAX / 2.0, &[64], 8, 1).unwrap();
+    assert!(x.compute().unwrap().iter().all(|v| v.is_finite()));
+}

@@ -5,7 +5,7 @@ use super::Array;
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::geometry::AxisSlice;
-use crate::geometry::slice::numpy_axis_slice;
+use crate::geometry::slice::{numpy_axis_slice, resolve_index};
 
 /// One entry of a NumPy-style index for [`Array::index`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,15 +96,9 @@ impl<T: Element> Array<T> {
             let axis = axes.len();
             match *entry {
                 Idx::At(i) => {
-                    let len = self.shape()[axis] as isize;
-                    let j = if i < 0 { i + len } else { i };
-                    if j < 0 || j >= len {
-                        return Err(Error::InvalidArgument(format!(
-                            "index {i} is out of bounds for axis {axis} with size {len}"
-                        )));
-                    }
+                    let j = resolve_index(i as i64, axis, self.shape()[axis])?;
                     axes.push(AxisSlice {
-                        start: j as usize,
+                        start: j,
                         len: 1,
                         step: 1,
                     });

@@ -17,6 +17,7 @@ use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::geometry::Chunks;
 use crate::geometry::chunks::regular;
+use crate::geometry::slice::resolve_index;
 use crate::graph::Value;
 use crate::kernel::gather::{BlockPos, GatherFn, PartInputs};
 use crate::kernel::source::fresh_id;
@@ -70,19 +71,9 @@ impl<T: Element> Array<T> {
         }
         let mut coords = Vec::with_capacity(k);
         for (a, list) in indices.iter().enumerate() {
-            let n = self.shape()[a] as i64;
             let resolved = list
                 .iter()
-                .map(|&i| {
-                    let j = if i < 0 { i + n } else { i };
-                    if (0..n).contains(&j) {
-                        Ok(j as usize)
-                    } else {
-                        Err(Error::InvalidArgument(format!(
-                            "vindex: index {i} is out of bounds for axis {a} with size {n}"
-                        )))
-                    }
-                })
+                .map(|&i| resolve_index(i, a, self.shape()[a]))
                 .collect::<Result<Vec<usize>>>()?;
             coords.push(resolved);
         }

@@ -16,6 +16,7 @@ use crate::geometry::{MAX_CHUNKS, Meta};
 /// The most positions one `take` (or `repeat`) picks: the index list is held in the plan.
 pub const MAX_TAKE: usize = 1 << 32;
 use crate::geometry::chunks::{broadcast_shapes, regular};
+use crate::geometry::slice::resolve_index;
 use crate::plan::Op;
 
 /// How [`Array::pad`] fills the new elements (NumPy's `mode`).
@@ -160,19 +161,10 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn take_signed(&self, indices: &[i64], axis: usize) -> Result<Array<T>> {
         self.check_axis(axis)?;
-        let n = self.shape()[axis] as i64;
+        let n = self.shape()[axis];
         let resolved = indices
             .iter()
-            .map(|&i| {
-                let j = if i < 0 { i + n } else { i };
-                if (0..n).contains(&j) {
-                    Ok(j as usize)
-                } else {
-                    Err(Error::InvalidArgument(format!(
-                        "index {i} is out of bounds for axis {axis} with size {n}"
-                    )))
-                }
-            })
+            .map(|&i| resolve_index(i, axis, n))
             .collect::<Result<Vec<_>>>()?;
         self.take(&resolved, axis)
     }

@@ -11,7 +11,7 @@ use super::{Array, ChunkSpec, Chunks};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::geometry::chunks::{broadcast_shapes, refine};
-use crate::geometry::slice::{axis_slice, slice_chunks};
+use crate::geometry::slice::{axis_slice, resolve_index, slice_chunks};
 use crate::geometry::{AxisSlice, Meta};
 use crate::graph::{Key, Value};
 use crate::kernel::source::{BlockFn, fresh_id};
@@ -227,15 +227,9 @@ impl<T: Element> Array<T> {
                     out_pos += 1;
                 }
                 SliceInfoElem::Index(i) => {
-                    let len = self.shape()[axis] as isize;
-                    let j = if i < 0 { i + len } else { i };
-                    if j < 0 || j >= len {
-                        return Err(Error::InvalidArgument(format!(
-                            "index {i} is out of bounds for axis {axis} of length {len}"
-                        )));
-                    }
+                    let j = resolve_index(i as i64, axis, self.shape()[axis])?;
                     axes.push(AxisSlice {
-                        start: j as usize,
+                        start: j,
                         len: 1,
                         step: 1,
                     });

@@ -69,6 +69,20 @@ pub(crate) fn axis_slice(
     })
 }
 
+/// A NumPy index on an axis of length `len`: negative counts from the end; out of range is
+/// an error naming the index, the axis and its size.
+pub(crate) fn resolve_index(i: i64, axis: usize, len: usize) -> Result<usize> {
+    let n = len as i128;
+    let j = if i < 0 { i as i128 + n } else { i as i128 };
+    if (0..n).contains(&j) {
+        Ok(j as usize)
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "index {i} is out of bounds for axis {axis} with size {len}"
+        )))
+    }
+}
+
 /// One axis of a NumPy slice `start:stop:step` on an axis of length `len` (Python's
 /// `slice.indices`): negative bounds count from the end, bounds are clamped, and a
 /// negative step walks from `start` (default: the last element) down to just above `stop`
