@@ -5,7 +5,7 @@ use super::Array;
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::geometry::AxisSlice;
-use crate::geometry::slice::{numpy_axis_slice, resolve_index};
+use crate::geometry::slice::{axis_slice, numpy_axis_slice, resolve_index};
 
 /// One entry of a NumPy-style index for [`Array::index`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +70,13 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn index(&self, index: &[Idx]) -> Result<Array<T>> {
         self.require_known_chunks("index")?;
+        self.select_entries(index, SliceRule::NumPy)
+    }
+
+    /// Resolves a selection ([`Array::index`]'s, or [`Array::slice`]'s translated into
+    /// [`Idx`]) against this array's shape and applies it: ranges by `rule`, integers drop
+    /// their axis, new axes are inserted, `Ellipsis` stands for the axes the others leave.
+    pub(super) fn select_entries(&self, index: &[Idx], rule: SliceRule) -> Result<Array<T>> {
         self.check()?;
         let ellipses = index.iter().filter(|i| **i == Idx::Ellipsis).count();
         if ellipses > 1 {
@@ -105,7 +112,11 @@ impl<T: Element> Array<T> {
                     removed.push(axis);
                 }
                 Idx::Slice { start, stop, step } => {
-                    axes.push(numpy_axis_slice(self.shape()[axis], start, stop, step)?);
+                    let len = self.shape()[axis];
+                    axes.push(match rule {
+                        SliceRule::NumPy => numpy_axis_slice(len, start, stop, step)?,
+                        SliceRule::Ndarray => axis_slice(len, start.unwrap_or(0), stop, step)?,
+                    });
                     out_pos += 1;
                 }
                 Idx::NewAxis => {
@@ -122,4 +133,12 @@ impl<T: Element> Array<T> {
         }
         self.select_axes(axes, &removed, &new_axes)
     }
+}
+
+/// How a range's negative step reads: NumPy's (walk down from `start`) or ndarray's (walk
+/// the clamped `start..stop` backwards).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SliceRule {
+    NumPy,
+    Ndarray,
 }

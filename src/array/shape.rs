@@ -7,11 +7,12 @@ use std::sync::Arc;
 use ndarray::{ArrayD, ArrayViewD, SliceInfoElem};
 
 use super::elementwise::rechunk_node;
+use super::index::{Idx, SliceRule};
 use super::{Array, ChunkSpec, Chunks};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::geometry::chunks::{broadcast_shapes, refine};
-use crate::geometry::slice::{axis_slice, resolve_index, slice_chunks};
+use crate::geometry::slice::slice_chunks;
 use crate::geometry::{AxisSlice, Meta};
 use crate::graph::{Key, Value};
 use crate::kernel::source::{BlockFn, fresh_id};
@@ -203,45 +204,16 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn slice(&self, info: impl AsRef<[SliceInfoElem]>) -> Result<Array<T>> {
         self.require_known_chunks("slice")?;
-        self.check()?;
-        let elems = info.as_ref();
-        let indexed = elems
+        let entries: Vec<Idx> = info
+            .as_ref()
             .iter()
-            .filter(|e| !matches!(e, SliceInfoElem::NewAxis))
-            .count();
-        if indexed > self.ndim() {
-            return Err(Error::InvalidArgument(format!(
-                "{indexed} indices for an array with {} axes",
-                self.ndim()
-            )));
-        }
-        let mut axes = Vec::with_capacity(self.ndim());
-        let mut removed = Vec::new();
-        let mut new_axes = Vec::new();
-        let mut out_pos = 0;
-        for elem in elems {
-            let axis = axes.len();
-            match *elem {
-                SliceInfoElem::Slice { start, end, step } => {
-                    axes.push(axis_slice(self.shape()[axis], start, end, step)?);
-                    out_pos += 1;
-                }
-                SliceInfoElem::Index(i) => {
-                    let j = resolve_index(i as i64, axis, self.shape()[axis])?;
-                    axes.push(AxisSlice {
-                        start: j,
-                        len: 1,
-                        step: 1,
-                    });
-                    removed.push(axis);
-                }
-                SliceInfoElem::NewAxis => {
-                    new_axes.push(out_pos);
-                    out_pos += 1;
-                }
-            }
-        }
-        self.select_axes(axes, &removed, &new_axes)
+            .map(|elem| match *elem {
+                SliceInfoElem::Slice { start, end, step } => Idx::slice(Some(start), end, step),
+                SliceInfoElem::Index(i) => Idx::At(i),
+                SliceInfoElem::NewAxis => Idx::NewAxis,
+            })
+            .collect();
+        self.select_entries(&entries, SliceRule::Ndarray)
     }
 
     /// Applies a resolved selection: `axes` slices the leading input axes (the rest are
