@@ -211,7 +211,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// input (see `lowering::Node`).
     pub(crate) fn stream_source(&self) -> Arc<Node> {
         match &self.chain {
-            Some(chain) => chain.source.clone(),
+            Some(chain) => chain.parts.source.clone(),
             None => self.node.clone(),
         }
     }
@@ -225,7 +225,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     ) -> Result<(Vec<Key>, Option<pipeline::Driver<T>>, String)> {
         match &self.chain {
             Some(chain) if cx.fuse => Ok((
-                cx.partitions(&chain.source)?,
+                cx.partitions(&chain.parts.source)?,
                 Some(chain.driver.clone()),
                 format!("{}|", chain.label),
             )),

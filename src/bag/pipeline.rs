@@ -65,10 +65,19 @@ fn stage_label(name: &str) -> &str {
 
 /// A chain of per-item stages over a materialised source bag.
 pub(crate) struct Chain<T> {
-    pub(crate) source: Arc<Node>,
+    /// The source, the stages and the driver's segments.
+    pub(crate) parts: ChainParts<T>,
     /// The stages' labels joined by `|`, e.g. `map|filter` (the first few and the count,
     /// for a long chain).
     pub(crate) label: String,
+    pub(crate) driver: Driver<T>,
+}
+
+/// What a chain is made of, and what a new stage extends (for a bag that is not a chain:
+/// an empty chain over its node).
+#[derive(Clone)]
+pub(crate) struct ChainParts<T> {
+    pub(crate) source: Arc<Node>,
     stages: Option<Arc<Stages>>,
     /// The number of stages.
     len: usize,
@@ -81,18 +90,21 @@ pub(crate) struct Chain<T> {
     /// through the stages since, nesting `tail_len` closures.
     tail: Driver<T>,
     tail_len: usize,
-    pub(crate) driver: Driver<T>,
 }
 
-/// What a new stage extends: the chain so far, or an empty chain over a bag's node.
-struct ChainParts<T> {
-    source: Arc<Node>,
-    stages: Option<Arc<Stages>>,
-    len: usize,
-    head_label: String,
-    sealed: Arc<Vec<Step>>,
-    tail: Driver<T>,
-    tail_len: usize,
+impl<T> ChainParts<T> {
+    /// No stages yet over `source`, whose partitions `tail` streams.
+    fn empty(source: Arc<Node>, tail: Driver<T>) -> Self {
+        ChainParts {
+            source,
+            stages: None,
+            len: 0,
+            head_label: String::new(),
+            sealed: Arc::new(Vec::new()),
+            tail,
+            tail_len: 0,
+        }
+    }
 }
 
 /// Hands every item of a partition value (`Vec<T>`) to `sink`: moved out when this is the
@@ -163,24 +175,11 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
     /// This bag's chain so far (a bag that is not a chain is the source of an empty one).
     fn chain_parts(&self) -> ChainParts<T> {
         match &self.chain {
-            Some(c) => ChainParts {
-                source: c.source.clone(),
-                stages: c.stages.clone(),
-                len: c.len,
-                head_label: c.head_label.clone(),
-                sealed: c.sealed.clone(),
-                tail: c.tail.clone(),
-                tail_len: c.tail_len,
-            },
-            None => ChainParts {
-                source: self.node.clone(),
-                stages: None,
-                len: 0,
-                head_label: String::new(),
-                sealed: Arc::new(Vec::new()),
-                tail: Arc::new(|v: Value, k: &Key, sink: &mut dyn FnMut(T)| drain(v, k, sink)),
-                tail_len: 0,
-            },
+            Some(c) => c.parts.clone(),
+            None => ChainParts::empty(
+                self.node.clone(),
+                Arc::new(|v: Value, k: &Key, sink: &mut dyn FnMut(T)| drain(v, k, sink)),
+            ),
         }
     }
 
@@ -267,15 +266,7 @@ impl<T: Clone + Send + Sync + 'static> Bag<T> {
             }
             Ok(())
         });
-        let parts = ChainParts {
-            source: source.node,
-            stages: None,
-            len: 0,
-            head_label: String::new(),
-            sealed: Arc::new(Vec::new()),
-            tail: driver.clone(),
-            tail_len: 0,
-        };
+        let parts = ChainParts::empty(source.node, driver.clone());
         Ok(extend_chain(parts, label, step, driver))
     }
 }
@@ -335,14 +326,16 @@ fn extend_chain<T: Clone + Send + Sync + 'static, U: Clone + Send + Sync + 'stat
         format!("{head_label}|... ({len} stages)")
     };
     let chain = Arc::new(Chain {
-        source: parts.source,
+        parts: ChainParts {
+            source: parts.source,
+            stages,
+            len,
+            head_label,
+            sealed,
+            tail,
+            tail_len,
+        },
         label,
-        stages,
-        len,
-        head_label,
-        sealed,
-        tail,
-        tail_len,
         driver,
     });
     chain_bag(chain)
@@ -350,20 +343,24 @@ fn extend_chain<T: Clone + Send + Sync + 'static, U: Clone + Send + Sync + 'stat
 
 /// The bag of a chain: its stages over `source`, fused by `driver`.
 fn chain_bag<U: Clone + Send + Sync + 'static>(chain: Arc<Chain<U>>) -> Bag<U> {
-    let fused_name = Key::unique_name(&if chain.len <= LABELLED_STAGES {
-        chain.head_label.replace('|', "-")
+    let fused_name = Key::unique_name(&if chain.parts.len <= LABELLED_STAGES {
+        chain.parts.head_label.replace('|', "-")
     } else {
-        format!("{}-{}", chain.head_label.replace('|', "-"), chain.len)
+        format!(
+            "{}-{}",
+            chain.parts.head_label.replace('|', "-"),
+            chain.parts.len
+        )
     });
     let lowered = chain.clone();
-    let source = chain.source.clone();
+    let source = chain.parts.source.clone();
     let node = Node::new(
         chain.label.clone(),
         source.npartitions,
         vec![source],
         move |cx: &mut Lowering| {
             let chain = &lowered;
-            let inputs = cx.partitions(&chain.source)?;
+            let inputs = cx.partitions(&chain.parts.source)?;
             if cx.fuse {
                 let mut keys = Vec::with_capacity(inputs.len());
                 for (i, input) in inputs.into_iter().enumerate() {
@@ -381,8 +378,8 @@ fn chain_bag<U: Clone + Send + Sync + 'static>(chain: Arc<Chain<U>>) -> Bag<U> {
                 Ok(keys)
             } else {
                 // The stages oldest first (the list is newest first).
-                let mut stages = Vec::with_capacity(chain.len);
-                let mut next = chain.stages.as_deref();
+                let mut stages = Vec::with_capacity(chain.parts.len);
+                let mut next = chain.parts.stages.as_deref();
                 while let Some(stage) = next {
                     stages.push(stage);
                     next = stage.prev.as_deref();
