@@ -95,9 +95,7 @@ impl<T: Element> Array<T> {
             T::DTYPE,
         )?;
         let g = Points::<T> {
-            coords: Arc::new(coords),
-            input: self.chunks().clone(),
-            starts: out.axis_starts(0).to_vec(),
+            groups: group_points(&coords, self.chunks(), out.axis(0)),
             id: fresh_id(),
             _t: std::marker::PhantomData,
         };
@@ -107,11 +105,9 @@ impl<T: Element> Array<T> {
 
 /// The gather behind `vindex`.
 struct Points<T> {
-    /// Per indexed axis, every point's coordinate (length 1: the same for all).
-    coords: Arc<Vec<Vec<usize>>>,
-    input: Chunks,
-    /// The first point of each result chunk.
-    starts: Vec<usize>,
+    /// Per result chunk along the points axis, its points grouped by the input block (over
+    /// the indexed axes) holding them, in block order: found once, when the array is built.
+    groups: Vec<Vec<(Vec<usize>, Picks)>>,
     id: u64,
     _t: std::marker::PhantomData<fn() -> T>,
 }
@@ -127,39 +123,38 @@ struct Picked<T> {
     values: ArrayD<T>,
 }
 
-impl<T> Points<T> {
-    fn coord(&self, axis: usize, point: usize) -> usize {
-        let list = &self.coords[axis];
+/// Groups the points (`coords[a][k]`: point k's coordinate on indexed axis a, a list of
+/// length 1 standing for every point) by result chunk (`sizes`: the points axis' chunks)
+/// and, within one, by the input block (chunked as `input`) holding them.
+fn group_points(
+    coords: &[Vec<usize>],
+    input: &Chunks,
+    sizes: &[usize],
+) -> Vec<Vec<(Vec<usize>, Picks)>> {
+    let coord = |a: usize, point: usize| {
+        let list = &coords[a];
         list[if list.len() == 1 { 0 } else { point }]
-    }
-
-    /// The result chunk `index`'s points grouped by the input block (over the indexed axes)
-    /// holding them, in block order.
-    fn groups(&self, index: &[usize], len: usize) -> BTreeMap<Vec<usize>, Picks> {
-        let first = self.starts[index[0]];
-        let mut groups: BTreeMap<Vec<usize>, Picks> = BTreeMap::new();
-        for pos in 0..len {
-            let point = first + pos;
-            let mut block = Vec::with_capacity(self.coords.len());
-            let mut local = Vec::with_capacity(self.coords.len());
-            for a in 0..self.coords.len() {
-                let (b, start) = self.input.locate(a, self.coord(a, point));
-                block.push(b);
-                local.push(self.coord(a, point) - start);
+    };
+    let mut first = 0;
+    sizes
+        .iter()
+        .map(|&len| {
+            let mut groups: BTreeMap<Vec<usize>, Picks> = BTreeMap::new();
+            for pos in 0..len {
+                let point = first + pos;
+                let mut block = Vec::with_capacity(coords.len());
+                let mut local = Vec::with_capacity(coords.len());
+                for a in 0..coords.len() {
+                    let (b, start) = input.locate(a, coord(a, point));
+                    block.push(b);
+                    local.push(coord(a, point) - start);
+                }
+                groups.entry(block).or_default().push((pos, local));
             }
-            groups.entry(block).or_default().push((pos, local));
-        }
-        groups
-    }
-
-    fn chunk_len(&self, index: &[usize], total: usize) -> usize {
-        let next = self.starts.get(index[0] + 1).copied().unwrap_or(total);
-        next - self.starts[index[0]]
-    }
-
-    fn total(&self) -> usize {
-        self.coords.iter().map(Vec::len).max().unwrap_or(0)
-    }
+            first += len;
+            groups.into_iter().collect()
+        })
+        .collect()
 }
 
 impl<T: Element> GatherFn for Points<T> {
@@ -170,14 +165,14 @@ impl<T: Element> GatherFn for Points<T> {
         self.id
     }
     fn parts(&self, index: &[usize]) -> Vec<PartInputs> {
-        let len = self.chunk_len(index, self.total());
-        let groups = self.groups(index, len);
+        let groups = &self.groups[index[0]];
         if groups.is_empty() {
             return vec![vec![]];
         }
         groups
-            .into_keys()
-            .map(|mut block| {
+            .iter()
+            .map(|(block, _)| {
+                let mut block = block.clone();
                 block.extend_from_slice(&index[1..]);
                 vec![(0, block)]
             })
@@ -185,8 +180,7 @@ impl<T: Element> GatherFn for Points<T> {
     }
     fn part(&self, pos: &BlockPos, part: usize, inputs: Vec<Value>) -> Result<Value> {
         let rest = &pos.shape[1..];
-        let groups = self.groups(&pos.index, pos.shape[0]);
-        let Some((_, picks)) = groups.into_iter().nth(part) else {
+        let Some((_, picks)) = self.groups[pos.index[0]].get(part) else {
             // A chunk of no points (an empty index list).
             let values = ArrayD::<T>::from_elem(pos.shape.clone(), T::default());
             return Ok(Value::new(Picked {
