@@ -1,6 +1,7 @@
 //! Property tests for cumulative sums and products against a sequential eager scan, over
 //! random shapes, chunkings and axes. Integer scans are exact; float data are multiples of
-//! 0.25 (sums exact in any order) and ±1/±2 for products.
+//! 0.25 (sums exact in any order) and ±1/±2 for products. The `_flat` forms are checked
+//! against the C-order ravel, scanned.
 
 use chunkflow::Array;
 use ndarray::{ArrayD, Axis, IxDyn};
@@ -58,6 +59,30 @@ proptest! {
         prop_assert!(same(b.cumprod(axis).unwrap().compute().unwrap(), eager_scan(&signs, axis, |v| v, |p, c| p * c)));
         let n1 = |v: f64| if v.is_nan() { 1.0 } else { v };
         prop_assert!(same(b.nancumprod(axis).unwrap().compute().unwrap(), eager_scan(&signs, axis, n1, |p, c| p * c)));
+    }
+
+    #[test]
+    fn flat_scans_ravel_in_c_order((x, chunks, _axis) in case(any::<i8>())) {
+        // NumPy's cumsum(a) with no axis: the raveled array, scanned; i8 widens to i64.
+        let a = Array::from_ndarray(x.clone(), chunks).unwrap();
+        let flat = ArrayD::from_shape_vec(IxDyn(&[x.len()]), x.iter().copied().collect()).unwrap();
+        prop_assert_eq!(a.cumsum_flat().unwrap().compute().unwrap(), eager_scan(&flat, 0, i64::from, i64::wrapping_add));
+        prop_assert_eq!(a.cumprod_flat().unwrap().compute().unwrap(), eager_scan(&flat, 0, i64::from, i64::wrapping_mul));
+        let f = x.mapv(|v| if v % 5 == 0 { f64::NAN } else { f64::from(v) * 0.25 });
+        let b = Array::from_ndarray(f.clone(), a.chunks().as_lists().to_vec()).unwrap();
+        let fflat = ArrayD::from_shape_vec(IxDyn(&[f.len()]), f.iter().copied().collect()).unwrap();
+        let nz = |v: f64| if v.is_nan() { 0.0 } else { v };
+        prop_assert_eq!(b.nancumsum_flat().unwrap().compute().unwrap(), eager_scan(&fflat, 0, nz, |p, c| p + c));
+        let signs = fflat.mapv(|v| if v.is_nan() { v } else if v < 0.0 { -2.0 } else { 1.0 });
+        let c = Array::from_ndarray(f.mapv(|v| if v.is_nan() { v } else if v < 0.0 { -2.0 } else { 1.0 }), a.chunks().as_lists().to_vec()).unwrap();
+        let n1 = |v: f64| if v.is_nan() { 1.0 } else { v };
+        prop_assert_eq!(c.nancumprod_flat().unwrap().compute().unwrap(), eager_scan(&signs, 0, n1, |p, c| p * c));
+    }
+
+    #[test]
+    fn small_unsigned_scans_widen((x, chunks, axis) in case(any::<u16>())) {
+        let a = Array::from_ndarray(x.clone(), chunks).unwrap();
+        prop_assert_eq!(a.cumsum(axis).unwrap().compute().unwrap(), eager_scan(&x, axis, u64::from, u64::wrapping_add));
     }
 
     #[test]

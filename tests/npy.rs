@@ -322,3 +322,127 @@ fn a_header_whose_shape_overflows_is_an_error() {
     assert!(err.to_string().contains("larger than any file"), "{err}");
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn half_float_files_read_exactly_as_f32_and_f64() {
+    // `<f2` as NumPy writes float16: 1, -2, +inf, the smallest subnormal 2^-24, 65504 (the
+    // largest finite), -0.0, NaN; and the same values big-endian.
+    let bits: [u16; 7] = [0x3C00, 0xC000, 0x7C00, 0x0001, 0x7BFF, 0x8000, 0x7E00];
+    let want = [
+        1.0,
+        -2.0,
+        f64::INFINITY,
+        2f64.powi(-24),
+        65504.0,
+        -0.0,
+        f64::NAN,
+    ];
+    for (order, descr) in [("le", "<f2"), ("be", ">f2")] {
+        let path = temp(&format!("half-{order}"));
+        let data: Vec<u8> = bits
+            .iter()
+            .flat_map(|b| {
+                if order == "le" {
+                    b.to_le_bytes()
+                } else {
+                    b.to_be_bytes()
+                }
+            })
+            .collect();
+        let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (7,), }}");
+        npy_file(&path, &dict, &data);
+        for chunks in [1usize, 3, 7] {
+            let wide = Array::<f64>::from_npy(&path, chunks)
+                .unwrap()
+                .compute()
+                .unwrap();
+            let narrow = Array::<f32>::from_npy(&path, chunks)
+                .unwrap()
+                .compute()
+                .unwrap();
+            for (i, w) in want.iter().enumerate() {
+                let (g64, g32) = (wide[[i]], narrow[[i]]);
+                assert!(
+                    g64.to_bits() == w.to_bits() || (w.is_nan() && g64.is_nan()),
+                    "{order} {i}: {g64}"
+                );
+                assert!(
+                    f64::from(g32).to_bits() == w.to_bits() || (w.is_nan() && g32.is_nan()),
+                    "{order} {i}: {g32}"
+                );
+            }
+        }
+        let err = Array::<i32>::from_npy(&path, 3).unwrap_err();
+        assert!(
+            err.to_string().contains("holds f16 (`f2`), not i32"),
+            "{err}"
+        );
+        // A half-float file shorter than its header says is refused like any other.
+        npy_file(&path, &dict, &data[..10]);
+        let err = Array::<f32>::from_npy(&path, 3).unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
+#[test]
+fn to_npy_f16_rounds_to_nearest_even_as_numpy_astype() {
+    let path = temp("half-write");
+    // 1 + 2^-11 is halfway between 1 and the next half (1 + 2^-10): ties to even give 1.
+    // 1 + 3·2^-11 ties to 1 + 2^-9 (even). 65520 is halfway to the overflow: it rounds to inf.
+    let values = vec![
+        1.0f32,
+        1.0 + 2f32.powi(-11),
+        1.0 + 3.0 * 2f32.powi(-11),
+        65504.0,
+        65520.0,
+        -1e-8,
+        f32::NAN,
+        f32::NEG_INFINITY,
+        0.1,
+    ];
+    let x = Array::from_vec(values.clone(), 4).unwrap();
+    x.to_npy_f16(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let text = String::from_utf8_lossy(&bytes[10..128]);
+    assert!(
+        text.starts_with("{'descr': '<f2', 'fortran_order': False, 'shape': (9,), }"),
+        "{text}"
+    );
+    assert_eq!(bytes.len(), 128 + 2 * values.len());
+    let back = Array::<f32>::from_npy(&path, 5).unwrap().compute().unwrap();
+    let want = [
+        1.0,
+        1.0,
+        1.0 + 2f32.powi(-9),
+        65504.0,
+        f32::INFINITY,
+        -0.0,
+        f32::NAN,
+        f32::NEG_INFINITY,
+        0.099975586,
+    ];
+    for (g, w) in back.iter().zip(want) {
+        assert!(
+            g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+            "{g} vs {w}"
+        );
+    }
+    // Every f16 value survives f64 -> f16 -> f64 unchanged, whatever the chunking.
+    let all: Vec<f64> = (0..=u16::MAX)
+        .map(|b| half::f16::from_bits(b).to_f64())
+        .filter(|v| !v.is_nan())
+        .collect();
+    let x = Array::from_vec(all.clone(), 4096).unwrap();
+    x.to_npy_f16(&path).unwrap();
+    let back = Array::<f64>::from_npy(&path, 1000)
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert!(
+        back.iter()
+            .zip(&all)
+            .all(|(g, w)| g.to_bits() == w.to_bits())
+    );
+    std::fs::remove_file(&path).unwrap();
+}

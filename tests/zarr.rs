@@ -647,3 +647,46 @@ fn reads_zarr_v2_arrays_too() {
     let err = Array::<f64>::from_zarr(&path, 2).unwrap_err();
     assert!(err.to_string().contains("holds i64 (Zarr int64)"), "{err}");
 }
+
+#[test]
+fn float16_stores_read_as_f32_and_f64() {
+    let path = TempZarr::new("float16");
+    let store = Arc::new(zarrs::filesystem::FilesystemStore::new(&path.0).unwrap());
+    let array = zarrs::array::ArrayBuilder::new(
+        vec![5, 4],
+        vec![2, 3],
+        zarrs::array::data_type::float16(),
+        half::f16::ZERO,
+    )
+    .build(store, "/")
+    .unwrap();
+    array.store_metadata().unwrap();
+    let values: Vec<half::f16> = (0..20)
+        .map(|v| half::f16::from_f64(v as f64 * 0.1 - 0.7))
+        .collect();
+    let full = ndarray::Array2::from_shape_vec((5, 4), values).unwrap();
+    array
+        .store_array_subset(&[0..5, 0..4], full.clone())
+        .unwrap();
+    let want32 = full.mapv(half::f16::to_f32).into_dyn();
+    let want64 = full.mapv(half::f16::to_f64).into_dyn();
+    assert_eq!(
+        Array::<f32>::from_zarr(&path, [3, 2])
+            .unwrap()
+            .compute()
+            .unwrap(),
+        want32
+    );
+    assert_eq!(
+        Array::<f64>::from_zarr_native(&path)
+            .unwrap()
+            .compute()
+            .unwrap(),
+        want64
+    );
+    let err = Array::<i16>::from_zarr(&path, 2).unwrap_err();
+    assert!(
+        err.to_string().contains("holds Zarr float16, not i16"),
+        "{err}"
+    );
+}

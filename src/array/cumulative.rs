@@ -2,6 +2,8 @@
 //! `nancumprod` (NumPy's names), lowered Dask's way (per-block scans plus a carry from the
 //! blocks before; see `kernel::scan`). Results have the sum type, as in NumPy (`i64` for
 //! bool and i32, `u64` for u32), so integer scans are exact (wrapping on overflow).
+//! The `_flat` forms are NumPy's `cumsum(a)` without an axis: the array is raveled (C
+//! order) first, so the result is 1-D.
 
 use super::Array;
 use crate::dtype::Element;
@@ -73,5 +75,50 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn nancumprod(&self, axis: usize) -> Result<Array<T::Sum>> {
         self.scan(ScanKind::NanProd, axis)
+    }
+
+    /// The cumulative sum of the raveled array (NumPy's `cumsum(a)` with no axis): 1-D, in
+    /// C order.
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<i32>::arange(1, 7, 1, 2)?.reshape(&[2, 3])?;
+    /// assert_eq!(x.cumsum_flat()?.compute()?.as_slice().unwrap(), &[1, 3, 6, 10, 15, 21]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn cumsum_flat(&self) -> Result<Array<T::Sum>> {
+        self.ravel()?.cumsum(0)
+    }
+
+    /// The cumulative product of the raveled array (NumPy's `cumprod(a)` with no axis).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::<i64>::arange(1, 5, 1, 3)?.reshape(&[2, 2])?;
+    /// assert_eq!(x.cumprod_flat()?.compute()?.as_slice().unwrap(), &[1, 2, 6, 24]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn cumprod_flat(&self) -> Result<Array<T::Sum>> {
+        self.ravel()?.cumprod(0)
+    }
+
+    /// The NaN-ignoring cumulative sum of the raveled array (NumPy's `nancumsum(a)`).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::from_vec(vec![1.0, f64::NAN, 2.0, 4.0], 3)?.reshape(&[2, 2])?;
+    /// assert_eq!(x.nancumsum_flat()?.compute()?.as_slice().unwrap(), &[1.0, 1.0, 3.0, 7.0]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn nancumsum_flat(&self) -> Result<Array<T::Sum>> {
+        self.ravel()?.nancumsum(0)
+    }
+
+    /// The NaN-ignoring cumulative product of the raveled array (NumPy's `nancumprod(a)`).
+    ///
+    /// ```
+    /// let x = chunkflow::Array::from_vec(vec![2.0, f64::NAN, 3.0, 0.5], 3)?.reshape(&[2, 2])?;
+    /// assert_eq!(x.nancumprod_flat()?.compute()?.as_slice().unwrap(), &[2.0, 2.0, 6.0, 3.0]);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn nancumprod_flat(&self) -> Result<Array<T::Sum>> {
+        self.ravel()?.nancumprod(0)
     }
 }

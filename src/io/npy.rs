@@ -3,7 +3,9 @@
 //! their offsets in the file), so neither direction holds the whole array in memory.
 //!
 //! Supported: format versions 1.0–3.0; `b1`, `i1`, `i2`, `i4`, `i8`, `u1`, `u2`, `u4`,
-//! `u8`, `f4`, `f8`; little- or big-endian (`<`, `>`, `=` for native, `|`), converted on
+//! `u8`, `f4`, `f8`, and `f2` (IEEE half floats, which have no chunkflow element type: they
+//! are read as `f32` or `f64`, exactly, and written from them by [`Array::to_npy_f16`],
+//! rounded to nearest as NumPy's `astype(float16)`); little- or big-endian (`<`, `>`, `=` for native, `|`), converted on
 //! read; C order, or Fortran order (what `np.save(a.T)` writes), read as the transpose of
 //! the C-order array of reversed shape — a lazy transpose, so chunks are still read one by
 //! one. Writing is always little-endian C order. Other types are an error.
@@ -19,7 +21,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::array::{Array, ChunkSpec, Chunks, source_array};
 use crate::dtype::with_dtype;
-use crate::dtype::{DType, Element};
+use crate::dtype::{DType, Element, Float, Scalar};
 use crate::error::{Error, Result};
 use crate::graph::{FnKernel, Task, Value};
 use crate::kernel::source::{ChunkSource, fresh_id};
@@ -50,8 +52,10 @@ fn bad(path: &Path, why: impl std::fmt::Display) -> Error {
 /// What a `.npy` header says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
-    /// The element type.
+    /// The element type (for `f2` files, `F32`: the narrowest type holding each value).
     pub dtype: DType,
+    /// Whether the elements are stored as IEEE 754 half floats (`f2`), two bytes each.
+    pub half: bool,
     /// The shape.
     pub shape: Vec<usize>,
     /// Where the data starts.
@@ -102,10 +106,15 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header> {
         ">" => true,
         _ => return Err(bad(path, format!("unsupported dtype {descr_value:?}"))),
     };
-    let dtype = DType::ALL
-        .into_iter()
-        .find(|&d| descr(d)[1..] == *code && (order != "|" || d.size() == 1))
-        .ok_or_else(|| bad(path, format!("unsupported dtype {descr_value:?}")))?;
+    let half = code == "f2" && order != "|";
+    let dtype = if half {
+        DType::F32
+    } else {
+        DType::ALL
+            .into_iter()
+            .find(|&d| descr(d)[1..] == *code && (order != "|" || d.size() == 1))
+            .ok_or_else(|| bad(path, format!("unsupported dtype {descr_value:?}")))?
+    };
     let fortran_order = match field("fortran_order")? {
         f if f.starts_with("True") => true,
         f if f.starts_with("False") => false,
@@ -127,6 +136,7 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header> {
         .collect::<Result<Vec<_>>>()?;
     Ok(Header {
         dtype,
+        half,
         shape,
         data_offset: start + len,
         fortran_order,
@@ -134,8 +144,26 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header> {
     })
 }
 
+impl Header {
+    /// The bytes one stored element takes.
+    ///
+    /// ```
+    /// let h = chunkflow::io::npy::parse_header(&chunkflow::io::npy::header_bytes(chunkflow::DType::I16, &[3]), "x".as_ref())?;
+    /// assert_eq!(h.element_size(), 2);
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn element_size(&self) -> usize {
+        if self.half { 2 } else { self.dtype.size() }
+    }
+}
+
 /// The header bytes for an array of `dtype` and `shape` (version 1.0, padded to 64 bytes).
 pub fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
+    header_with_descr(descr(dtype), shape)
+}
+
+/// The header bytes for elements described by `descr` (`<f8`, `<f2`, …).
+fn header_with_descr(descr: &str, shape: &[usize]) -> Vec<u8> {
     let shape_text = match shape.len() {
         1 => format!("({},)", shape[0]),
         _ => format!(
@@ -147,10 +175,8 @@ pub fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
                 .join(", ")
         ),
     };
-    let mut dict = format!(
-        "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_text}, }}",
-        descr(dtype)
-    );
+    let mut dict =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
     // Version 1.0 stores the header length in a u16; a longer header (thousands of axes)
     // needs version 2.0's u32, as NumPy writes it.
     let v1 = 10 + dict.len() < usize::from(u16::MAX);
@@ -177,7 +203,7 @@ trait Bytes: Element {
 }
 
 /// Appends a scalar's little-endian bytes.
-fn write_scalar(s: crate::dtype::Scalar, out: &mut Vec<u8>) {
+fn write_scalar(s: Scalar, out: &mut Vec<u8>) {
     use crate::dtype::Scalar::*;
     match s {
         Bool(v) => out.push(v as u8),
@@ -220,30 +246,53 @@ impl Bytes for bool {
 struct NpySource {
     map: Arc<Mmap>,
     header: Header,
+    /// The element type of the array read (the header's, or `f32`/`f64` for `f2` files).
+    target: DType,
     /// The shape of the stored C-order array (the header's, reversed for Fortran order).
     stored: Vec<usize>,
     path: PathBuf,
     id: u64,
 }
 
+/// An `f2` element's value, from its two bytes in the file's order.
+fn half_bits(b: &[u8], big_endian: bool) -> half::f16 {
+    let bytes = [b[0], b[1]];
+    half::f16::from_bits(if big_endian {
+        u16::from_be_bytes(bytes)
+    } else {
+        u16::from_le_bytes(bytes)
+    })
+}
+
 impl NpySource {
     fn read<T: Bytes>(&self, offset: &[usize], shape: &[usize]) -> Result<ArrayD<T>> {
-        let size = T::DTYPE.size();
-        let full = &self.stored;
-        let n: usize = shape.iter().product();
-        let mut out = Vec::with_capacity(n);
         let read = if self.header.big_endian {
             T::read_be
         } else {
             T::read
         };
+        self.read_as(offset, shape, T::DTYPE.size(), read)
+    }
+
+    /// The block at `offset` of `shape`, each stored element of `size` bytes converted by
+    /// `convert`.
+    fn read_as<T: Element>(
+        &self,
+        offset: &[usize],
+        shape: &[usize],
+        size: usize,
+        convert: impl Fn(&[u8]) -> T,
+    ) -> Result<ArrayD<T>> {
+        let full = &self.stored;
+        let n: usize = shape.iter().product();
+        let mut out = Vec::with_capacity(n);
         for_each_row(full, offset, shape, |start, len| {
             let from = self.header.data_offset + start * size;
             let bytes = self
                 .map
                 .get(from..from + len * size)
                 .ok_or_else(|| bad(&self.path, "file is shorter than its header says"))?;
-            out.extend(bytes.chunks_exact(size).map(read));
+            out.extend(bytes.chunks_exact(size).map(&convert));
             Ok(())
         })?;
         ArrayD::from_shape_vec(IxDyn(shape), out).map_err(|e| Error::ShapeMismatch(e.to_string()))
@@ -258,7 +307,18 @@ impl ChunkSource for NpySource {
         self.id
     }
     fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
-        with_dtype!(self.header.dtype, T => self.read::<T>(offset, shape).map(Value::new))
+        let be = self.header.big_endian;
+        match (self.header.half, self.target) {
+            (true, DType::F64) => self
+                .read_as(offset, shape, 2, |b| half_bits(b, be).to_f64())
+                .map(Value::new),
+            (true, _) => self
+                .read_as(offset, shape, 2, |b| half_bits(b, be).to_f32())
+                .map(Value::new),
+            (false, _) => {
+                with_dtype!(self.header.dtype, T => self.read::<T>(offset, shape).map(Value::new))
+            }
+        }
     }
 }
 
@@ -341,7 +401,13 @@ impl<T: Element> Array<T> {
         // rewrites the file while the array is in use (documented in docs/guide.md).
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::file(path, "mapping", &e))?;
         let header = parse_header(&map, path)?;
-        if header.dtype != T::DTYPE {
+        if header.half && !matches!(T::DTYPE, DType::F32 | DType::F64) {
+            return Err(bad(
+                path,
+                format!("holds f16 (`f2`), not {}: read it as f32 or f64", T::DTYPE),
+            ));
+        }
+        if !header.half && header.dtype != T::DTYPE {
             return Err(bad(
                 path,
                 format!("holds {}, not {}", header.dtype, T::DTYPE),
@@ -350,7 +416,7 @@ impl<T: Element> Array<T> {
         let needed = header
             .shape
             .iter()
-            .try_fold(T::DTYPE.size(), |acc, &len| acc.checked_mul(len))
+            .try_fold(header.element_size(), |acc, &len| acc.checked_mul(len))
             .and_then(|bytes| bytes.checked_add(header.data_offset));
         let Some(needed) = needed else {
             return Err(bad(
@@ -375,6 +441,7 @@ impl<T: Element> Array<T> {
         let source = NpySource {
             map: Arc::new(map),
             header,
+            target: T::DTYPE,
             stored: stored.clone(),
             path: path.to_path_buf(),
             id: fresh_id(),
@@ -410,11 +477,25 @@ impl<T: Element> Array<T> {
 
     /// Like [`Array::to_npy`] with `options`.
     pub fn to_npy_with(&self, path: impl AsRef<Path>, options: &Options) -> Result<()> {
-        self.check()?;
         let path = path.as_ref();
         let header = header_bytes(T::DTYPE, self.shape());
+        let write = |v: &T, out: &mut Vec<u8>| write_scalar(v.to_scalar(), out);
+        self.write_npy_file(path, &header, T::DTYPE.size(), write, options)
+    }
+
+    /// Writes `header` and each element's `size` bytes, as `write` gives them, into a
+    /// temporary file renamed over `path` when every chunk is stored.
+    fn write_npy_file(
+        &self,
+        path: &Path,
+        header: &[u8],
+        size: usize,
+        write: fn(&T, &mut Vec<u8>),
+        options: &Options,
+    ) -> Result<()> {
+        self.check()?;
         let temp = temporary_sibling(path, options)?;
-        let written = self.write_npy(&temp, &header, options, path);
+        let written = self.write_npy(&temp, header, size, write, options, path);
         if written.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
@@ -422,11 +503,19 @@ impl<T: Element> Array<T> {
     }
 
     /// Writes the file's bytes into `temp` and renames it to `path` in the last task.
-    fn write_npy(&self, temp: &Path, header: &[u8], options: &Options, path: &Path) -> Result<()> {
+    fn write_npy(
+        &self,
+        temp: &Path,
+        header: &[u8],
+        size: usize,
+        write: fn(&T, &mut Vec<u8>),
+        options: &Options,
+        path: &Path,
+    ) -> Result<()> {
         let mut file = File::create(temp).map_err(|e| Error::file(temp, "creating", &e))?;
         file.write_all(header)
             .map_err(|e| Error::file(temp, "writing", &e))?;
-        file.set_len((header.len() + self.len() * T::DTYPE.size()) as u64)
+        file.set_len((header.len() + self.len() * size) as u64)
             .map_err(|e| Error::file(temp, "sizing", &e))?;
         let file = Arc::new(file);
         let header_len = header.len();
@@ -449,14 +538,11 @@ impl<T: Element> Array<T> {
                     let chunk: &ArrayD<T> = inputs[0].get(&key)?;
                     let chunk = chunk.as_standard_layout();
                     let data = chunk.as_slice().expect("standard layout");
-                    let size = T::DTYPE.size();
                     let mut k = 0;
                     let mut bytes = Vec::new();
                     for_each_row(&full, &offset, &shape, |start, len| {
                         bytes.clear();
-                        data[k..k + len]
-                            .iter()
-                            .for_each(|v| write_scalar(v.to_scalar(), &mut bytes));
+                        data[k..k + len].iter().for_each(|v| write(v, &mut bytes));
                         file.write_all_at(&bytes, (data_offset + start * size) as u64)
                             .map_err(|e| Error::file(&temp, "writing a chunk", &e))?;
                         k += len;
@@ -468,6 +554,37 @@ impl<T: Element> Array<T> {
             },
             Some(Box::new(rename)),
         )
+    }
+}
+
+impl<T: Float> Array<T> {
+    /// Writes the array to a `.npy` file of IEEE half floats (`<f2`), each value rounded to
+    /// the nearest `f16` (ties to even; beyond ±65504 to ±inf), as NumPy's
+    /// `astype(np.float16)`. Read it back with [`Array::from_npy`] as `f32` or `f64`.
+    /// Otherwise as [`Array::to_npy`]: chunk by chunk, through a temporary file.
+    ///
+    /// ```
+    /// use chunkflow::Array;
+    /// let path = std::env::temp_dir().join(format!("doc-f16-{}.npy", std::process::id()));
+    /// Array::from_vec(vec![1.0f32, 0.1, 70000.0], 2)?.to_npy_f16(&path)?;
+    /// assert_eq!(std::fs::metadata(&path)?.len(), 128 + 3 * 2);
+    /// let back = Array::<f32>::from_npy(&path, 2)?.compute()?;
+    /// assert_eq!(back.as_slice().unwrap(), &[1.0, 0.099975586, f32::INFINITY]);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_npy_f16(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.to_npy_f16_with(path, &Options::default())
+    }
+
+    /// Like [`Array::to_npy_f16`] with `options`.
+    pub fn to_npy_f16_with(&self, path: impl AsRef<Path>, options: &Options) -> Result<()> {
+        let header = header_with_descr("<f2", self.shape());
+        let write = |v: &T, out: &mut Vec<u8>| {
+            // f32 -> f64 is exact, so this rounds once, to nearest even.
+            out.extend_from_slice(&half::f16::from_f64(v.to_f64()).to_le_bytes());
+        };
+        self.write_npy_file(path.as_ref(), &header, 2, write, options)
     }
 }
 

@@ -21,7 +21,9 @@
 //! value (arrays written here use 0, or `false`, and chunks that are entirely the fill value
 //! are not stored); a chunk that is present but cannot be decoded (truncated, corrupt, the
 //! wrong size) fails its task with an [`Error::Io`] naming the chunk. Supported data types
-//! are `bool`, `int32`, `int64`, `uint32`, `uint64`, `float32` and `float64`; any codecs
+//! are `bool`, `int8`, `int16`, `int32`, `int64`, `uint8`, `uint16`, `uint32`, `uint64`,
+//! `float32` and `float64`, and `float16` for reading into `f32` or `f64` (exact; chunkflow
+//! has no half-float element type, and does not write `float16`); any codecs
 //! `zarrs` is built with here (bytes, transpose, gzip, zstd, crc32c, sharding) are read.
 //! Zarr v2 arrays (`.zarray`, as zarr-python 2 and older Dask wrote them) open too when
 //! `zarrs` can read them as v3; writing is v3 only.
@@ -155,8 +157,9 @@ fn codec_options() -> CodecOptions {
     CodecOptions::default().with_concurrent_target(1)
 }
 
-/// Opens the array at `path`, checking that it holds `want`.
-fn open(path: &Path, want: DType) -> Result<(ZArray, DType)> {
+/// Opens the array at `path`, checking that it holds `want` (or `float16`, when `want` is
+/// `f32` or `f64`: the `bool` says the elements are half floats, to widen on reading).
+fn open(path: &Path, want: DType) -> Result<(ZArray, bool)> {
     if !path.exists() {
         return Err(bad(path, "no such file or directory"));
     }
@@ -165,12 +168,22 @@ fn open(path: &Path, want: DType) -> Result<(ZArray, DType)> {
         .map_err(|e| bad(path, format!("not a readable Zarr array: {e}")))?
         .with_codec_options(codec_options());
     let found = zarr_name(array.data_type());
+    if array.data_type() == &data_type::float16() {
+        return match want {
+            DType::F32 | DType::F64 => Ok((array, true)),
+            _ => Err(bad(
+                path,
+                format!("holds Zarr float16, not {want}: read it as f32 or f64"),
+            )),
+        };
+    }
     let dtype = dtype_of(array.data_type()).ok_or_else(|| {
         bad(
             path,
             format!(
-                "holds Zarr data type {found}, which chunkflow does not support (bool, int32, \
-                 int64, uint32, uint64, float32, float64)"
+                "holds Zarr data type {found}, which chunkflow does not support (bool, int8, \
+                 int16, int32, int64, uint8, uint16, uint32, uint64, float16 (read only), \
+                 float32, float64)"
             ),
         )
     })?;
@@ -183,7 +196,7 @@ fn open(path: &Path, want: DType) -> Result<(ZArray, DType)> {
             ),
         ));
     }
-    Ok((array, dtype))
+    Ok((array, false))
 }
 
 fn shape_usize(array: &ZArray) -> Vec<usize> {
@@ -217,6 +230,8 @@ fn native_chunks(array: &ZArray, path: &Path) -> Result<Vec<Vec<usize>>> {
 struct ZarrSource {
     array: Arc<ZArray>,
     dtype: DType,
+    /// Whether the store holds `float16`, widened to `dtype` (`f32` or `f64`) on reading.
+    half: bool,
     path: PathBuf,
     id: u64,
 }
@@ -247,12 +262,14 @@ impl ZarrSource {
         Error::Io(format!("{place}: {error}"))
     }
 
-    fn read<T: Element + ElementOwned>(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
+    /// The region at `offset` of `shape`, as stored elements `S`.
+    fn read<S: ElementOwned + Default + Clone>(
+        &self,
+        offset: &[usize],
+        shape: &[usize],
+    ) -> Result<ArrayD<S>> {
         if shape.contains(&0) {
-            return Ok(Value::new(ArrayD::<T>::from_elem(
-                IxDyn(shape),
-                T::default(),
-            )));
+            return Ok(ArrayD::<S>::from_elem(IxDyn(shape), S::default()));
         }
         let ranges: Vec<Range<u64>> = offset
             .iter()
@@ -260,15 +277,15 @@ impl ZarrSource {
             .map(|(&o, &s)| o as u64..(o + s) as u64)
             .collect();
         let subset = ArraySubset::new_with_ranges(&ranges);
-        let data: ArrayD<T> = self
+        let data: ArrayD<S> = self
             .array
             .retrieve_array_subset(&subset)
-            .map_err(|e| self.describe::<T>(&subset, e))?;
+            .map_err(|e| self.describe::<S>(&subset, e))?;
         if data.shape() != shape {
             let why = format!("got shape {:?}, expected {shape:?}", data.shape());
-            return Err(self.describe::<T>(&subset, why));
+            return Err(self.describe::<S>(&subset, why));
         }
-        Ok(Value::new(data))
+        Ok(data)
     }
 }
 
@@ -280,7 +297,14 @@ impl ChunkSource for ZarrSource {
         self.id
     }
     fn chunk(&self, offset: &[usize], shape: &[usize]) -> Result<Value> {
-        with_dtype!(self.dtype, T => self.read::<T>(offset, shape))
+        if self.half {
+            let stored = self.read::<half::f16>(offset, shape)?;
+            return Ok(match self.dtype {
+                DType::F64 => Value::new(stored.mapv(half::f16::to_f64)),
+                _ => Value::new(stored.mapv(half::f16::to_f32)),
+            });
+        }
+        with_dtype!(self.dtype, T => self.read::<T>(offset, shape).map(Value::new))
     }
 }
 
@@ -346,10 +370,10 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn from_zarr(path: impl AsRef<Path>, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
         let path = path.as_ref();
-        let (array, dtype) = open(path, T::DTYPE)?;
+        let (array, half) = open(path, T::DTYPE)?;
         let shape = shape_usize(&array);
         let chunks = Chunks::resolve(&shape, chunks, T::DTYPE)?;
-        Ok(Self::zarr_array(array, dtype, path, shape, chunks))
+        Ok(Self::zarr_array(array, half, path, shape, chunks))
     }
 
     /// Like [`Array::from_zarr`] with the store's own chunks, so each task decodes exactly one
@@ -366,24 +390,25 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn from_zarr_native(path: impl AsRef<Path>) -> Result<Array<T>> {
         let path = path.as_ref();
-        let (array, dtype) = open(path, T::DTYPE)?;
+        let (array, half) = open(path, T::DTYPE)?;
         let shape = shape_usize(&array);
         let lists = native_chunks(&array, path)?;
         let chunks = Chunks::resolve(&shape, ChunkSpec::Explicit(lists), T::DTYPE)
             .map_err(|e| bad(path, format!("chunk grid does not fit the shape: {e}")))?;
-        Ok(Self::zarr_array(array, dtype, path, shape, chunks))
+        Ok(Self::zarr_array(array, half, path, shape, chunks))
     }
 
     fn zarr_array(
         array: ZArray,
-        dtype: DType,
+        half: bool,
         path: &Path,
         shape: Vec<usize>,
         chunks: Chunks,
     ) -> Array<T> {
         let source = ZarrSource {
             array: Arc::new(array),
-            dtype,
+            dtype: T::DTYPE,
+            half,
             path: path.to_path_buf(),
             id: fresh_id(),
         };
