@@ -84,6 +84,14 @@ proptest! {
                 prop_assert_eq!(med, want);
                 let to_f = a.cast::<f64>().compute().unwrap();
                 prop_assert_eq!(to_f, eager.mapv(|v| v as f64));
+                // NumPy's floor division and modulo by a positive divisor are Euclid's;
+                // integer powers wrap as NumPy's do.
+                prop_assert_eq!(a.div_floor(7 as $t).compute().unwrap(), eager.mapv(|v| v.div_euclid(7 as $t)));
+                prop_assert_eq!(a.rem_floor(7 as $t).compute().unwrap(), eager.mapv(|v| v.rem_euclid(7 as $t)));
+                prop_assert_eq!(a.pow(3).compute().unwrap(), eager.mapv(|v| v.wrapping_pow(3)));
+                let extremes = Array::from_vec(vec![<$t>::MIN, <$t>::MAX, 0 as $t, 1 as $t], 3).unwrap();
+                prop_assert_eq!(flat(extremes.cumsum(0).unwrap().compute().unwrap()), vec![<$t>::MIN as $sum, <$t>::MIN as $sum + <$t>::MAX as $sum, <$t>::MIN as $sum + <$t>::MAX as $sum, <$t>::MIN as $sum + <$t>::MAX as $sum + 1]);
+                prop_assert_eq!(extremes.sum().scalar().unwrap(), <$t>::MIN as $sum + <$t>::MAX as $sum + 1);
             }};
         }
         check!(u8, u64);
