@@ -383,3 +383,30 @@ fn programs_are_compiled_and_counted() {
         assert!(after.compile_time > before.compile_time);
     }
 }
+
+#[test]
+fn the_profiler_shows_the_compile_time_of_its_runs() {
+    use std::sync::Arc;
+    let profiler = Arc::new(chunkflow::diagnostics::Profiler::new());
+    let x = Array::<f64>::linspace(-3.0, 3.0, 5_000, 500).unwrap();
+    // Constants no other test uses: a program this process has not compiled yet.
+    let y = ((&x * 3.141_592_1 - 0.577_215_6).abs().sqrt() * &x).sum();
+    let with = options(true).observer(profiler.clone());
+    y.scalar_with(&with).unwrap();
+    let first = profiler.codegen();
+    // The same program again: cached, nothing compiled, no compile time added.
+    y.scalar_with(&with).unwrap();
+    let again = profiler.codegen();
+    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        assert!(first.compiled >= 1, "{first:?}");
+        assert!(!first.compile_time.is_zero());
+    }
+    let text = profiler.summary_text();
+    assert!(text.contains("codegen: "), "{text}");
+    assert!(text.contains("program(s) compiled in"), "{text}");
+    // Other tests in this binary compile concurrently (the counters are the process's),
+    // so the second run may see theirs; it cannot see fewer.
+    assert!(again.compiled >= first.compiled);
+    profiler.clear();
+    assert_eq!(profiler.codegen(), chunkflow::diagnostics::CodegenStats::default());
+}

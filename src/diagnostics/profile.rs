@@ -1,6 +1,7 @@
 //! A profiler: records every task (key, op, worker, start, end), writes a Chrome trace
 //! (one row per worker thread, Dask's "task stream"; opens in Perfetto or
-//! chrome://tracing) and summarises time per op kind, like Theano's profile summary.
+//! chrome://tracing) and summarises time per op kind, like Theano's profile summary, with
+//! the time the compiled backend spent compiling fused programs during the runs.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -9,6 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::kernel::codegen::{Stats as CodegenStats, stats as codegen_stats};
 use crate::scheduler::{Observer, TaskFinish};
 
 /// One task as the profiler saw it.
@@ -60,6 +62,10 @@ pub struct OpSummary {
 #[derive(Default)]
 pub struct Profiler {
     records: Mutex<Vec<TaskRecord>>,
+    /// The compile counters at the start of the run in progress.
+    run_start: Mutex<Option<CodegenStats>>,
+    /// Programs compiled (or left to the interpreter) during the profiled runs.
+    codegen: Mutex<CodegenStats>,
 }
 
 impl Profiler {
@@ -82,6 +88,28 @@ impl Profiler {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        *self.codegen.lock().unwrap_or_else(|e| e.into_inner()) = CodegenStats::default();
+    }
+
+    /// The fused programs compiled during the profiled runs, those left to the interpreter,
+    /// and the time compiling took (it happens inside the first task that runs each new
+    /// program, so it is also part of that task's time). The counters are the process's:
+    /// runs in other threads at the same time add theirs.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use chunkflow::{Array, Options, diagnostics::Profiler};
+    /// let profiler = Arc::new(Profiler::new());
+    /// let options = Options::default().observer(profiler.clone()).codegen(true);
+    /// let x = Array::<f64>::linspace(0.0, 1.0, 1000, 100)?;
+    /// ((&x * 7.0 - 2.5).abs().sqrt() + 0.125).sum().scalar_with(&options)?;
+    /// let c = profiler.codegen();
+    /// assert!(c.compiled + c.fallbacks <= 1); // one program (or it was cached before)
+    /// assert!(profiler.summary_text().contains("codegen:"));
+    /// # Ok::<(), chunkflow::Error>(())
+    /// ```
+    pub fn codegen(&self) -> CodegenStats {
+        *self.codegen.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Time per op kind, most expensive first.
@@ -125,6 +153,14 @@ impl Profiler {
                 s.op
             );
         }
+        let c = self.codegen();
+        let _ = writeln!(
+            out,
+            "codegen: {} program(s) compiled in {:.3} ms, {} left to the interpreter",
+            c.compiled,
+            c.compile_time.as_secs_f64() * 1e3,
+            c.fallbacks
+        );
         out
     }
 
@@ -176,6 +212,25 @@ fn json_string(s: &str) -> String {
 }
 
 impl Observer for Profiler {
+    fn on_run_start(&self, _total_tasks: usize) {
+        *self.run_start.lock().unwrap_or_else(|e| e.into_inner()) = Some(codegen_stats());
+    }
+
+    fn on_run_end(&self, _ok: bool) {
+        let start = self
+            .run_start
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(start) = start {
+            let delta = codegen_stats().since(&start);
+            self.codegen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .add(&delta);
+        }
+    }
+
     fn on_finish(&self, e: &TaskFinish<'_>) {
         let record = TaskRecord {
             key: e.key.to_string(),

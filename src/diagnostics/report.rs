@@ -176,7 +176,7 @@ impl Report {
         };
         let _ = writeln!(
             out,
-            "<p class=\"summary\">{} tasks on {} workers in {:.3} s ({status}); peak RSS {}{}.</p>",
+            "<p class=\"summary\">{} tasks on {} workers in {:.3} s ({status}); peak RSS {}{}; {}.</p>",
             records.len(),
             records.iter().map(|r| r.thread).max().map_or(0, |t| t + 1),
             wall.as_secs_f64(),
@@ -185,6 +185,7 @@ impl Report {
                 "; peak bytes held in chunks {}",
                 megabytes(p)
             )),
+            codegen_line(&self.profiler.codegen()),
         );
 
         out.push_str("<h2>Task stream</h2>\n");
@@ -242,6 +243,7 @@ impl Observer for Report {
     fn on_run_start(&self, total: usize) {
         self.info().start.get_or_insert_with(Instant::now);
         self.resources.on_run_start(total);
+        self.profiler.on_run_start(total);
     }
     fn on_start(&self, e: &TaskStart<'_>) {
         self.profiler.on_start(e);
@@ -251,10 +253,21 @@ impl Observer for Report {
     }
     fn on_run_end(&self, ok: bool) {
         self.resources.on_run_end(ok);
+        self.profiler.on_run_end(ok);
         let mut info = self.info();
         info.end = Some(Instant::now());
         info.ok = Some(info.ok.unwrap_or(true) && ok);
     }
+}
+
+/// What the compiled backend did during the run, for the summary line.
+fn codegen_line(c: &crate::kernel::codegen::Stats) -> String {
+    format!(
+        "{} fused program(s) compiled in {:.2} ms, {} left to the interpreter",
+        c.compiled,
+        c.compile_time.as_secs_f64() * 1e3,
+        c.fallbacks
+    )
 }
 
 const STYLE: &str = "body { font-family: sans-serif; margin: 2em; color: #222; }

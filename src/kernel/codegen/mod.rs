@@ -163,6 +163,30 @@ pub struct Stats {
     pub compile_time: Duration,
 }
 
+impl Stats {
+    /// What happened between `earlier` (a snapshot taken before) and `self`.
+    ///
+    /// ```
+    /// use chunkflow::diagnostics::codegen_stats;
+    /// let before = codegen_stats();
+    /// assert_eq!(codegen_stats().since(&before).fallbacks, 0);
+    /// ```
+    pub fn since(&self, earlier: &Stats) -> Stats {
+        Stats {
+            compiled: self.compiled.saturating_sub(earlier.compiled),
+            fallbacks: self.fallbacks.saturating_sub(earlier.fallbacks),
+            compile_time: self.compile_time.saturating_sub(earlier.compile_time),
+        }
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Stats) {
+        self.compiled += other.compiled;
+        self.fallbacks += other.fallbacks;
+        self.compile_time += other.compile_time;
+    }
+}
+
 static COMPILED: AtomicU64 = AtomicU64::new(0);
 static FALLBACKS: AtomicU64 = AtomicU64::new(0);
 static COMPILE_NANOS: AtomicU64 = AtomicU64::new(0);
