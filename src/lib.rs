@@ -34,6 +34,12 @@
 
 #![warn(missing_docs)]
 
+// ndarray's `blas` feature declares the CBLAS functions (through cblas-sys) without
+// linking a library that defines them: link the system's OpenBLAS, which does.
+#[cfg(feature = "blas")]
+#[link(name = "openblas")]
+unsafe extern "C" {}
+
 pub mod array;
 pub mod bag;
 pub mod diagnostics;

@@ -1,10 +1,13 @@
 //! Linear algebra on chunked arrays: [`matmul`], [`dot`], [`tensordot`], [`inner`],
-//! [`outer`], [`vdot`], [`trace`] and two-operand [`einsum`], built the Dask way.
+//! [`outer`], [`vdot`], [`trace`] (and, in `einsum.rs`, [`einsum`](fn@super::einsum)), built
+//! the Dask way.
 //!
 //! Every product is one *contraction*: each output block is a sum over the blocks of the
 //! contracted axes of block products, and each block product is ndarray's matrix product
-//! (`general_mat_mul`: the `matrixmultiply` GEMM for `f32`/`f64`) of the two blocks viewed
-//! as matrices. The products of one output block are summed in a tree of fan-in
+//! (`general_mat_mul`: the `matrixmultiply` GEMM for `f32`/`f64`, or with the `blas`
+//! feature OpenBLAS's `cblas_sgemm`/`cblas_dgemm` for blocks with a side longer than 7) of
+//! the two blocks viewed as matrices, each copied to standard (row-major) layout first
+//! unless it already is, so BLAS always gets contiguous operands. The products of one output block are summed in a tree of fan-in
 //! `split_every` (default [`LINALG_SPLIT_EVERY`]), so a task holds a few blocks and block
 //! products, never a whole operand. Operands' chunks along contracted (and shared batch)
 //! axes are unified first, by rechunking, as Dask's `unify_chunks` does.
@@ -46,7 +49,7 @@ enum Role {
 
 /// A contraction of `a` (axes labelled `la`) with `b` (`lb`) keeping the labels `out`, in
 /// that order; `what` names the operation in errors.
-fn contract<T: Num + LinalgScalar>(
+pub(super) fn contract<T: Num + LinalgScalar>(
     what: &'static str,
     a: &Array<T>,
     la: &[char],
@@ -588,37 +591,31 @@ pub fn inner<T: Num + LinalgScalar>(a: &Array<T>, b: &Array<T>) -> Result<Array<
     tensordot(a, b, &[a.ndim() - 1], &[b.ndim() - 1])
 }
 
-/// The outer product of two vectors: `out[i, j] = a[i] * b[j]` (0-d operands count as
-/// length 1). NumPy flattens n-D operands first; chunkflow asks for 1-D ones (an error
-/// naming the shapes otherwise).
+/// The outer product, as NumPy's `outer`: both operands are flattened (row-major, as
+/// [`Array::ravel`]; a 0-d operand is one element) and `out[i, j] = a[i] * b[j]`, a 2-D
+/// result of `a.len()` × `b.len()`.
 ///
 /// ```
 /// use chunkflow::{Array, outer};
 /// let a = Array::from_vec(vec![1, 2, 3], 2)?;
 /// let b = Array::from_vec(vec![10, 20], 1)?;
 /// assert_eq!(outer(&a, &b)?.compute()?, ndarray::arr2(&[[10, 20], [20, 40], [30, 60]]).into_dyn());
+/// // n-D operands are flattened first: [2, 2] and [2] give [4, 2].
+/// let m = Array::from_ndarray(ndarray::arr2(&[[1, 2], [3, 4]]), 1)?;
+/// assert_eq!(outer(&m, &b)?.compute()?, ndarray::arr2(&[[10, 20], [20, 40], [30, 60], [40, 80]]).into_dyn());
 /// # Ok::<(), chunkflow::Error>(())
 /// ```
 pub fn outer<T: Num + LinalgScalar>(a: &Array<T>, b: &Array<T>) -> Result<Array<T>> {
     a.check()?;
     b.check()?;
-    if a.ndim() > 1 || b.ndim() > 1 {
-        return Err(Error::ShapeMismatch(format!(
-            "outer: needs vectors, not shapes {:?} and {:?} (NumPy would flatten them)",
-            a.shape(),
-            b.shape()
-        )));
-    }
-    let a = if a.ndim() == 0 {
-        a.insert_axis(0)?
-    } else {
-        a.clone()
+    let flat = |x: &Array<T>| {
+        if x.ndim() == 1 {
+            Ok(x.clone())
+        } else {
+            x.ravel()
+        }
     };
-    let b = if b.ndim() == 0 {
-        b.insert_axis(0)?
-    } else {
-        b.clone()
-    };
+    let (a, b) = (flat(a)?, flat(b)?);
     let (i, j) = (label(0), label(1));
     contract("outer", &a, &[i], &b, &[j], &[i, j], LINALG_SPLIT_EVERY)
 }
@@ -824,141 +821,5 @@ impl<T: Num + LinalgScalar> GatherFn for TraceFn<T> {
             Zip::from(&mut acc).and(part).for_each(|x, &y| *x = *x + y);
         }
         Ok(Value::new(acc))
-    }
-}
-
-/// Einstein summation over one or two operands, as NumPy's `einsum`: `"ij,jk->ik"` (matrix
-/// product), `"bij,bjk->bik"` (batched), `"ij->ji"` (transpose), `"ij->"` (sum),
-/// `"i,j->ij"` (outer), `"ij,ij->i"` (row-wise dot). Without `->` the output is the labels
-/// appearing once, in alphabetical order. A label shared by both operands and kept is a
-/// batch index (lengths equal or 1); shared and not kept, it is contracted; on one operand
-/// and not kept, it is summed. Not supported (an error): a label repeated within one
-/// operand (diagonals), `...`, more than two operands.
-///
-/// ```
-/// use chunkflow::{Array, einsum};
-/// use ndarray::{ArrayD, IxDyn};
-/// let a = ArrayD::from_shape_fn(IxDyn(&[2, 3, 4]), |i| (i[0] + 2 * i[1] + 3 * i[2]) as f64);
-/// let b = ArrayD::from_shape_fn(IxDyn(&[2, 4, 5]), |i| (i[0] * i[1]) as f64 - i[2] as f64);
-/// let x = Array::from_ndarray(a.clone(), 2)?;
-/// let y = Array::from_ndarray(b.clone(), 3)?;
-/// let z = einsum("bij,bjk->bki", &[&x, &y])?;
-/// assert_eq!(z.shape(), &[2, 5, 3]);
-/// let expected = ArrayD::from_shape_fn(IxDyn(&[2, 5, 3]), |o| {
-///     (0..4).map(|j| a[[o[0], o[2], j]] * b[[o[0], j, o[1]]]).sum::<f64>()
-/// });
-/// assert_eq!(z.compute()?, expected);
-/// assert!(einsum("ii->i", &[&x]).is_err());
-/// # Ok::<(), chunkflow::Error>(())
-/// ```
-pub fn einsum<T: Num + LinalgScalar>(spec: &str, operands: &[&Array<T>]) -> Result<Array<T>> {
-    einsum_with(spec, operands, LINALG_SPLIT_EVERY)
-}
-
-/// [`einsum`] with the fan-in of the tree summing block products.
-///
-/// ```
-/// use chunkflow::{Array, einsum_with};
-/// let a = Array::<f64>::ones(&[4, 64], [4, 4])?; // 16 blocks along the contracted axis
-/// let g = einsum_with("ij,kj->ik", &[&a, &a], 2)?;
-/// assert_eq!(g.compute()?, ndarray::ArrayD::from_elem(vec![4, 4], 64.0));
-/// # Ok::<(), chunkflow::Error>(())
-/// ```
-pub fn einsum_with<T: Num + LinalgScalar>(
-    spec: &str,
-    operands: &[&Array<T>],
-    split_every: usize,
-) -> Result<Array<T>> {
-    let bad = |why: String| Error::InvalidArgument(format!("einsum {spec:?}: {why}"));
-    let spec_clean: String = spec.chars().filter(|c| !c.is_whitespace()).collect();
-    if spec_clean.contains('.') {
-        return Err(bad("'...' is not supported".into()));
-    }
-    let (lhs, rhs) = match spec_clean.split_once("->") {
-        Some((l, r)) => (l.to_string(), Some(r.to_string())),
-        None => (spec_clean.clone(), None),
-    };
-    let terms: Vec<Vec<char>> = lhs.split(',').map(|t| t.chars().collect()).collect();
-    for t in &terms {
-        if let Some(c) = t.iter().find(|c| !c.is_ascii_alphabetic()) {
-            return Err(bad(format!("{c:?} is not a label (letters only)")));
-        }
-    }
-    if terms.len() != operands.len() {
-        return Err(bad(format!(
-            "{} terms for {} operands",
-            terms.len(),
-            operands.len()
-        )));
-    }
-    if terms.len() > 2 || terms.is_empty() {
-        return Err(bad("one or two operands are supported".into()));
-    }
-    for (n, (t, a)) in terms.iter().zip(operands).enumerate() {
-        if t.len() != a.ndim() {
-            return Err(bad(format!(
-                "operand {n} has shape {:?} ({} axes) but its term {:?} names {}",
-                a.shape(),
-                a.ndim(),
-                t.iter().collect::<String>(),
-                t.len()
-            )));
-        }
-        for (i, c) in t.iter().enumerate() {
-            if t[..i].contains(c) {
-                return Err(bad(format!(
-                    "label {c:?} repeats in operand {n} (diagonals are not supported)"
-                )));
-            }
-        }
-    }
-    let out: Vec<char> = match rhs {
-        Some(r) => {
-            let out: Vec<char> = r.chars().collect();
-            for (i, c) in out.iter().enumerate() {
-                if !c.is_ascii_alphabetic() {
-                    return Err(bad(format!("{c:?} is not a label (letters only)")));
-                }
-                if out[..i].contains(c) {
-                    return Err(bad(format!("output label {c:?} repeats")));
-                }
-                if !terms.iter().any(|t| t.contains(c)) {
-                    return Err(bad(format!("output label {c:?} is in no operand")));
-                }
-            }
-            out
-        }
-        None => {
-            let mut once: Vec<char> = terms
-                .iter()
-                .flatten()
-                .copied()
-                .filter(|c| terms.iter().flatten().filter(|x| *x == c).count() == 1)
-                .collect();
-            once.sort_unstable();
-            once
-        }
-    };
-    if terms.len() == 1 {
-        let one = Array::<T>::full(&[], T::one(), 1)?;
-        contract(
-            "einsum",
-            operands[0],
-            &terms[0],
-            &one,
-            &[],
-            &out,
-            split_every,
-        )
-    } else {
-        contract(
-            "einsum",
-            operands[0],
-            &terms[0],
-            operands[1],
-            &terms[1],
-            &out,
-            split_every,
-        )
     }
 }

@@ -24,6 +24,7 @@ mod blocks;
 mod compute;
 mod create;
 mod cumulative;
+mod einsum;
 mod elementwise;
 mod grids;
 mod index;
@@ -55,12 +56,12 @@ pub(crate) use compute::lower_for_store;
 pub use compute::{Computable, compute, compute_with};
 pub use create::IntoChunkData;
 pub(crate) use create::source_array;
+pub use einsum::{einsum, einsum_with};
 pub use elementwise::{Operand, where_};
 pub use grids::meshgrid;
 pub use index::Idx;
 pub use linalg::{
-    LINALG_SPLIT_EVERY, dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace,
-    trace_with, vdot,
+    LINALG_SPLIT_EVERY, dot, inner, matmul, outer, tensordot, trace, trace_with, vdot,
 };
 pub use math::{zip_map, zip_map3};
 pub use overlap::{Boundaries, Boundary, map_overlap};
