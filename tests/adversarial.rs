@@ -54,6 +54,58 @@ fn arange_follows_numpy_at_the_edges() {
     assert_eq!(one.compute().unwrap().as_slice().unwrap(), &[0.0]);
     let none = Array::<f64>::arange(0.0, 10.0, f64::NEG_INFINITY, 4).unwrap();
     assert_eq!(none.len(), 0);
+    // NumPy's fill rule: elements 0 and 1 are start and start + step, the rest start +
+    // i·delta with delta their difference, in the element type's precision. Values as
+    // NumPy 2.4 prints them (`start + i * step` gives 1.4, not 1.4000000000000001).
+    for chunks in [1, 3, 10] {
+        let x = Array::<f64>::arange(0.5, 3.2, 0.3, chunks)
+            .unwrap()
+            .compute()
+            .unwrap();
+        let want = [
+            0.5,
+            0.8,
+            1.1,
+            1.4000000000000001,
+            1.7000000000000002,
+            2.0,
+            2.3000000000000003,
+            2.6000000000000005,
+            2.9000000000000004,
+            3.2,
+        ];
+        assert_eq!(x.as_slice().unwrap(), &want, "chunks {chunks}");
+        let x = Array::<f64>::arange(10.0, 9.0, -0.15, chunks)
+            .unwrap()
+            .compute()
+            .unwrap();
+        let want = [
+            10.0,
+            9.85,
+            9.7,
+            9.549999999999999,
+            9.399999999999999,
+            9.249999999999998,
+            9.099999999999998,
+        ];
+        assert_eq!(x.as_slice().unwrap(), &want, "chunks {chunks}");
+        // float32: computed in f32, as NumPy's FLOAT_fill (bits of elements 6, 8, 12, 13).
+        let x = Array::<f32>::arange(0.1, 10.0, 0.1, chunks)
+            .unwrap()
+            .compute()
+            .unwrap();
+        assert_eq!(x.len(), 99);
+        let bits: Vec<u32> = [6, 8, 12, 13].iter().map(|&i| x[[i]].to_bits()).collect();
+        assert_eq!(
+            bits,
+            [1060320052, 1063675495, 1067869799, 1068708660],
+            "chunks {chunks}"
+        );
+        let (s, d) = (0.1f32, (0.1f64 + 0.1) as f32 - 0.1f32);
+        for (i, v) in x.iter().enumerate().skip(2) {
+            assert_eq!(v.to_bits(), (s + i as f32 * d).to_bits(), "element {i}");
+        }
+    }
 }
 
 #[test]

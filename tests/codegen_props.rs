@@ -408,5 +408,8 @@ fn the_profiler_shows_the_compile_time_of_its_runs() {
     // so the second run may see theirs; it cannot see fewer.
     assert!(again.compiled >= first.compiled);
     profiler.clear();
-    assert_eq!(profiler.codegen(), chunkflow::diagnostics::CodegenStats::default());
+    assert_eq!(
+        profiler.codegen(),
+        chunkflow::diagnostics::CodegenStats::default()
+    );
 }

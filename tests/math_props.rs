@@ -324,6 +324,30 @@ fn numpy_reference_values() {
         .compute()
         .unwrap();
     assert_eq!(c.as_slice().unwrap(), &[false, true, true]);
+    // A finite value is never close to an infinity, nor an infinity to the other one
+    // (NumPy 2.4: np.isclose([1.0, inf, -inf, nan, 5.0], inf) is [F, T, F, F, F]).
+    let x = Array::from_vec(vec![1.0, f64::INFINITY, -f64::INFINITY, f64::NAN, 5.0], 2).unwrap();
+    let inf = Array::<f64>::full(&[5], f64::INFINITY, 3).unwrap();
+    let want = [false, true, false, false, false];
+    assert_eq!(
+        x.isclose(&inf, 1e-5, 1e-8)
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &want
+    );
+    assert_eq!(
+        x.isclose(f64::INFINITY, 1e-5, 1e-8)
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &want
+    );
+    assert!(!x.isclose(f64::NAN, 1e-5, 1e-8).any().scalar().unwrap());
+    // ... and the other way round: an infinity is not close to a finite value.
+    assert!(!inf.isclose(1e308, 1e-5, 1e-8).any().scalar().unwrap());
 }
 
 #[test]

@@ -142,6 +142,11 @@ struct Linear<T> {
     step: f64,
     /// For linspace: the exact last value at this index.
     last: Option<(usize, f64)>,
+    /// For arange: NumPy's fill rule. Element 1 is this value (`start + step`, rounded to
+    /// the element type), and `step` is element 1 minus element 0 in the element type, so
+    /// element `i` is `start + i·step` computed in the element type's own precision (f32
+    /// arithmetic for `f32` arrays), as NumPy's `arange` fills its buffer.
+    second: Option<f64>,
     id: u64,
     _t: std::marker::PhantomData<fn() -> T>,
 }
@@ -170,6 +175,7 @@ impl<T: Element> ChunkSource for Linear<T> {
             start: self.start,
             step: self.step,
             last: self.last,
+            second: self.second,
             id: self.id,
             _t: std::marker::PhantomData,
         }))
@@ -180,8 +186,12 @@ impl<T: Element> Linear<T> {
     /// The element at index `i`.
     #[inline(always)]
     fn at(&self, i: usize) -> T {
-        let v = match self.last {
-            Some((n, v)) if i == n => v,
+        let v = match (self.last, self.second) {
+            (Some((n, v)), _) if i == n => v,
+            (_, Some(v)) if i == 1 => v,
+            (_, Some(_)) if T::DTYPE == DType::F32 => {
+                f64::from(self.start as f32 + i as f32 * self.step as f32)
+            }
             _ => self.start + i as f64 * self.step,
         };
         T::from_scalar(crate::dtype::Scalar::F64(v))
@@ -418,11 +428,21 @@ impl<T: Num> Array<T> {
         } else {
             count.max(0.0) as usize
         };
+        // NumPy's fill: elements 0 and 1 are `start` and `start + step` in the element
+        // type, the others `start + i·delta`, delta being their difference (in f32 for f32).
+        let round = |v: f64| T::from_scalar(crate::dtype::Scalar::F64(v)).to_f64();
+        let (first, second) = (round(a), round(a + s));
+        let delta = if T::DTYPE == DType::F32 {
+            f64::from(second as f32 - first as f32)
+        } else {
+            second - first
+        };
         let source = Linear::<T> {
             name: "arange",
-            start: a,
+            start: first,
             // With an infinite step the one element is `start` (0 * inf would be NaN).
-            step: if s.is_infinite() { 0.0 } else { s },
+            step: if s.is_infinite() { 0.0 } else { delta },
+            second: (!s.is_infinite()).then_some(second),
             last: None,
             id: fresh_id(),
             _t: std::marker::PhantomData,
@@ -591,6 +611,7 @@ impl<T: Float> Array<T> {
             start,
             step,
             last: (endpoint && num > 1).then_some((num - 1, stop)),
+            second: None,
             id: fresh_id(),
             _t: std::marker::PhantomData,
         };

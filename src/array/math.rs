@@ -367,29 +367,38 @@ impl<T: Float> Array<T> {
     }
 
     /// Whether each element is within `atol + rtol * |other|` of `other` (NumPy's `isclose`
-    /// with `equal_nan=False`: NaN is close to nothing; equal infinities are close).
+    /// with `equal_nan=False`: NaN is close to nothing; an infinity is close only to the
+    /// same infinity, and no finite value is close to one).
     ///
     /// ```
     /// let x = chunkflow::Array::<f64>::from_vec(vec![1.0, 1.0 + 1e-9, 2.0], 2)?;
     /// let close = x.isclose(1.0, 1e-5, 1e-8);
     /// assert_eq!(close.compute()?.as_slice().unwrap(), &[true, true, false]);
+    /// let inf = chunkflow::Array::<f64>::from_vec(vec![f64::INFINITY, 1.0, -f64::INFINITY], 2)?;
+    /// let near = inf.isclose(&chunkflow::Array::full(&[3], f64::INFINITY, 2)?, 1e-5, 1e-8);
+    /// assert_eq!(near.compute()?.as_slice().unwrap(), &[true, false, false]);
     /// # Ok::<(), chunkflow::Error>(())
     /// ```
     pub fn isclose<'a>(&self, other: impl Into<Operand<'a, T>>, rtol: T, atol: T) -> Array<bool>
     where
         T: 'a,
     {
+        // NumPy: `(|x - y| <= atol + rtol·|y|) & isfinite(y) | (x == y)`, so a finite
+        // value is never close to an infinity (whose tolerance is infinite too).
         let other = other.into();
         let equal = self.binary::<bool>(BinaryOp::Eq, other);
         let diff = self.binary::<T>(BinaryOp::Sub, other).abs();
-        let tolerance = match other {
-            Operand::Array(b) => &(&b.abs() * rtol) + atol,
-            Operand::Scalar(b) => {
-                let tol = atol.add(rtol.mul(b.abs()));
-                return &equal | &diff.le(Operand::Scalar(tol));
+        match other {
+            Operand::Array(b) => {
+                let tolerance = &(&b.abs() * rtol) + atol;
+                &equal | &(&diff.le(&tolerance) & &b.isfinite())
             }
-        };
-        &equal | &diff.le(&tolerance)
+            Operand::Scalar(b) if b.to_f64().is_finite() => {
+                let tol = atol.add(rtol.mul(b.abs()));
+                &equal | &diff.le(Operand::Scalar(tol))
+            }
+            Operand::Scalar(_) => equal,
+        }
     }
 
     /// Whether every element is close to `other` (NumPy's `allclose`), as a 0-d array.
