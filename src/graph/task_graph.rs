@@ -48,6 +48,22 @@ impl TaskGraph {
         Ok(())
     }
 
+    /// Moves the tasks of `other` into this graph, in their order. A key both graphs hold
+    /// is an [`Error::DuplicateKey`]: a task is never replaced, nor silently taken to be
+    /// the same as another.
+    pub(crate) fn merge(&mut self, other: TaskGraph) -> Result<()> {
+        if let Some((key, _)) = other.entries.iter().find(|(k, _)| self.contains(k)) {
+            return Err(Error::DuplicateKey(key.to_string()));
+        }
+        self.index.reserve(other.entries.len());
+        self.entries.reserve(other.entries.len());
+        for (key, task) in other.entries {
+            self.index.insert(key.clone(), self.entries.len());
+            self.entries.push((key, task));
+        }
+        Ok(())
+    }
+
     /// Adds a literal value under `key`.
     ///
     /// ```
