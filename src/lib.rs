@@ -21,7 +21,8 @@
 //!   bigger than memory.
 //! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`;
 //!   lines of text files in and out with [`Bag::read_text`] and [`Bag::to_textfiles`]
-//!   ([`io::text`]).
+//!   ([`io::text`]); [`compute_all`] runs bags, their results and arrays (also arrays made
+//!   from bags, [`Bag::to_array`]) in one task graph, as Dask's `dask.compute`.
 //! - Linear algebra ([`matmul`], [`tensordot`], [`einsum`], ...: blocked GEMMs summed in a
 //!   tree), stencils ([`Array::map_overlap`] with [`Boundary`] rules) and block-level escape
 //!   hatches ([`map_blocks`] with [`BlockInfo`], [`Array::from_source`] with your own

@@ -196,7 +196,7 @@ outputs_tuple!(A, B, C, D, E, F, G, H);
 /// `T` for an item, `ArrayD<T>` for an array. All outputs are lowered into one task graph,
 /// so a bag they share (materialised, `persist`ed, a shuffle, a stage with fusion off) is
 /// computed once, also when an array reads it through [`Bag::to_array`]; a fused chain
-/// feeding two consumers is streamed by each of them (see the [module docs](self)).
+/// feeding two consumers is streamed by each of them (see the [module docs](crate::bag)).
 ///
 /// ```
 /// use chunkflow::Bag;
