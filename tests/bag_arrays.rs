@@ -279,3 +279,42 @@ fn options_are_respected_threads_progress_and_report() {
     assert!(!html.is_empty());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn text_files_word_frequencies_count_and_mean_length_in_one_run() {
+    use chunkflow::bag::corpus::Corpus;
+    let dir = std::env::temp_dir().join(format!("chunkflow-bagarr-text-{}", std::process::id()));
+    let corpus = Corpus::new(200, 6, 3);
+    let paths = corpus.write_files(&dir, 500, 4).unwrap();
+    let words = chunkflow::io::text::ReadText::new(paths)
+        .blocksize(2000)
+        .lines()
+        .unwrap()
+        .flat_map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>());
+    let lengths = words.map(|w| w.len() as f64).to_array();
+    for o in options() {
+        let (freq, n, mean) = chunkflow::bag::compute_with(
+            (&words.frequencies(), &words.count(), &lengths.mean()),
+            &o,
+        )
+        .unwrap();
+        let all: Vec<String> = (0..500)
+            .flat_map(|i| {
+                corpus
+                    .line(i)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut eager: HashMap<String, u64> = HashMap::new();
+        for w in &all {
+            *eager.entry(w.clone()).or_insert(0) += 1;
+        }
+        assert_eq!(freq.into_iter().collect::<HashMap<_, _>>(), eager);
+        assert_eq!(n, 3000);
+        let m = all.iter().map(|w| w.len()).sum::<usize>() as f64 / all.len() as f64;
+        assert!((mean.first().unwrap() - m).abs() < 1e-9);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
