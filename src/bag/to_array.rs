@@ -74,9 +74,11 @@ impl<T: Element> GraphSource for BagSource<T> {
         if let Some(cx) = context.downcast_mut::<Lowering>() {
             return cx.partitions(&self.bag.node);
         }
-        // Computed as arrays alone: a lowering of its own (fused), whose tasks are copied
-        // in; keys already present are the same tasks (a bag's key names are fixed when
-        // it is built, so another source over the same bag gives the same keys).
+        // Computed as arrays alone: a lowering of its own (fused, whatever the options say),
+        // whose tasks are copied in. A key already present is the same task: a bag's key
+        // names are fresh per node (fixed when it is built for sources and chains) or fresh
+        // per lowering (aggregations, shuffles), so two sources over one bag share what
+        // has fixed names and never mix up the rest; `bag::compute` shares all of it.
         let mut cx = Lowering::new(true);
         let keys = cx.partitions(&self.bag.node)?;
         for (key, task) in cx.graph.iter() {
