@@ -161,39 +161,13 @@ fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
 }
 
 /// The `wordcount_files` corpus: `n` standard-corpus lines over `files` text files under
-/// `target/wordcount-corpus/`, written once (each to a temporary name, then renamed) and
-/// reused while they exist.
+/// `target/wordcount-corpus/{n}-lines/`, written once and reused while they exist
+/// ([`Corpus::write_files`]; the `wordcount` example's `--corpus-files` writes the same).
 fn corpus_files(n: u64, files: u64) -> chunkflow::Result<Vec<std::path::PathBuf>> {
-    use std::io::Write;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/wordcount-corpus")
         .join(format!("{n}-lines"));
-    std::fs::create_dir_all(&dir).map_err(|e| chunkflow::Error::file(&dir, "creating", &e))?;
-    let corpus = Corpus::standard();
-    let mut paths = Vec::new();
-    for f in 0..files {
-        let path = dir.join(format!("part-{f}.txt"));
-        if !path.exists() {
-            let temp = dir.join(format!(".part-{f}.txt.tmp"));
-            let io = |e: std::io::Error| chunkflow::Error::file(&temp, "writing", &e);
-            let mut w = std::io::BufWriter::new(std::fs::File::create(&temp).map_err(io)?);
-            let (start, end) = (n * f / files, n * (f + 1) / files);
-            let mut line = start;
-            while line < end {
-                let stop = (line + 100_000).min(end);
-                for text in corpus.lines(line..stop) {
-                    w.write_all(text.as_bytes()).map_err(io)?;
-                    w.write_all(b"\n").map_err(io)?;
-                }
-                line = stop;
-            }
-            w.flush().map_err(io)?;
-            std::fs::rename(&temp, &path)
-                .map_err(|e| chunkflow::Error::file(&path, "renaming", &e))?;
-        }
-        paths.push(path);
-    }
-    Ok(paths)
+    Corpus::standard().write_files(dir, n, files)
 }
 
 /// The hand-written word count over files: per thread and file, a memory-mapped piece cut

@@ -21,7 +21,8 @@
 //!   bigger than memory.
 //! - [`Bag`]: partitioned collections with fused per-item chains, `foldby`, `groupby`;
 //!   lines of text files in and out with [`Bag::read_text`] and [`Bag::to_textfiles`]
-//!   ([`io::text`]).
+//!   ([`io::text`]); [`compute_all`] runs bags, their results and arrays (also arrays made
+//!   from bags, [`Bag::to_array`]) in one task graph, as Dask's `dask.compute`.
 //! - Linear algebra ([`matmul`], [`tensordot`], [`einsum`], ...: blocked GEMMs summed in a
 //!   tree), stencils ([`Array::map_overlap`] with [`Boundary`] rules) and block-level escape
 //!   hatches ([`map_blocks`] with [`BlockInfo`], [`Array::from_source`] with your own
@@ -70,6 +71,18 @@ pub use array::{
     dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace, trace_with, vdot,
 };
 pub use bag::Bag;
+/// Computes bags, items and arrays together in one run: [`bag::compute`] under the name
+/// that reads at the root ([`compute`] stays the arrays-only one).
+///
+/// ```
+/// let b = chunkflow::Bag::range(4, 2)?.repartition(3)?;
+/// let (n, x) = chunkflow::compute_all((&b.count(), &b.map(|i| i as f64).to_array()))?;
+/// assert_eq!((n, x.len()), (4, 4));
+/// # Ok::<(), chunkflow::Error>(())
+/// ```
+pub use bag::compute as compute_all;
+/// [`compute_all`] with options: [`bag::compute_with`].
+pub use bag::compute_with as compute_all_with;
 pub use dtype::{DType, Element, Float, FloatFn, FloatFn2, FloatPred, Int, Num, Scalar, Signed};
 pub use error::{Error, Result};
 pub use options::Options;

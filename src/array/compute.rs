@@ -1,5 +1,6 @@
 //! Computing arrays: plan → optimize → lower → run, for one or several arrays at once.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use ndarray::ArrayD;
@@ -13,7 +14,7 @@ use crate::options::Options;
 use crate::geometry::Meta;
 use crate::kernel::assemble::assemble;
 use crate::kernel::output::OutputBuffer;
-use crate::lower::{InPlace, Lowered, lower};
+use crate::lower::{InPlace, Lowered, lower, lower_in};
 use crate::plan::{Node, Plan};
 
 /// One computed output: its meta and its chunks' values and keys in row-major block order.
@@ -67,12 +68,16 @@ pub(crate) fn lower_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Lowe
     )
 }
 
-/// Computes `nodes` in one run (shared work is done once).
-pub(crate) fn compute_nodes(
+/// Plans, optimizes and lowers `nodes` for a run under `options` that returns them as
+/// `collect` says (elementwise outputs written in place when they are assembled here).
+/// `context` is passed to graph sources (see [`lower_in`]): `&mut ()` for arrays computed
+/// alone, the bag lowering when `bag::compute` runs bags and arrays together.
+pub(crate) fn lower_outputs(
     nodes: &[Arc<Node>],
     options: &Options,
     collect: Collect,
-) -> Result<Vec<ComputedChunks>> {
+    context: &mut (dyn Any + 'static),
+) -> Result<(Plan, Lowered)> {
     let plan = plan_nodes(nodes, options)?;
     // Tasks on other processes cannot write into this process's result buffers.
     let in_place = if collect == Collect::Arrays && !options.scheduler.is_distributed() {
@@ -80,24 +85,51 @@ pub(crate) fn compute_nodes(
     } else {
         InPlace::Never
     };
-    let lowered = lower(&plan, in_place, options.backend)?;
-    let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();
-    let exec = lowered.graph.compile(&all)?;
-    drop(lowered.graph);
-    let values = options.run_with_plan(&exec, Some(&plan));
-    drop(exec); // the kernels hold the output buffers
-    let mut values = values?.into_iter();
-    Ok(nodes
+    let lowered = lower_in(&plan, in_place, options.backend, context)?;
+    Ok((plan, lowered))
+}
+
+/// The computed outputs `nodes`: output `i` takes the next `outputs[i].len()` of `values`
+/// (its chunks, row-major) and its in-place buffer. Drop the executed graph first: its
+/// kernels hold the buffers.
+pub(crate) fn computed_chunks(
+    nodes: &[Arc<Node>],
+    outputs: Vec<Vec<Key>>,
+    buffers: Vec<Option<Arc<OutputBuffer>>>,
+    values: impl IntoIterator<Item = Value>,
+) -> Vec<ComputedChunks> {
+    let mut values = values.into_iter();
+    nodes
         .iter()
-        .zip(lowered.outputs)
-        .zip(lowered.buffers)
+        .zip(outputs)
+        .zip(buffers)
         .map(|((node, keys), buffer)| ComputedChunks {
             meta: node.meta.clone(),
             chunks: values.by_ref().take(keys.len()).collect(),
             keys,
             buffer,
         })
-        .collect())
+        .collect()
+}
+
+/// Computes `nodes` in one run (shared work is done once).
+pub(crate) fn compute_nodes(
+    nodes: &[Arc<Node>],
+    options: &Options,
+    collect: Collect,
+) -> Result<Vec<ComputedChunks>> {
+    let (plan, lowered) = lower_outputs(nodes, options, collect, &mut ())?;
+    let all: Vec<Key> = lowered.outputs.iter().flatten().cloned().collect();
+    let exec = lowered.graph.compile(&all)?;
+    drop(lowered.graph);
+    let values = options.run_with_plan(&exec, Some(&plan));
+    drop(exec); // the kernels hold the output buffers
+    Ok(computed_chunks(
+        nodes,
+        lowered.outputs,
+        lowered.buffers,
+        values?,
+    ))
 }
 
 /// A tuple of arrays that can be computed together in one run.

@@ -52,7 +52,9 @@ pub use crate::dtype::{DType, Element, Float, Int, Num, Scalar, Signed};
 pub use crate::geometry::{AUTO_CHUNK_BYTES, ChunkSpec, Chunks, MAX_CHUNKS};
 pub use assemble::{Block, MAX_BLOCK_DEPTH, block};
 pub use blocks::{BlockInfo, ChunkSource, map_blocks, map_blocks_with_chunks};
-pub(crate) use compute::lower_for_store;
+pub(crate) use compute::{
+    Collect, ComputedChunks, computed_chunks, lower_for_store, lower_outputs,
+};
 pub use compute::{Computable, compute, compute_with};
 pub use create::IntoChunkData;
 pub(crate) use create::source_array;

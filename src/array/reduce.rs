@@ -100,7 +100,10 @@ impl<T: Element> Array<T> {
             )));
         }
         let reduced_len: usize = axes.iter().map(|&a| self.shape()[a]).product();
-        if kind.needs_elements() && reduced_len == 0 {
+        // An unknown axis reports 0 until its sizes are computed: its emptiness is known
+        // when the reduction runs (min/max check there; arg reductions need the sizes).
+        let unknown = self.chunks().unknown_axes();
+        if kind.needs_elements() && reduced_len == 0 && !axes.iter().any(|a| unknown.contains(a)) {
             return Err(Error::InvalidArgument(format!(
                 "zero-size array to reduction operation {} which has no identity",
                 kind.name()

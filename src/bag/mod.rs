@@ -35,6 +35,15 @@
 //! - **Order.** `compute` returns partitions concatenated in order; per-item operations keep
 //!   order. `foldby`, `frequencies`, `groupby` and `distinct` return their groups in an
 //!   unspecified (but deterministic) order, in one partition (`groupby`: configurable).
+//! - **Bags and arrays in one computation.** [`compute`] (at the root:
+//!   [`chunkflow::compute_all`](crate::compute_all)) takes any tuple of bags, [`Item`]s and
+//!   [`Array`](crate::Array)s ([`Output`]) and runs them as one task graph: the bags in one
+//!   lowering, the arrays through the array optimizer and lowering as
+//!   [`chunkflow::compute`](crate::compute) does, each [`Bag::to_array`] source lowering its
+//!   bag into that same bag lowering. So a bag *node* read by several outputs (a
+//!   `persist`ed or `from_vec` bag, `repartition`, a shuffle, any stage with fusion off)
+//!   runs once; a fused chain is streamed by each consumer (its source read once).
+//!   `chunkflow::compute` stays arrays-only.
 //! - **Errors.** Bad arguments (`npartitions == 0`, `split_every < 2`) are errors when the
 //!   bag is built. A panicking user closure stops the run with
 //!   [`Error::TaskFailed`](crate::Error::TaskFailed) naming the partition task's key.

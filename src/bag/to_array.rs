@@ -7,6 +7,7 @@
 //! needs them waits for [`Array::compute_chunk_sizes`]. A bag has no bound on its
 //! partitions' lengths, so each unknown chunk reports a size of 0 until then.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use ndarray::ArrayD;
@@ -67,7 +68,17 @@ impl<T: Element> GraphSource for BagSource<T> {
         self.id
     }
 
-    fn insert(&self, graph: &mut TaskGraph) -> Result<Vec<Key>> {
+    fn insert(&self, graph: &mut TaskGraph, context: &mut (dyn Any + 'static)) -> Result<Vec<Key>> {
+        // Computed with bags (`bag::compute`): lowered with them, memoised by node, so a bag
+        // they read too is lowered, and run, once; its tasks stay in that lowering's graph.
+        if let Some(cx) = context.downcast_mut::<Lowering>() {
+            return cx.partitions(&self.bag.node);
+        }
+        // Computed as arrays alone: a lowering of its own (fused, whatever the options say),
+        // whose tasks are copied in. A key already present is the same task: a bag's key
+        // names are fresh per node (fixed when it is built for sources and chains) or fresh
+        // per lowering (aggregations, shuffles), so two sources over one bag share what
+        // has fixed names and never mix up the rest; `bag::compute` shares all of it.
         let mut cx = Lowering::new(true);
         let keys = cx.partitions(&self.bag.node)?;
         for (key, task) in cx.graph.iter() {

@@ -48,6 +48,22 @@ impl TaskGraph {
         Ok(())
     }
 
+    /// Moves the tasks of `other` into this graph, in their order. A key both graphs hold
+    /// is an [`Error::DuplicateKey`]: a task is never replaced, nor silently taken to be
+    /// the same as another.
+    pub(crate) fn merge(&mut self, other: TaskGraph) -> Result<()> {
+        if let Some((key, _)) = other.entries.iter().find(|(k, _)| self.contains(k)) {
+            return Err(Error::DuplicateKey(key.to_string()));
+        }
+        self.index.reserve(other.entries.len());
+        self.entries.reserve(other.entries.len());
+        for (key, task) in other.entries {
+            self.index.insert(key.clone(), self.entries.len());
+            self.entries.push((key, task));
+        }
+        Ok(())
+    }
+
     /// Adds a literal value under `key`.
     ///
     /// ```
@@ -108,5 +124,34 @@ impl TaskGraph {
 
     pub(super) fn entry(&self, position: usize) -> &(Key, Task) {
         &self.entries[position]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Task, TaskGraph};
+    use crate::error::Error;
+
+    #[test]
+    fn merge_moves_disjoint_tasks_and_refuses_a_shared_key() {
+        let mut a = TaskGraph::new();
+        a.literal("x", 1_i64).unwrap();
+        let mut b = TaskGraph::new();
+        b.insert("y", Task::map1("inc", |x: &i64| x + 1, "x"))
+            .unwrap();
+        a.merge(b).unwrap();
+        assert_eq!(a.len(), 2);
+        assert!(a.compile(&["y".into()]).is_ok());
+        // A key both hold is refused, and nothing of the other graph is moved in.
+        let mut c = TaskGraph::new();
+        c.literal("z", 0_i64).unwrap();
+        c.literal("x", 2_i64).unwrap();
+        let err = a.merge(c).unwrap_err();
+        assert!(
+            matches!(err, Error::DuplicateKey(ref k) if k == "x"),
+            "{err}"
+        );
+        assert_eq!(a.len(), 2);
+        assert!(!a.contains(&"z".into()));
     }
 }

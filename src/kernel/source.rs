@@ -3,6 +3,7 @@
 //! another task graph (a bag's partitions), a [`BlockFn`] is a user closure over whole
 //! chunks. Each carries an identity so structural hashing never merges two different ones.
 
+use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -52,7 +53,13 @@ pub trait GraphSource: Send + Sync {
     /// Inserts the tasks that make the chunks into `graph` (skipping keys it already holds:
     /// the same key always names the same task) and returns one key per chunk, in row-major
     /// block order.
-    fn insert(&self, graph: &mut TaskGraph) -> Result<Vec<Key>>;
+    ///
+    /// `context` is the lowering context of the computation the array is part of, passed
+    /// through the array lowering untouched: `()` for an array computed alone, a bag
+    /// lowering when bags and arrays are computed together (`bag::compute`). A source that
+    /// recognises it lowers its tasks there instead (shared with the computation's other
+    /// outputs, so not into `graph`) and returns their keys.
+    fn insert(&self, graph: &mut TaskGraph, context: &mut (dyn Any + 'static)) -> Result<Vec<Key>>;
     /// The chunk (an `ArrayD<T>` value) made from the value at `key`.
     fn chunk(&self, value: Value, key: &Key) -> Result<Value>;
 }

@@ -37,7 +37,7 @@ impl Lowering<'_> {
 
     /// The source's own tasks, then one task per chunk reading one of their results.
     pub(super) fn graph_source(&mut self, id: NodeId, source: &Arc<dyn GraphSource>) -> Result<()> {
-        let keys = source.insert(&mut self.graph)?;
+        let keys = source.insert(&mut self.graph, &mut *self.context)?;
         let blocks = self.plan[id].meta.chunks.num_chunks();
         if keys.len() != blocks {
             return Err(Error::Internal {

@@ -23,6 +23,7 @@ mod scan;
 mod shape;
 mod wanted;
 
+use std::any::Any;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -57,10 +58,23 @@ pub(crate) enum InPlace {
 
 /// Lowers `plan` to tasks whose fused programs run on `backend`.
 pub(crate) fn lower(plan: &Plan, in_place: InPlace, backend: Backend) -> Result<Lowered> {
+    lower_in(plan, in_place, backend, &mut ())
+}
+
+/// [`lower`] within a larger computation: `context` is handed to every graph source (see
+/// [`GraphSource::insert`](crate::kernel::source::GraphSource::insert)), which may insert
+/// its tasks there instead of into the returned graph.
+pub(crate) fn lower_in(
+    plan: &Plan,
+    in_place: InPlace,
+    backend: Backend,
+    context: &mut (dyn Any + 'static),
+) -> Result<Lowered> {
     let names = unique_names(plan);
     let mut lowering = Lowering {
         plan,
         backend,
+        context,
         wanted: Wanted::new(plan, &names),
         names,
         graph: TaskGraph::new(),
@@ -134,6 +148,8 @@ pub(crate) fn backend_for(backend: Backend, program: Option<&Program>) -> Backen
 /// and the in-place buffers (indexed by node).
 struct Lowering<'p> {
     plan: &'p Plan,
+    /// The enclosing computation's context, for graph sources (see [`lower_in`]).
+    context: &'p mut (dyn Any + 'static),
     /// Where the fused programs run (interpreted or compiled).
     backend: Backend,
     /// Which blocks of each node the outputs need.

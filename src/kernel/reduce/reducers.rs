@@ -249,10 +249,22 @@ impl<T: Element> Reducer for ExtremeR<T> {
     fn finish(&self, s: &Option<T>) -> T {
         match s {
             Some(v) => *v,
-            // Only reachable for an all-NaN slice of `nanmin`/`nanmax`: NaN, as NumPy.
+            // An all-NaN slice of `nanmin`/`nanmax`: NaN, as NumPy.
             None if self.skip_nan => nan_of(),
-            None => T::default(),
+            None => T::default(), // refused by `check`
         }
+    }
+    /// A slice of no elements has no extreme: an error, as NumPy raises. Building refuses
+    /// a known zero-size reduction; this catches one over chunks of unknown size (a
+    /// `Bag::to_array` array whose partitions all came out empty).
+    fn check(&self, s: &Option<T>) -> Result<()> {
+        if s.is_none() && !self.skip_nan {
+            return Err(Error::InvalidArgument(format!(
+                "zero-size array to reduction operation {} which has no identity",
+                if self.max { "max" } else { "min" }
+            )));
+        }
+        Ok(())
     }
 }
 
