@@ -150,7 +150,31 @@ impl<T: Element> StripReader for Strided<'_, T> {
         self.buf.reserve(len);
         let last = self.shape.len() - 1;
         let (inner, step) = (self.shape[last], self.strides[last]);
+        // A short contiguous row repeated along a broadcast (stride 0) axis just outside it
+        // (`r[:, None, :]` of 2-d points): whole repeats at once, doubling the copied run
+        // (`extend_from_within`), not one short run and row step per repeat.
+        let tile = last > 0 && step == 1 && self.strides[last - 1] == 0 && inner <= 16;
         while self.buf.len() < len {
+            if tile && self.col == 0 {
+                let reps_left = self.shape[last - 1] - self.index[last - 1];
+                let reps = reps_left.min((len - self.buf.len()) / inner);
+                if reps > 1 {
+                    let at = self.offset as usize;
+                    let from = self.buf.len();
+                    self.buf.extend_from_slice(&self.data[at..at + inner]);
+                    let mut have = 1;
+                    while have < reps {
+                        let more = have.min(reps - have);
+                        self.buf.extend_from_within(from..from + more * inner);
+                        have += more;
+                    }
+                    // Step the repeat axis on by reps - 1 rows (offset unchanged: stride 0);
+                    // the last repeat's row step below carries into the outer axes.
+                    self.index[last - 1] += reps - 1;
+                    self.next_row();
+                    continue;
+                }
+            }
             let run = (inner - self.col).min(len - self.buf.len());
             let at = (self.offset + self.col as isize * step) as usize;
             match step {
@@ -371,6 +395,39 @@ mod tests {
             .unwrap();
         let out: &ArrayD<f64> = out.get(&keys[0]).unwrap();
         assert_eq!(out, &array![[0.0, 1.0, 4.0], [4.0, 9.0, 16.0]].into_dyn());
+    }
+
+    #[test]
+    fn a_short_row_repeated_along_a_broadcast_axis_reads_as_expanded() {
+        // [3, 1, 2] read as [3, 5, 2] (and [2, 1, 3, 1, 2] as [2, 4, 3, 2, 2]: repeats
+        // inside repeats), in strips of every length, so strips start and end mid-row and
+        // mid-repeat.
+        for (small, shape) in [
+            (vec![3usize, 1, 2], vec![3usize, 5, 2]),
+            (vec![2, 1, 3, 1, 2], vec![2, 4, 3, 2, 2]),
+            (vec![4, 1, 16], vec![4, 3, 16]),
+        ] {
+            let n: usize = small.iter().product();
+            let chunk =
+                ArrayD::from_shape_vec(IxDyn(&small), (0..n).map(|v| v as f64).collect()).unwrap();
+            let want: Vec<f64> = chunk
+                .broadcast(IxDyn(&shape))
+                .unwrap()
+                .iter()
+                .copied()
+                .collect();
+            for strip in 1..=want.len() {
+                let mut reader = Strided::new(&chunk, &shape).unwrap();
+                let mut got = Vec::new();
+                let mut start = 0;
+                while start < want.len() {
+                    let len = strip.min(want.len() - start);
+                    got.extend_from_slice(f64::col(&reader.load(start, len)).unwrap());
+                    start += len;
+                }
+                assert_eq!(got, want, "{small:?} as {shape:?} in strips of {strip}");
+            }
+        }
     }
 
     #[test]
