@@ -16,6 +16,11 @@ run() {
   head -c 600 "$tmp/out"; echo
 }
 
+# Every example built first, by one cargo invocation that compiles them in parallel; each
+# `run` below then only starts its binary (it was one sequential build per example).
+# shellcheck disable=SC2086
+cargo build --release -q $features --examples
+
 run pi --n 1000000
 run distance_matrix --n 300
 run particles --n 2000 --steps 5 --every 5
@@ -47,7 +52,6 @@ run workloads wordcount_files --n 20000 --hand-written
 run workloads matmul --n 256 --chunk 64
 run workloads matmul --n 256 --chunk 64 --hand-written
 if [ "$features" = "--all-features" ]; then
-  cargo build --release -q --all-features --examples
   for ex in "mpi_pi --n 1000000" "mpi_wordcount --lines 20000"; do
     echo "-- example (mpirun -n 2) $ex"
     timeout 120 mpirun -n 2 --oversubscribe --bind-to none --allow-run-as-root \
