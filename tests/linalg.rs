@@ -3,8 +3,9 @@
 //! integers stored as f64, so every sum is exact in any order and results compare exactly.
 
 mod chunking;
+mod einsum_model;
 
-use std::collections::HashMap;
+use einsum_model::naive as naive_einsum;
 
 use chunkflow::{
     Array, Error, dot, einsum, einsum_with, inner, matmul, outer, tensordot, trace, trace_with,
@@ -12,43 +13,6 @@ use chunkflow::{
 };
 use ndarray::{Array2, ArrayD, Ix2, IxDyn};
 use proptest::prelude::*;
-
-/// `einsum` by brute force: every assignment of every label.
-fn naive_einsum(spec: &str, ops: &[&ArrayD<f64>]) -> ArrayD<f64> {
-    let (lhs, out) = spec.split_once("->").unwrap();
-    let terms: Vec<Vec<char>> = lhs.split(',').map(|t| t.chars().collect()).collect();
-    let out: Vec<char> = out.chars().collect();
-    let mut sizes: HashMap<char, usize> = HashMap::new();
-    for (t, a) in terms.iter().zip(ops) {
-        for (c, &n) in t.iter().zip(a.shape()) {
-            let e = sizes.entry(*c).or_insert(n);
-            *e = (*e).max(n); // broadcast batch labels of length 1
-        }
-    }
-    let mut labels: Vec<char> = sizes.keys().copied().collect();
-    labels.sort_unstable();
-    let dims: Vec<usize> = labels.iter().map(|c| sizes[c]).collect();
-    let out_shape: Vec<usize> = out.iter().map(|c| sizes[c]).collect();
-    let mut result = ArrayD::<f64>::zeros(IxDyn(&out_shape));
-    if dims.contains(&0) {
-        return result;
-    }
-    for idx in ndarray::indices(IxDyn(&dims)) {
-        let value = |c: &char| idx[labels.iter().position(|x| x == c).unwrap()];
-        let mut p = 1.0;
-        for (t, a) in terms.iter().zip(ops) {
-            let i: Vec<usize> = t
-                .iter()
-                .zip(a.shape())
-                .map(|(c, &n)| if n == 1 { 0 } else { value(c) })
-                .collect();
-            p *= a[IxDyn(&i)];
-        }
-        let o: Vec<usize> = out.iter().map(value).collect();
-        result[IxDyn(&o)] += p;
-    }
-    result
-}
 
 /// An operand's data and chunking.
 type Chunked = (ArrayD<f64>, Vec<Vec<usize>>);
