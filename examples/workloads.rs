@@ -3,13 +3,13 @@
 //!
 //! ```sh
 //! cargo run --release --example workloads -- NAME [--n N] [--threads T] [--chunk C] [--no-fuse]
-//!     [--no-codegen] [--hand-written]
+//!     [--no-codegen] [--hand-written] [--runs R]
 //! ```
 //!
 //! prints `{"workload": ..., "n": ..., "threads": ..., "chunk": ..., "fused": ...,
 //! "seconds_median": ..., "seconds_min": ..., "checksum": ..., "engine": ...}` (`engine` is
 //! `chunkflow` or `hand-written`; `codegen` says whether fused programs ran compiled or in
-//! the interpreter, `--no-codegen`): the median and minimum of 5
+//! the interpreter, `--no-codegen`): the median and minimum of 5 (`--runs R`: R)
 //! timed runs after 1 warm-up. Input generation is not timed. Each workload is one function
 //! taking the parsed [`Args`] and returning a [`Measured`]; add new ones to [`WORKLOADS`].
 //! An unknown name or flag prints an error and exits with code 2.
@@ -53,6 +53,9 @@ struct Args {
     /// Fused programs compiled (`--no-codegen`: interpreted).
     codegen: bool,
     hand_written: bool,
+    /// Timed runs (`--runs R`, default 5): many runs let a profiler see mostly the
+    /// timed part.
+    runs: usize,
 }
 
 /// What a workload reports: its effective size and chunking, timings and checksum.
@@ -79,16 +82,18 @@ const WORKLOADS: &[(&str, Workload)] = &[
 ];
 
 const WARMUP: usize = 1;
-const RUNS: usize = 5;
 
-/// Runs `f` once to warm up, then `RUNS` times timed; returns the times and the last result.
-fn time_runs(mut f: impl FnMut() -> chunkflow::Result<f64>) -> chunkflow::Result<(Vec<f64>, f64)> {
+/// Runs `f` once to warm up, then `runs` times timed; returns the times and the last result.
+fn time_runs(
+    runs: usize,
+    mut f: impl FnMut() -> chunkflow::Result<f64>,
+) -> chunkflow::Result<(Vec<f64>, f64)> {
     for _ in 0..WARMUP {
         f()?;
     }
-    let mut seconds = Vec::with_capacity(RUNS);
+    let mut seconds = Vec::with_capacity(runs);
     let mut checksum = 0.0;
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let start = Instant::now();
         checksum = f()?;
         seconds.push(start.elapsed().as_secs_f64());
@@ -110,13 +115,13 @@ fn array_workload(name: &str, args: &Args) -> chunkflow::Result<Measured> {
             .num_threads(args.threads)
             .build()
             .map_err(|e| chunkflow::Error::InvalidArgument(e.to_string()))?;
-        time_runs(|| Ok(pool.install(|| inputs.run_hand_written())))?
+        time_runs(args.runs, || Ok(pool.install(|| inputs.run_hand_written())))?
     } else {
         let options = Options::default()
             .threads(args.threads)?
             .fuse(args.fuse)
             .codegen(args.codegen);
-        time_runs(|| inputs.run_chunkflow(&options))?
+        time_runs(args.runs, || inputs.run_chunkflow(&options))?
     };
     Ok(Measured {
         n,
@@ -148,7 +153,7 @@ fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
         .threads(args.threads)?
         .fuse(args.fuse)
         .codegen(args.codegen);
-    let (seconds, checksum) = time_runs(|| {
+    let (seconds, checksum) = time_runs(args.runs, || {
         let counts = counts.compute_with(&options)?;
         Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
     })?;
@@ -232,7 +237,9 @@ fn wordcount_files(args: &Args) -> chunkflow::Result<Measured> {
     let blocksize = args.chunk.unwrap_or(chunkflow::io::text::DEFAULT_BLOCKSIZE);
     let paths = corpus_files(n, 8)?;
     let (seconds, checksum) = if args.hand_written {
-        time_runs(|| Ok(hand_written_wordcount(&paths, args.threads)? as f64))?
+        time_runs(args.runs, || {
+            Ok(hand_written_wordcount(&paths, args.threads)? as f64)
+        })?
     } else {
         let lines = chunkflow::io::text::ReadText::new(paths.clone())
             .blocksize(blocksize)
@@ -244,7 +251,7 @@ fn wordcount_files(args: &Args) -> chunkflow::Result<Measured> {
             .threads(args.threads)?
             .fuse(args.fuse)
             .codegen(args.codegen);
-        time_runs(|| {
+        time_runs(args.runs, || {
             let counts = counts.compute_with(&options)?;
             Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
         })?
@@ -259,7 +266,7 @@ fn wordcount_files(args: &Args) -> chunkflow::Result<Measured> {
 
 fn parse(mut argv: impl Iterator<Item = String>) -> Result<(String, Args), String> {
     let name = argv.next().ok_or(
-        "usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse] [--no-codegen] [--hand-written]",
+        "usage: workloads NAME [--n N] [--threads T] [--chunk C] [--no-fuse] [--no-codegen] [--hand-written] [--runs R]",
     )?;
     let mut args = Args {
         n: None,
@@ -268,6 +275,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<(String, Args), Strin
         fuse: true,
         codegen: true,
         hand_written: false,
+        runs: 5,
     };
     while let Some(flag) = argv.next() {
         let mut value = |flag: &str| -> Result<u64, String> {
@@ -284,6 +292,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<(String, Args), Strin
             "--no-fuse" => args.fuse = false,
             "--no-codegen" => args.codegen = false,
             "--hand-written" => args.hand_written = true,
+            "--runs" => args.runs = (value("--runs")? as usize).max(1),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -342,7 +351,7 @@ fn matmul(args: &Args) -> chunkflow::Result<Measured> {
     let a = ndarray::Array2::from_shape_fn((size, size), |(i, j)| ((i * 7 + j * 3) % 17) as f64);
     let b = ndarray::Array2::from_shape_fn((size, size), |(i, j)| ((i * 5 + j) % 13) as f64);
     let (seconds, checksum) = if args.hand_written {
-        time_runs(|| Ok(a.dot(&b).sum()))?
+        time_runs(args.runs, || Ok(a.dot(&b).sum()))?
     } else {
         let c = chunk as usize;
         let x = chunkflow::Array::from_ndarray(a.clone(), [c, c])?.persist()?;
@@ -352,7 +361,7 @@ fn matmul(args: &Args) -> chunkflow::Result<Measured> {
             .threads(args.threads)?
             .fuse(args.fuse)
             .codegen(args.codegen);
-        time_runs(|| product.scalar_with(&options))?
+        time_runs(args.runs, || product.scalar_with(&options))?
     };
     Ok(Measured {
         n,

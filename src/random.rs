@@ -15,7 +15,7 @@ use crate::dtype::{Col, DType, Element};
 use crate::error::{Error, Result};
 use crate::graph::Value;
 use crate::kernel::generate::{StripFill, runs, strip_slice};
-use crate::kernel::isa::widest;
+use crate::kernel::isa::widest_for_u64_multiplies;
 use crate::kernel::source::{ChunkSource, fresh_id};
 
 /// SplitMix64's output function applied to `seed`'s stream at position `i`.
@@ -147,21 +147,21 @@ impl StripFill for RandomSource {
         match self.dist {
             Dist::Uniform { low, high } => {
                 let dst = strip_slice::<f64>(out, len);
-                widest(
+                widest_for_u64_multiplies(
                     #[inline(always)]
                     || self.write(place, start, uniform_at(seed, low, high), dst),
                 )
             }
             Dist::Normal { mean, std } => {
                 let dst = strip_slice::<f64>(out, len);
-                widest(
+                widest_for_u64_multiplies(
                     #[inline(always)]
                     || self.write(place, start, normal_at(seed, mean, std), dst),
                 )
             }
             Dist::Integers { low, span } => {
                 let dst = strip_slice::<i64>(out, len);
-                widest(
+                widest_for_u64_multiplies(
                     #[inline(always)]
                     || self.write(place, start, integers_at(seed, low, span), dst),
                 )
