@@ -83,7 +83,9 @@ fn main() {
         for w in &workloads {
             let before = mpi.traffic();
             let (seconds, checksum) = time(samples, || {
-                w.run_chunkflow(&options).expect("distributed run")
+                w.run_chunkflow(&options)
+                    .expect("distributed run")
+                    .checksum()
             });
             let after = mpi.traffic();
             let runs = (samples + 1) as u64;
@@ -104,7 +106,9 @@ fn main() {
 
     let threaded = Options::default().threads(2).expect("threads");
     for w in &workloads {
-        let (seconds, checksum) = time(samples, || w.run_chunkflow(&threaded).expect("run"));
+        let (seconds, checksum) = time(samples, || {
+            w.run_chunkflow(&threaded).expect("run").checksum()
+        });
         println!(
             "threaded/{}: 2 threads: median {:.1} ms, checksum {:016x} (n = {n}, chunks of {chunk})",
             w.name,

@@ -10,7 +10,9 @@
 //! "seconds_median": ..., "seconds_min": ..., "checksum": ..., "engine": ...}` (`engine` is
 //! `chunkflow` or `hand-written`; `codegen` says whether fused programs ran compiled or in
 //! the interpreter, `--no-codegen`): the median and minimum of 5 (`--runs R`: R)
-//! timed runs after 1 warm-up. Input generation is not timed. Each workload is one function
+//! timed runs after 1 warm-up. Input generation is not timed, nor the checksum of an array
+//! result (poly, distmat): a run's time covers producing the result and dropping it, as the
+//! Python peers in `benches/peers` are timed. Each workload is one function
 //! taking the parsed [`Args`] and returning a [`Measured`]; add new ones to [`WORKLOADS`].
 //! An unknown name or flag prints an error and exits with code 2.
 //!
@@ -42,7 +44,7 @@ use chunkflow::Options;
 use chunkflow::bag::corpus::Corpus;
 #[path = "../benches/common/workloads.rs"]
 mod workloads;
-use workloads::Inputs;
+use workloads::{Inputs, Output};
 
 /// Command-line options shared by all workloads (`None`: the workload's default).
 struct Args {
@@ -83,10 +85,12 @@ const WORKLOADS: &[(&str, Workload)] = &[
 
 const WARMUP: usize = 1;
 
-/// Runs `f` once to warm up, then `runs` times timed; returns the times and the last result.
+/// Runs `f` once to warm up, then `runs` times timed; returns the times and the last
+/// result's checksum. A run's time covers producing its result and dropping it, not the
+/// checksum (a serial pass over an array result, taken in between).
 fn time_runs(
     runs: usize,
-    mut f: impl FnMut() -> chunkflow::Result<f64>,
+    mut f: impl FnMut() -> chunkflow::Result<Output>,
 ) -> chunkflow::Result<(Vec<f64>, f64)> {
     for _ in 0..WARMUP {
         f()?;
@@ -95,8 +99,12 @@ fn time_runs(
     let mut checksum = 0.0;
     for _ in 0..runs {
         let start = Instant::now();
-        checksum = f()?;
-        seconds.push(start.elapsed().as_secs_f64());
+        let output = f()?;
+        let produced = start.elapsed();
+        checksum = output.checksum();
+        let dropping = Instant::now();
+        drop(output);
+        seconds.push((produced + dropping.elapsed()).as_secs_f64());
     }
     Ok((seconds, checksum))
 }
@@ -155,7 +163,9 @@ fn wordcount(args: &Args) -> chunkflow::Result<Measured> {
         .codegen(args.codegen);
     let (seconds, checksum) = time_runs(args.runs, || {
         let counts = counts.compute_with(&options)?;
-        Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
+        Ok(Output::Scalar(
+            counts.iter().map(|(_, c)| c).sum::<u64>() as f64
+        ))
     })?;
     Ok(Measured {
         n,
@@ -238,7 +248,9 @@ fn wordcount_files(args: &Args) -> chunkflow::Result<Measured> {
     let paths = corpus_files(n, 8)?;
     let (seconds, checksum) = if args.hand_written {
         time_runs(args.runs, || {
-            Ok(hand_written_wordcount(&paths, args.threads)? as f64)
+            Ok(Output::Scalar(
+                hand_written_wordcount(&paths, args.threads)? as f64,
+            ))
         })?
     } else {
         let lines = chunkflow::io::text::ReadText::new(paths.clone())
@@ -253,7 +265,9 @@ fn wordcount_files(args: &Args) -> chunkflow::Result<Measured> {
             .codegen(args.codegen);
         time_runs(args.runs, || {
             let counts = counts.compute_with(&options)?;
-            Ok(counts.iter().map(|(_, c)| c).sum::<u64>() as f64)
+            Ok(Output::Scalar(
+                counts.iter().map(|(_, c)| c).sum::<u64>() as f64
+            ))
         })?
     };
     Ok(Measured {
@@ -351,7 +365,7 @@ fn matmul(args: &Args) -> chunkflow::Result<Measured> {
     let a = ndarray::Array2::from_shape_fn((size, size), |(i, j)| ((i * 7 + j * 3) % 17) as f64);
     let b = ndarray::Array2::from_shape_fn((size, size), |(i, j)| ((i * 5 + j) % 13) as f64);
     let (seconds, checksum) = if args.hand_written {
-        time_runs(args.runs, || Ok(a.dot(&b).sum()))?
+        time_runs(args.runs, || Ok(Output::Array(a.dot(&b).into_dyn())))?
     } else {
         let c = chunk as usize;
         let x = chunkflow::Array::from_ndarray(a.clone(), [c, c])?.persist()?;
@@ -361,7 +375,9 @@ fn matmul(args: &Args) -> chunkflow::Result<Measured> {
             .threads(args.threads)?
             .fuse(args.fuse)
             .codegen(args.codegen);
-        time_runs(args.runs, || product.scalar_with(&options))?
+        time_runs(args.runs, || {
+            Ok(Output::Scalar(product.scalar_with(&options)?))
+        })?
     };
     Ok(Measured {
         n,

@@ -15,6 +15,29 @@ use rayon::prelude::*;
 
 use chunkflow::{Array, Options, Result, random};
 
+/// What one run of a workload produced. An array result is returned whole, so that a
+/// timing covers producing it (as NumPy's and numexpr's peers are timed) and not the
+/// checksum, a serial pass over the whole result taken afterwards.
+pub enum Output {
+    /// A scalar result (a reduction), its own checksum.
+    Scalar(f64),
+    /// An array result from chunkflow.
+    Array(ArrayD<f64>),
+    /// An array result from a hand-written loop.
+    Vec(Vec<f64>),
+}
+
+impl Output {
+    /// The scalar, or the sum of the array's elements.
+    pub fn checksum(&self) -> f64 {
+        match self {
+            Output::Scalar(x) => *x,
+            Output::Array(a) => a.sum(),
+            Output::Vec(v) => v.iter().sum(),
+        }
+    }
+}
+
 /// The workloads by name.
 pub const NAMES: [&str; 6] = ["poly", "pi", "dist", "distmat", "meanstd", "anomaly"];
 
@@ -75,15 +98,14 @@ impl Inputs {
         })
     }
 
-    /// Runs the workload with chunkflow under `options`; returns its checksum (the sum of
-    /// the result's elements, or the scalar result).
-    pub fn run_chunkflow(&self, options: &Options) -> Result<f64> {
+    /// Runs the workload with chunkflow under `options`; returns its result.
+    pub fn run_chunkflow(&self, options: &Options) -> Result<Output> {
         let a = &self.arrays;
-        Ok(match self.name.as_str() {
+        Ok(Output::Scalar(match self.name.as_str() {
             "poly" => {
                 let x = &a[0];
                 let y = 0.25 * x.powi(3) + 0.75 * x.powi(2) - 1.5 * x - 2.0;
-                y.compute_with(options)?.sum()
+                return Ok(Output::Array(y.compute_with(options)?));
             }
             "pi" => {
                 let inside = (&a[0] * &a[0] + &a[1] * &a[1]).lt(1.0).sum();
@@ -94,7 +116,9 @@ impl Inputs {
                 let r = &a[0];
                 let d = &r.slice(s![.., ndarray::NewAxis, ..])?
                     - &r.slice(s![ndarray::NewAxis, .., ..])?;
-                d.powi(2).sum_axis(2)?.sqrt().compute_with(options)?.sum()
+                return Ok(Output::Array(
+                    d.powi(2).sum_axis(2)?.sqrt().compute_with(options)?,
+                ));
             }
             "meanstd" => {
                 let (m, s) =
@@ -106,16 +130,16 @@ impl Inputs {
                 (x - &x.mean_axis(0)?).powi(2).sum().scalar_with(options)?
             }
             _ => unreachable!("checked in new"),
-        })
+        }))
     }
 
     /// Runs the hand-written single-pass rayon loop for the workload (on the current rayon
-    /// pool); returns the same checksum.
-    pub fn run_hand_written(&self) -> f64 {
+    /// pool); returns the same result.
+    pub fn run_hand_written(&self) -> Output {
         let p = &self.plain;
         let slice = |k: usize| p[k].as_slice().expect("standard layout");
         const BLOCK: usize = 1 << 16;
-        match self.name.as_str() {
+        Output::Scalar(match self.name.as_str() {
             "poly" => {
                 let x = slice(0);
                 let mut out = vec![0.0; x.len()];
@@ -126,7 +150,7 @@ impl Inputs {
                             *o = 0.25 * x * x * x + 0.75 * x * x - 1.5 * x - 2.0;
                         }
                     });
-                out.iter().sum()
+                return Output::Vec(out);
             }
             "pi" => {
                 let (x, y) = (slice(0), slice(1));
@@ -161,7 +185,7 @@ impl Inputs {
                         *o = (dx * dx + dy * dy).sqrt();
                     }
                 });
-                out.iter().sum()
+                return Output::Vec(out);
             }
             "meanstd" | "anomaly" => {
                 let x = slice(0);
@@ -206,6 +230,6 @@ impl Inputs {
                 }
             }
             _ => unreachable!("checked in new"),
-        }
+        })
     }
 }
