@@ -178,11 +178,14 @@ impl Scheduler for Lossy {
 fn a_scheduler_returning_too_few_values_is_an_error_not_zeros() {
     let x = Array::<f64>::ones(&[8, 8], 4).unwrap();
     let options = Options::default().scheduler(Lossy(Threaded::new(1).unwrap()));
-    // Written in place (elementwise output) and assembled from chunks (a reduction).
+    // Written in place (an elementwise output, a reduction's) and assembled from chunks (a
+    // transpose).
     let err = (&x + 1.0).compute_with(&options).unwrap_err();
     assert!(err.to_string().contains("returned 3 values for 4"), "{err}");
     let err = x.sum_axis(0).unwrap().compute_with(&options).unwrap_err();
     assert!(err.to_string().contains("lossy"), "{err}");
+    let err = x.transpose().compute_with(&options).unwrap_err();
+    assert!(err.to_string().contains("returned 3 values for 4"), "{err}");
 }
 
 /// Runs `f` on a thread with the default 2 MiB stack and fails the test if it takes longer

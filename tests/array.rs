@@ -388,3 +388,56 @@ fn broadcast_to_is_lazy_and_read_with_stride_zero() {
     assert_eq!(w.sum(), 5.0 * (0.0 + 1.0 + 2.0 + 3.0) + 20.0);
     assert!(x.broadcast_to(&[5, 3]).is_err());
 }
+
+#[test]
+fn reduction_outputs_written_in_place_equal_their_eager_values() {
+    // A requested reduction that nothing else reads is written straight into the result by
+    // its aggregate tasks: with and without a fused `post` program, uneven chunks, several
+    // combine levels, keepdims, an integer result type, on 1 and 2 threads.
+    let data: Vec<f64> = (0..7 * 9 * 5)
+        .map(|v| ((v * 37) % 23) as f64 - 11.0)
+        .collect();
+    let eager = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[7, 9, 5]), data).unwrap();
+    let x = Array::from_ndarray(eager.clone(), [2, 4, 3]).unwrap();
+    let args = chunkflow::ReduceArgs::axes(&[1])
+        .keepdims(true)
+        .split_every(2);
+    for threads in [1, 2] {
+        let options = Options::default().threads(threads).unwrap();
+        let sums = x.sum_axis(0).unwrap().compute_with(&options).unwrap();
+        assert_eq!(sums, eager.sum_axis(ndarray::Axis(0)));
+        let roots = x
+            .sum_axis(2)
+            .unwrap()
+            .abs()
+            .sqrt()
+            .compute_with(&options)
+            .unwrap();
+        assert_eq!(
+            roots,
+            eager.sum_axis(ndarray::Axis(2)).mapv(|v| v.abs().sqrt())
+        );
+        let kept = x.sum_with(&args).unwrap().compute_with(&options).unwrap();
+        assert_eq!(
+            kept,
+            eager
+                .sum_axis(ndarray::Axis(1))
+                .insert_axis(ndarray::Axis(1))
+        );
+        let arg = x.argmax_axis(1).unwrap().compute_with(&options).unwrap();
+        let want = eager.map_axis(ndarray::Axis(1), |lane| {
+            let max = lane.iter().copied().fold(f64::MIN, f64::max);
+            lane.iter().position(|&v| v == max).unwrap() as u64
+        });
+        assert_eq!(arg, want);
+    }
+    // An error found when finishing states (an all-NaN slice) is still an error.
+    let nan = Array::from_vec(vec![f64::NAN; 6], 2)
+        .unwrap()
+        .reshape(&[3, 2])
+        .unwrap();
+    let per_column = nan
+        .nanargmax_with(&chunkflow::ReduceArgs::axes(&[0]))
+        .unwrap();
+    assert!(per_column.compute().is_err());
+}

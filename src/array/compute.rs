@@ -41,8 +41,8 @@ impl ComputedChunks {
     }
 }
 
-/// How results come back: assembled arrays (elementwise outputs written in place) or the
-/// chunks themselves (for `persist`).
+/// How results come back: assembled arrays (elementwise and reduction outputs written in
+/// place) or the chunks themselves (for `persist`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Collect {
     Arrays,
@@ -69,7 +69,8 @@ pub(crate) fn lower_nodes(nodes: &[Arc<Node>], options: &Options) -> Result<Lowe
 }
 
 /// Plans, optimizes and lowers `nodes` for a run under `options` that returns them as
-/// `collect` says (elementwise outputs written in place when they are assembled here).
+/// `collect` says (elementwise and reduction outputs written in place when they are
+/// assembled here).
 /// `context` is passed to graph sources (see [`lower_in`]): `&mut ()` for arrays computed
 /// alone, the bag lowering when `bag::compute` runs bags and arrays together.
 pub(crate) fn lower_outputs(

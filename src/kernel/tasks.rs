@@ -296,6 +296,9 @@ pub(crate) enum ReduceStep {
         key: Key,
         out_shape: Vec<usize>,
         post: Option<Arc<Program>>,
+        /// The final result to write this output block into, and its block index there,
+        /// instead of returning it (as [`ProgramKernel::dest`]).
+        dest: Option<(Arc<OutputBuffer>, Vec<usize>)>,
     },
 }
 
@@ -333,16 +336,23 @@ impl Kernel for ReduceKernel {
                 key,
                 out_shape,
                 post,
+                dest,
             } => {
                 let value = self.ops.aggregate(inputs, key, out_shape)?;
-                match post {
-                    Some(p) => p.run_to_array_with(
-                        self.backend,
-                        &[value],
-                        std::slice::from_ref(key),
-                        out_shape,
-                    ),
-                    None => Ok(value),
+                let keys = std::slice::from_ref(key);
+                match (post, dest) {
+                    (Some(p), None) => p.run_to_array_with(self.backend, &[value], keys, out_shape),
+                    (None, None) => Ok(value),
+                    (Some(p), Some((buffer, block))) => {
+                        let mut writer = buffer.claim(block)?;
+                        p.run_with(self.backend, &[value], keys, out_shape, &mut writer)?;
+                        writer.finish()?;
+                        Ok(Value::new(()))
+                    }
+                    (None, Some((buffer, block))) => {
+                        buffer.claim(block)?.write_chunk(&value, key)?;
+                        Ok(Value::new(()))
+                    }
                 }
             }
         }

@@ -3,9 +3,9 @@
 //! partial → combine → aggregate tasks whose fan-in is at most `split_every`.
 //!
 //! Lowering also decides which requested outputs are written in place: an output computed
-//! by an elementwise program that nothing else reads gets an [`OutputBuffer`], its chunk
-//! tasks write their strips straight into it, and [`Lowered::buffers`] hands the buffers
-//! back for assembly after the run.
+//! by an elementwise program or by a reduction's aggregates, and that nothing else reads,
+//! gets an [`OutputBuffer`]; its chunk tasks write their strips straight into it, and
+//! [`Lowered::buffers`] hands the buffers back for assembly after the run.
 //!
 //! - here: the driver, task names, the in-place decision;
 //! - [`blockwise`]: sources, constants, elementwise programs, `map_blocks`;
@@ -226,17 +226,20 @@ fn unique_names(plan: &Plan) -> Vec<String> {
 }
 
 /// Output buffers, indexed by node, for the requested outputs that an elementwise program
-/// computes and nothing else reads (each requested once).
+/// or a reduction's aggregates compute and nothing else reads (each requested once). A
+/// reduction to a scalar has one block: nothing to gain.
 fn in_place_buffers(plan: &Plan) -> Vec<Option<Arc<OutputBuffer>>> {
     let uses = plan.use_counts();
     plan.nodes
         .iter()
         .zip(plan.ids())
         .map(|(node, id): (&PlanNode, NodeId)| {
+            let written_by_tasks = node.op.is_elementwise()
+                || (matches!(node.op, Op::Reduce(_)) && !node.meta.shape.is_empty());
             // Chunks of unknown size have no place in a buffer until they are computed.
             let wanted = uses[id.index()] == 1
                 && plan.outputs.contains(&id)
-                && node.op.is_elementwise()
+                && written_by_tasks
                 && node.meta.chunks.is_known();
             wanted.then(|| OutputBuffer::new(node.meta.dtype, &node.meta.chunks))
         })

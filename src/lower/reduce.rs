@@ -175,6 +175,7 @@ impl Lowering<'_> {
             .collect();
         let aggregate_label: Arc<str> = aggregate_label(spec, n_inputs).into();
         let out_chunks = &node.meta.chunks;
+        let buffer = self.buffers[id.index()].clone();
         for kb in BlockIter::new(kept_grid) {
             let keys: Vec<Key> = BlockIter::new(span.clone())
                 .map(|d| {
@@ -201,6 +202,7 @@ impl Lowering<'_> {
                     key: out_key.clone(),
                     out_shape: out_chunks.block_shape(&out_block),
                     post: spec.post.clone(),
+                    dest: buffer.as_ref().map(|buf| (buf.clone(), out_block.clone())),
                 },
             };
             self.graph.insert(out_key, Task::call(kernel, keys))?;
