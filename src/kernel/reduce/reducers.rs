@@ -27,6 +27,14 @@ pub(super) trait Reducer: Send + Sync + 'static {
             self.fold_one(s, x, first + k as u64);
         }
     }
+    /// Folds consecutive lanes of `lane_len` elements (`data.len() / lane_len` of them)
+    /// into `states`, one lane each; only for reductions that need no indices.
+    #[inline]
+    fn fold_rows(&self, states: &mut [Self::State], data: &[Self::In], lane_len: usize) {
+        for (s, lane) in states.iter_mut().zip(data.chunks_exact(lane_len)) {
+            self.fold_lane(s, lane, 0);
+        }
+    }
     fn merge(&self, a: &mut Self::State, b: &Self::State);
     fn finish(&self, s: &Self::State) -> Self::Out;
     /// Whether a finished state has a value (`nanargmin` of an all-NaN slice has none).
@@ -66,10 +74,21 @@ fn block_sum<T: Copy, A: Num>(lane: &[T], f: impl Fn(T) -> A) -> A {
 /// [`PAIRWISE_BLOCK`] elements summed with 8 accumulators, the halves of longer lanes
 /// (split at a multiple of 8) summed recursively and added. The rounding error grows with
 /// the logarithm of the length, not the length; the recursion is log2(n / 128) deep.
+///
+/// Inlined for a short lane (one block, no recursion), so a reduction over a short axis
+/// does not pay a call per lane.
+#[inline(always)]
 fn pairwise<T: Copy>(lane: &[T], f: impl Fn(T) -> f64 + Copy) -> f64 {
     if lane.len() <= PAIRWISE_BLOCK {
         return block_sum(lane, f);
     }
+    pairwise_long(lane, f)
+}
+
+/// [`pairwise`] of a lane longer than one block: its halves (split at a multiple of 8)
+/// summed recursively and added.
+#[inline(never)]
+fn pairwise_long<T: Copy>(lane: &[T], f: impl Fn(T) -> f64 + Copy) -> f64 {
     let half = lane.len() / 2 / 8 * 8;
     pairwise(&lane[..half], f) + pairwise(&lane[half..], f)
 }
