@@ -441,3 +441,39 @@ fn reduction_outputs_written_in_place_equal_their_eager_values() {
         .unwrap();
     assert!(per_column.compute().is_err());
 }
+
+#[test]
+fn mean_is_numpys_sum_over_count_to_the_last_bit() {
+    // Values printed by NumPy 2.4 (np.mean, np.nanmean): the f64 sum divided by the count,
+    // not a running mean (which gives 0.20000000000000001 for the first).
+    let x = Array::<f64>::from_vec(vec![0.1, 0.2, 0.3], 2).unwrap();
+    assert_eq!(
+        x.mean().scalar().unwrap().to_bits(),
+        0.200_000_000_000_000_04_f64.to_bits()
+    );
+    let m = Array::<f64>::from_vec(vec![0.1, 0.7, 0.2, 0.1, 0.3, 1e-17], 2)
+        .unwrap()
+        .reshape(&[3, 2])
+        .unwrap()
+        .rechunk([1, 2])
+        .unwrap();
+    let cols = m.mean_axis(0).unwrap().compute().unwrap();
+    assert_eq!(cols[[0]].to_bits(), 0.200_000_000_000_000_04_f64.to_bits());
+    assert_eq!(cols[[1]].to_bits(), 0.266_666_666_666_666_66_f64.to_bits());
+    let with_nan = Array::<f64>::from_vec(vec![0.1, f64::NAN, 0.2, 0.3], 3).unwrap();
+    assert_eq!(
+        with_nan.nanmean().scalar().unwrap().to_bits(),
+        0.200_000_000_000_000_04_f64.to_bits()
+    );
+    let zero = Array::<f64>::from_vec(vec![-0.0, f64::NAN], 1).unwrap();
+    assert_eq!(
+        zero.nanmean().scalar().unwrap().to_bits(),
+        0.0_f64.to_bits()
+    );
+    let ints = Array::<i32>::from_vec(vec![1_i32, 2, 2], 2).unwrap();
+    assert_eq!(ints.mean().scalar().unwrap(), 5.0 / 3.0);
+    let infs = Array::<f64>::from_vec(vec![f64::INFINITY, f64::NEG_INFINITY], 1).unwrap();
+    assert!(infs.mean().scalar().unwrap().is_nan());
+    let inf = Array::<f64>::from_vec(vec![f64::INFINITY, 1.0], 1).unwrap();
+    assert_eq!(inf.mean().scalar().unwrap(), f64::INFINITY);
+}

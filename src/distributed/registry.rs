@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 use super::wire::{Reader, Wire};
 use crate::error::{Error, Result};
 use crate::graph::{Key, Value};
-use crate::kernel::reduce::Moments;
+use crate::kernel::reduce::{Moments, SumCount};
 
 /// One registered type: its name, stable tag and codec.
 struct Codec {
@@ -208,6 +208,7 @@ macro_rules! register_tables {
 fn register_builtins(r: &mut Registry) {
     register_element!(r, bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
     insert::<ArrayD<Moments>>(r);
+    insert::<ArrayD<SumCount>>(r);
     insert::<()>(r);
     insert::<usize>(r);
     insert::<String>(r);

@@ -10,7 +10,7 @@ use std::hash::{BuildHasher, Hash};
 use ndarray::{ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
-use crate::kernel::reduce::Moments;
+use crate::kernel::reduce::{Moments, SumCount};
 
 /// A value that can be written to bytes and read back in another process.
 ///
@@ -288,6 +288,19 @@ impl Wire for Moments {
             n: f64::decode(input)?,
             mean: f64::decode(input)?,
             m2: f64::decode(input)?,
+        })
+    }
+}
+
+impl Wire for SumCount {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.sum.encode(out);
+        self.n.encode(out);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self> {
+        Ok(SumCount {
+            sum: f64::decode(input)?,
+            n: f64::decode(input)?,
         })
     }
 }

@@ -20,9 +20,9 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 
 pub use kind::ReduceKind;
+use reducers::{ArgR, ExtremeR, MeanR, MomentsR, ProdR, Reducer, SumR, TruthR};
 #[cfg(feature = "mpi")]
-pub(crate) use reducers::Moments;
-use reducers::{ArgR, ExtremeR, MomentsR, ProdR, Reducer, SumR, TruthR};
+pub(crate) use reducers::{Moments, SumCount};
 use sink::{ReduceSink, ReducedAxes};
 
 use super::codegen::Backend;
@@ -145,10 +145,12 @@ pub fn reduce_ops(
             },
             axes_info,
         ),
-        ReduceKind::Mean
-        | ReduceKind::Var { .. }
+        ReduceKind::Mean | ReduceKind::NanMean => typed(
+            MeanR::<T> { skip_nan: kind.skips_nan(), _t: PhantomData },
+            axes_info,
+        ),
+        ReduceKind::Var { .. }
         | ReduceKind::Std { .. }
-        | ReduceKind::NanMean
         | ReduceKind::NanVar { .. }
         | ReduceKind::NanStd { .. } => {
             typed(MomentsR::<T> { kind, _t: PhantomData }, axes_info)
