@@ -180,6 +180,26 @@ impl BlockWriter<'_> {
         Ok(())
     }
 
+    /// Writes a whole computed chunk (an array of the buffer's element type and the
+    /// block's shape, the value under `key`) into the block, and marks it written.
+    pub(crate) fn write_chunk(mut self, value: &Value, key: &Key) -> Result<()> {
+        let dtype = self.buffer.dtype;
+        with_dtype!(dtype, T => {
+            let chunk: &ArrayD<T> = value.get(key)?;
+            if chunk.shape() != self.shape.as_slice() {
+                return Err(Error::ShapeMismatch(format!(
+                    "a chunk of shape {:?} for an output block of shape {:?}",
+                    chunk.shape(),
+                    self.shape
+                )));
+            }
+            let chunk = chunk.as_standard_layout();
+            let data = chunk.as_slice().ok_or_else(|| super::internal("a standard-layout chunk that is not contiguous"))?;
+            self.write::<T>(data)?;
+        });
+        self.finish()
+    }
+
     fn position(&self) -> usize {
         let s = &self.buffer.strides;
         let last = self.shape.len().saturating_sub(1);
@@ -235,28 +255,6 @@ impl BlockWriter<'_> {
         }
         self.written += data.len();
         Ok(())
-    }
-}
-
-impl BlockWriter<'_> {
-    /// Writes a whole computed chunk (an array of the buffer's element type and the
-    /// block's shape, the value under `key`) into the block, and marks it written.
-    pub(crate) fn write_chunk(mut self, value: &Value, key: &Key) -> Result<()> {
-        let dtype = self.buffer.dtype;
-        with_dtype!(dtype, T => {
-            let chunk: &ArrayD<T> = value.get(key)?;
-            if chunk.shape() != self.shape.as_slice() {
-                return Err(Error::ShapeMismatch(format!(
-                    "a chunk of shape {:?} for an output block of shape {:?}",
-                    chunk.shape(),
-                    self.shape
-                )));
-            }
-            let chunk = chunk.as_standard_layout();
-            let data = chunk.as_slice().ok_or_else(|| super::internal("a standard-layout chunk that is not contiguous"))?;
-            self.write::<T>(data)?;
-        });
-        self.finish()
     }
 }
 
