@@ -101,36 +101,34 @@ impl Inputs {
     /// Runs the workload with chunkflow under `options`; returns its result.
     pub fn run_chunkflow(&self, options: &Options) -> Result<Output> {
         let a = &self.arrays;
-        Ok(Output::Scalar(match self.name.as_str() {
+        Ok(match self.name.as_str() {
             "poly" => {
                 let x = &a[0];
                 let y = 0.25 * x.powi(3) + 0.75 * x.powi(2) - 1.5 * x - 2.0;
-                return Ok(Output::Array(y.compute_with(options)?));
+                Output::Array(y.compute_with(options)?)
             }
             "pi" => {
                 let inside = (&a[0] * &a[0] + &a[1] * &a[1]).lt(1.0).sum();
-                4.0 * inside.scalar_with(options)? as f64 / self.n as f64
+                Output::Scalar(4.0 * inside.scalar_with(options)? as f64 / self.n as f64)
             }
-            "dist" => (&a[0] - &a[1]).powi(2).sum().sqrt().scalar_with(options)?,
+            "dist" => Output::Scalar((&a[0] - &a[1]).powi(2).sum().sqrt().scalar_with(options)?),
             "distmat" => {
                 let r = &a[0];
                 let d = &r.slice(s![.., ndarray::NewAxis, ..])?
                     - &r.slice(s![ndarray::NewAxis, .., ..])?;
-                return Ok(Output::Array(
-                    d.powi(2).sum_axis(2)?.sqrt().compute_with(options)?,
-                ));
+                Output::Array(d.powi(2).sum_axis(2)?.sqrt().compute_with(options)?)
             }
             "meanstd" => {
                 let (m, s) =
                     chunkflow::compute_with((&a[0].mean_axis(0)?, &a[0].std_axis(1, 0)?), options)?;
-                m.sum() + s.sum()
+                Output::Scalar(m.sum() + s.sum())
             }
             "anomaly" => {
                 let x = &a[0];
-                (x - &x.mean_axis(0)?).powi(2).sum().scalar_with(options)?
+                Output::Scalar((x - &x.mean_axis(0)?).powi(2).sum().scalar_with(options)?)
             }
             _ => unreachable!("checked in new"),
-        }))
+        })
     }
 
     /// Runs the hand-written single-pass rayon loop for the workload (on the current rayon
@@ -139,7 +137,7 @@ impl Inputs {
         let p = &self.plain;
         let slice = |k: usize| p[k].as_slice().expect("standard layout");
         const BLOCK: usize = 1 << 16;
-        Output::Scalar(match self.name.as_str() {
+        match self.name.as_str() {
             "poly" => {
                 let x = slice(0);
                 let mut out = vec![0.0; x.len()];
@@ -150,7 +148,7 @@ impl Inputs {
                             *o = 0.25 * x * x * x + 0.75 * x * x - 1.5 * x - 2.0;
                         }
                     });
-                return Output::Vec(out);
+                Output::Vec(out)
             }
             "pi" => {
                 let (x, y) = (slice(0), slice(1));
@@ -164,15 +162,16 @@ impl Inputs {
                             .count() as u64
                     })
                     .sum();
-                4.0 * inside as f64 / self.n as f64
+                Output::Scalar(4.0 * inside as f64 / self.n as f64)
             }
             "dist" => {
                 let (a, b) = (slice(0), slice(1));
-                a.par_chunks(BLOCK)
+                let squares: f64 = a
+                    .par_chunks(BLOCK)
                     .zip(b.par_chunks(BLOCK))
                     .map(|(a, b)| a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
-                    .sum::<f64>()
-                    .sqrt()
+                    .sum();
+                Output::Scalar(squares.sqrt())
             }
             "distmat" => {
                 let r = slice(0);
@@ -185,7 +184,7 @@ impl Inputs {
                         *o = (dx * dx + dy * dy).sqrt();
                     }
                 });
-                return Output::Vec(out);
+                Output::Vec(out)
             }
             "meanstd" | "anomaly" => {
                 let x = slice(0);
@@ -208,7 +207,7 @@ impl Inputs {
                         },
                     );
                 let means: Vec<f64> = col_sums.iter().map(|s| s / rows as f64).collect();
-                if self.name == "anomaly" {
+                Output::Scalar(if self.name == "anomaly" {
                     x.par_chunks(cols)
                         .map(|row| {
                             row.iter()
@@ -227,9 +226,9 @@ impl Inputs {
                         })
                         .sum();
                     means.iter().sum::<f64>() + stds
-                }
+                })
             }
             _ => unreachable!("checked in new"),
-        })
+        }
     }
 }
