@@ -51,70 +51,52 @@ type Gemm<T> = unsafe extern "C" fn(
     c_int,
 );
 
-/// Counts the call and forwards it to OpenBLAS's `cblas_dgemm` (the CBLAS enums are C
-/// `int`s).
-///
-/// # Safety
-/// The caller's contract is CBLAS's: pointers and leading dimensions describe valid
-/// matrices of the given sizes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cblas_dgemm(
-    layout: c_int,
-    ta: c_int,
-    tb: c_int,
-    m: c_int,
-    n: c_int,
-    k: c_int,
-    alpha: f64,
-    a: *const f64,
-    lda: c_int,
-    b: *const f64,
-    ldb: c_int,
-    beta: f64,
-    c: *mut f64,
-    ldc: c_int,
-) {
-    static REAL: OnceLock<usize> = OnceLock::new();
-    let f = *REAL.get_or_init(|| next_symbol(c"cblas_dgemm") as usize);
-    DGEMM_CALLS.fetch_add(1, Ordering::SeqCst);
-    // SAFETY: `f` is OpenBLAS's cblas_dgemm, whose C signature `Gemm<f64>` is; the
-    // arguments are the caller's, passed on unchanged.
-    unsafe {
-        let f: Gemm<f64> = std::mem::transmute(f);
-        f(layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-    }
+/// Defines the CBLAS GEMM symbol `$name` for element type `$t`: it counts the call in
+/// `$calls` and forwards it to OpenBLAS's definition of the same symbol (the CBLAS enums
+/// are C `int`s).
+macro_rules! counting_gemm {
+    ($name:ident, $t:ty, $calls:ident) => {
+        /// Counts the call and forwards it to OpenBLAS's definition of this symbol.
+        ///
+        /// # Safety
+        /// The caller's contract is CBLAS's: pointers and leading dimensions describe
+        /// valid matrices of the given sizes.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name(
+            layout: c_int,
+            ta: c_int,
+            tb: c_int,
+            m: c_int,
+            n: c_int,
+            k: c_int,
+            alpha: $t,
+            a: *const $t,
+            lda: c_int,
+            b: *const $t,
+            ldb: c_int,
+            beta: $t,
+            c: *mut $t,
+            ldc: c_int,
+        ) {
+            static REAL: OnceLock<usize> = OnceLock::new();
+            let symbol = concat!(stringify!($name), "\0");
+            let f = *REAL.get_or_init(|| {
+                let name = CStr::from_bytes_with_nul(symbol.as_bytes()).expect("NUL-terminated");
+                next_symbol(name) as usize
+            });
+            $calls.fetch_add(1, Ordering::SeqCst);
+            // SAFETY: `f` is OpenBLAS's definition of this CBLAS symbol, whose C signature
+            // `Gemm<$t>` is; the arguments are the caller's, passed on unchanged.
+            unsafe {
+                let f: Gemm<$t> = std::mem::transmute(f);
+                f(layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            }
+        }
+    };
 }
 
-/// As [`cblas_dgemm`], for `cblas_sgemm`.
-///
-/// # Safety
-/// As [`cblas_dgemm`].
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cblas_sgemm(
-    layout: c_int,
-    ta: c_int,
-    tb: c_int,
-    m: c_int,
-    n: c_int,
-    k: c_int,
-    alpha: f32,
-    a: *const f32,
-    lda: c_int,
-    b: *const f32,
-    ldb: c_int,
-    beta: f32,
-    c: *mut f32,
-    ldc: c_int,
-) {
-    static REAL: OnceLock<usize> = OnceLock::new();
-    let f = *REAL.get_or_init(|| next_symbol(c"cblas_sgemm") as usize);
-    SGEMM_CALLS.fetch_add(1, Ordering::SeqCst);
-    // SAFETY: as in cblas_dgemm, for OpenBLAS's cblas_sgemm.
-    unsafe {
-        let f: Gemm<f32> = std::mem::transmute(f);
-        f(layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-    }
-}
+counting_gemm!(cblas_dgemm, f64, DGEMM_CALLS);
+counting_gemm!(cblas_sgemm, f32, SGEMM_CALLS);
 
 /// Deterministic values in [-0.5, 0.5) that are not small integers (so rounding shows).
 fn data(shape: (usize, usize), seed: usize) -> Array2<f64> {
