@@ -2,7 +2,8 @@
 //! and i32 arrays (broadcast rows, scalar operands on either side, casts, `where`, NaN,
 //! infinities, -0.0 and integer extremes among the values), computed with
 //! `Options::codegen(true)` and `codegen(false)` over random chunkings, elementwise and
-//! reduced (sums over everything and over each axis, counts). Both are also checked
+//! reduced (sums over everything and over each axis, means, counts; rows long enough
+//! for the compiled lane folds). Both are also checked
 //! against the expression evaluated eagerly element by element with ndarray's values.
 
 use chunkflow::{Array, Options, where_};
@@ -275,13 +276,28 @@ fn same_values(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
             .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
 }
 
-/// `x`: rows × cols in chunks of (rc, cc); `y`: one row of cols, broadcast.
+/// Mostly ordinary values, a special one now and then: long rows of [`f64_value`] would
+/// nearly always hold a NaN or an infinity, and a NaN sum hides every rounding difference.
+fn mostly_finite_f64() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        60 => -10.0f64..10.0,
+        1 => prop::sample::select(SPECIAL_F64.to_vec()),
+    ]
+}
+
+/// `x`: rows × cols in chunks of (rc, cc); `y`: one row of cols, broadcast. Short rows of
+/// any values, or rows long enough for the compiled lane folds and pairwise splits.
 fn inputs() -> impl Strategy<Value = (ArrayD<f64>, Vec<f64>, usize, usize)> {
-    (1usize..7, 1usize..40).prop_flat_map(|(rows, cols)| {
+    (1usize..7, prop_oneof![3 => 1usize..40, 1 => 120usize..300]).prop_flat_map(|(rows, cols)| {
+        let value = if cols < 40 {
+            f64_value().boxed()
+        } else {
+            mostly_finite_f64().boxed()
+        };
         (
-            prop::collection::vec(f64_value(), rows * cols)
+            prop::collection::vec(value.clone(), rows * cols)
                 .prop_map(move |v| ArrayD::from_shape_vec(IxDyn(&[rows, cols]), v).unwrap()),
-            prop::collection::vec(f64_value(), cols),
+            prop::collection::vec(value, cols),
             1..=rows,
             1..=cols,
         )
@@ -324,6 +340,11 @@ proptest! {
             let a = s.compute_with(&options(true)).unwrap();
             let b = s.compute_with(&options(false)).unwrap();
             prop_assert!(same_values(&a, &b), "sum over {axis:?} of {e:?}: {a:?} vs {b:?}");
+        }
+        for (axis, m) in [(None, z.mean()), (Some(compiled.ndim() - 1), z.mean_axis(compiled.ndim() - 1).unwrap())] {
+            let a = m.compute_with(&options(true)).unwrap();
+            let b = m.compute_with(&options(false)).unwrap();
+            prop_assert!(same_values(&a, &b), "mean over {axis:?} of {e:?}: {a:?} vs {b:?}");
         }
         let count = z.lt(0.5).sum();
         let a = count.compute_with(&options(true)).unwrap();

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::codegen::{self, Backend, Compiled};
+use super::codegen::{self, Backend, Compiled, Fold, LeafFn};
 use super::generate::{Generated, GeneratedChunk};
 use super::ops;
 use super::program::{InstrOp, Program, Src};
@@ -35,6 +35,23 @@ pub const STRIP_BUDGET_BYTES: usize = 16 << 10;
 pub trait StripSink {
     /// Strip of `len` elements starting at flat position `start` of the chunk.
     fn push(&mut self, start: usize, strip: &Col<'_>, len: usize) -> Result<()>;
+    /// This sink as a [`LaneSink`], if it can fold a compiled program's lanes without
+    /// their strips (a sum along the innermost axis); `None` (the default): strips only.
+    fn lanes(&mut self) -> Option<&mut dyn LaneSink> {
+        None
+    }
+}
+
+/// A sink that folds lanes of a chunk's values from a compiled fold of them (a count or
+/// block sums, see [`Fold`]) instead of from strips of the values: a reduction along the
+/// innermost axis, whose accumulators then stay in registers and whose values are never
+/// stored. It sees the strips of [`Program::run`], the same length, in the same order.
+pub trait LaneSink {
+    /// The fold the compiled function does.
+    fn fold(&self) -> Fold;
+    /// Folds the next strip, of `len` elements: `leaf(offset, n)` is the compiled fold of
+    /// the strip's elements `offset..offset + n`.
+    fn push_lanes(&mut self, len: usize, leaf: &mut LeafFn<'_>) -> Result<()>;
 }
 
 /// Collects strips into a chunk buffer.
@@ -310,7 +327,9 @@ impl Program {
 
     /// Like [`Program::run`], on `backend`: with [`Backend::Compiled`] a program that
     /// compiles runs as one native call per strip (same strips, same strip length, same
-    /// sink, so the same results); anything else runs in the interpreter.
+    /// sink, so the same results), or, when the sink folds lanes ([`LaneSink`]), as one
+    /// call per piece of a lane in a strip, folding in registers; anything else runs in
+    /// the interpreter.
     pub fn run_with(
         &self,
         backend: Backend,
@@ -319,12 +338,43 @@ impl Program {
         shape: &[usize],
         sink: &mut dyn StripSink,
     ) -> Result<()> {
-        if backend == Backend::Compiled
-            && let Some(compiled) = codegen::compiled(self)
-        {
-            return self.run_compiled(&compiled, inputs, keys, shape, sink);
+        if backend == Backend::Compiled {
+            if let Some(lanes) = sink.lanes()
+                && let Some(compiled) = codegen::compiled_fold(self, lanes.fold())
+            {
+                return self.run_folded(&compiled, inputs, keys, shape, lanes);
+            }
+            if let Some(compiled) = codegen::compiled(self) {
+                return self.run_compiled(&compiled, inputs, keys, shape, sink);
+            }
         }
         self.run(inputs, keys, shape, sink)
+    }
+
+    /// The strip loop of [`Program::run`] with each strip folded by `compiled` into
+    /// `sink`, lane piece by lane piece.
+    fn run_folded(
+        &self,
+        compiled: &Compiled,
+        inputs: &[Value],
+        keys: &[Key],
+        shape: &[usize],
+        sink: &mut dyn LaneSink,
+    ) -> Result<()> {
+        let mut readers = self.readers(inputs, keys, shape)?;
+        let n: usize = shape.iter().product();
+        let strip = self.strip_len().min(n.max(1));
+        let mut ptrs = Vec::with_capacity(readers.len());
+        let mut start = 0;
+        while start < n {
+            let len = strip.min(n - start);
+            let strips: Vec<Col<'_>> = readers.iter_mut().map(|r| r.load(start, len)).collect();
+            sink.push_lanes(len, &mut |offset, piece| {
+                compiled.fold_value(&strips, &mut ptrs, offset, piece)
+            })?;
+            start += len;
+        }
+        Ok(())
     }
 
     /// The strip loop of [`Program::run`] with the instructions replaced by `compiled`.

@@ -96,7 +96,7 @@ impl Lowering<'_> {
                 dest,
                 generated: generated.clone(),
                 offset: chunks.block_offset(&b),
-                backend: super::backend_for(self.backend, Some(&program)),
+                backend: super::backend_for(self.backend, Some(&program), false),
             };
             self.graph
                 .insert(self.key(id, &b), Task::call(kernel, deps))?;

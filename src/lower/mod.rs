@@ -118,24 +118,29 @@ pub(crate) fn lower_in(
     })
 }
 
-/// The fewest instructions (constants not counted) for which a program runs compiled.
+/// The fewest instructions (constants not counted, a reduction folded into the compiled
+/// loop counted as one) for which a program runs compiled.
 ///
 /// Measured on the 2-core test machine, one quiet run, workloads medians: programs of one
-/// or two instructions ahead of a reduction (dist's `(a - b)^2`, distmat, anomaly) ran
-/// 7–13% *slower* compiled than interpreted — the interpreter's AVX2 loops take 4 lanes of
-/// f64 per instruction, Cranelift's vector loop 2, and with so few instructions the single
-/// pass saves little — while pi (4 instructions) ran 1.5× faster and poly 1.4× faster
-/// compiled. So short programs stay in the interpreter.
+/// or two instructions ahead of a reduction that folds from strips (distmat's sum over 2
+/// coordinates) ran 7–13% *slower* compiled than interpreted — the interpreter's AVX2
+/// loops take 4 lanes of f64 per instruction, Cranelift's vector loop 2, and with so few
+/// instructions the single pass saves little — while pi (4 instructions) ran 1.5× faster
+/// and poly 1.4× faster compiled. So short programs stay in the interpreter, unless the
+/// reduction after them folds in registers (dist's `sum((a - b)^2)`: the interpreter's
+/// three passes over a strip become one, nothing stored).
 pub(crate) const MIN_COMPILED_INSTRUCTIONS: usize = 3;
 
 /// Where `program` runs under the requested `backend`: compiled only when it has enough
-/// instructions to gain from one pass (see [`MIN_COMPILED_INSTRUCTIONS`]).
-pub(crate) fn backend_for(backend: Backend, program: Option<&Program>) -> Backend {
+/// instructions to gain from one pass (see [`MIN_COMPILED_INSTRUCTIONS`]), counting the
+/// reduction that folds its values in registers when `folds`.
+pub(crate) fn backend_for(backend: Backend, program: Option<&Program>, folds: bool) -> Backend {
     let work = program.map_or(0, |p| {
         p.instrs
             .iter()
             .filter(|i| !matches!(i.op, InstrOp::Const(_)))
             .count()
+            + usize::from(folds)
     });
     if work >= MIN_COMPILED_INSTRUCTIONS {
         backend

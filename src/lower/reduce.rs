@@ -66,18 +66,22 @@ impl Lowering<'_> {
                 })
                 .collect();
             let deps = dependencies(&generated, &keys);
+            let shape = reduced_meta
+                .chunks
+                .is_known()
+                .then(|| reduced_meta.chunks.block_shape(&b));
+            // A fold into registers is one more instruction of the compiled loop.
+            let folds = shape.as_deref().is_some_and(|s| ops.folds_lanes(s));
+            let pre = spec.pre.as_ref().map(|(p, _)| &**p);
             let kernel = ReduceKernel {
                 name: partial_label.clone(),
                 ops: ops.clone(),
-                backend: super::backend_for(self.backend, spec.pre.as_ref().map(|(p, _)| &**p)),
+                backend: super::backend_for(self.backend, pre, folds),
                 step: ReduceStep::Partial {
                     pre: spec.pre.as_ref().map(|(p, _)| p.clone()),
                     generated: generated.clone(),
                     keys,
-                    shape: reduced_meta
-                        .chunks
-                        .is_known()
-                        .then(|| reduced_meta.chunks.block_shape(&b)),
+                    shape,
                     offset: reduced_meta.chunks.block_offset(&b),
                 },
             };
@@ -197,7 +201,7 @@ impl Lowering<'_> {
             let kernel = ReduceKernel {
                 name: aggregate_label.clone(),
                 ops: ops.clone(),
-                backend: super::backend_for(self.backend, spec.post.as_deref()),
+                backend: super::backend_for(self.backend, spec.post.as_deref(), false),
                 step: ReduceStep::Aggregate {
                     key: out_key.clone(),
                     out_shape: out_chunks.block_shape(&out_block),

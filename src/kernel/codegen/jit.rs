@@ -15,17 +15,17 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
 
 use super::translate::{self, Reason};
-use super::{Compiled, StripFn};
+use super::{Compiled, Fold, StripFn};
 use crate::kernel::program::Program;
 
-/// Compiles `program`, or says why not. Never panics: a panic inside Cranelift is caught
-/// and reported as a reason.
-pub(super) fn compile(program: &Program, dump: bool) -> Result<Compiled, Reason> {
+/// Compiles `program` to a function that does `fold`, or says why not. Never panics: a
+/// panic inside Cranelift is caught and reported as a reason.
+pub(super) fn compile(program: &Program, fold: Fold, dump: bool) -> Result<Compiled, Reason> {
     let started = Instant::now();
     // With the vector loop first; if that does not compile here, the scalar loop alone.
     let attempt =
         |vectorize: bool| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            build(program, dump, vectorize)
+            build(program, fold, dump, vectorize)
         })) {
             Ok(r) => r,
             Err(_) => Err("Cranelift panicked".to_string()),
@@ -38,6 +38,7 @@ pub(super) fn compile(program: &Program, dump: bool) -> Result<Compiled, Reason>
     };
     Ok(Compiled {
         func,
+        fold,
         inputs: program.inputs.clone(),
         output: program.out_dtype(),
         compile_time: started.elapsed(),
@@ -47,17 +48,18 @@ pub(super) fn compile(program: &Program, dump: bool) -> Result<Compiled, Reason>
 /// `program` compiled with the scalar loop alone (tests: the vector loop would otherwise
 /// cover every element of an even-length strip).
 #[cfg(test)]
-pub(super) fn compile_scalar(program: &Program) -> Result<Compiled, Reason> {
-    let func = build(program, false, false)?;
+pub(super) fn compile_scalar(program: &Program, fold: Fold) -> Result<Compiled, Reason> {
+    let func = build(program, fold, false, false)?;
     Ok(Compiled {
         func,
+        fold,
         inputs: program.inputs.clone(),
         output: program.out_dtype(),
         compile_time: std::time::Duration::ZERO,
     })
 }
 
-fn build(program: &Program, dump: bool, vectorize: bool) -> Result<StripFn, Reason> {
+fn build(program: &Program, fold: Fold, dump: bool, vectorize: bool) -> Result<StripFn, Reason> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
         f.set(k, v).map_err(|e| format!("setting {k}: {e}"))
@@ -77,7 +79,7 @@ fn build(program: &Program, dump: bool, vectorize: bool) -> Result<StripFn, Reas
     let mut ctx = module.make_context();
     ctx.func = Function::new();
     ctx.func.signature = module.make_signature();
-    translate::translate(program, &mut module, &mut ctx.func, vectorize)?;
+    translate::translate(program, fold, &mut module, &mut ctx.func, vectorize)?;
     if dump {
         eprintln!("chunkflow codegen: Cranelift IR\n{}", ctx.func.display());
     }

@@ -4,13 +4,20 @@
 //! - [`translate`]: the program → Cranelift IR (one loop, intermediates in registers);
 //! - [`jit`]: IR → machine code in executable memory;
 //! - [`calls`]: the interpreter's Rust functions that compiled code calls (`exp`, `powf`, ...);
-//! - here: the backend switch ([`Backend`]), the process-wide cache of compiled programs,
-//!   the counters, and [`Compiled::run_strip`], the one `unsafe` call into compiled code.
+//! - here: the backend switch ([`Backend`]), what a compiled function does ([`Fold`]: write
+//!   a strip, or fold it into a count or a block sum for a reduction), the process-wide
+//!   cache of compiled programs, the counters, and `Compiled::call`, the one `unsafe` call
+//!   into compiled code.
 //!
 //! [`Program::run_with`](crate::kernel::program::Program) keeps the interpreter's strip
 //! readers, strip length and sinks, and only replaces the instruction loop of each strip by
 //! one call, so every sink (collect, write in place, reduce) sees the same strips and the
-//! results are the interpreter's bit for bit.
+//! results are the interpreter's bit for bit. A sum (or f64 mean) along a long enough
+//! innermost axis goes further: its sink takes a [`Fold::Count`] or [`Fold::BlockSum`] of
+//! each piece of a lane in a strip (the pairwise tree's leaves), so the accumulators stay
+//! in registers and the values are never stored; the same pieces and leaves, added in the
+//! same order, give the same bits (but for which NaN a NaN sum carries: Cranelift may
+//! commute an add's operands, and x86 passes on the first NaN operand).
 //!
 //! Programs are compiled on first use and cached by structure for the life of the process;
 //! a program that does not compile (a user closure, an operation the interpreter would
@@ -68,22 +75,49 @@ impl Default for Backend {
     }
 }
 
-/// The compiled strip function: `out[..len] = program(inputs[k][..len], ...)`, where
+/// What a compiled function does with a program's values over `len` elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fold {
+    /// Writes them: `out[..len]`, a strip of the program's output type.
+    Strip,
+    /// Counts the true ones (a bool program): one i64, the lane of a `sum` of bools.
+    Count,
+    /// Adds them as the reducers' 8-accumulator `block_sum` does (an f64 program): one
+    /// f64, a leaf of a pairwise float `sum`.
+    BlockSum,
+}
+
+/// What a compiled [`Fold::Count`] or [`Fold::BlockSum`] gives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FoldValue {
+    /// The number of true values.
+    Count(i64),
+    /// Their block sum.
+    BlockSum(f64),
+}
+
+/// A compiled fold over elements `offset..offset + len` of the current strip: how a
+/// reduction's sink asks for the values of its lanes' pieces (see
+/// [`LaneSink`](crate::kernel::eval::LaneSink)).
+pub type LeafFn<'a> = dyn FnMut(usize, usize) -> Result<FoldValue> + 'a;
+
+/// The compiled function: `fold` of `program(inputs[k][..len], ...)` into `out`, where
 /// `inputs` points at one element pointer per program input.
 pub(super) type StripFn = unsafe extern "C" fn(*const *const u8, *mut u8, usize);
 
 /// A compiled program.
 pub struct Compiled {
     func: StripFn,
+    fold: Fold,
     inputs: Vec<DType>,
     output: DType,
     compile_time: Duration,
 }
 
 impl Compiled {
-    /// `out[..len] = program(strips[0][..len], ...)`: one strip through compiled code.
-    /// `ptrs` is scratch space for the input pointers. A strip of the wrong type or length
-    /// is an error, checked before the call.
+    /// `out[..len] = program(strips[0][..len], ...)`: one strip through compiled code
+    /// ([`Fold::Strip`]). `ptrs` is scratch space for the input pointers. A strip of the
+    /// wrong type or length is an error, checked before the call.
     pub(crate) fn run_strip(
         &self,
         strips: &[Col<'_>],
@@ -91,20 +125,7 @@ impl Compiled {
         out: &mut Col<'static>,
         len: usize,
     ) -> Result<()> {
-        if strips.len() != self.inputs.len() {
-            return Err(super::internal("compiled program: wrong number of strips"));
-        }
-        ptrs.clear();
-        for (strip, &dtype) in strips.iter().zip(&self.inputs) {
-            let (p, n) = col_ptr(strip);
-            if strip.dtype() != dtype || n < len {
-                return Err(super::internal(
-                    "compiled program: input strip type or length",
-                ));
-            }
-            ptrs.push(p);
-        }
-        if out.dtype() != self.output {
+        if self.fold != Fold::Strip || out.dtype() != self.output {
             return Err(super::internal("compiled program: output strip type"));
         }
         let out_ptr = with_dtype!(self.output, T => {
@@ -112,19 +133,105 @@ impl Compiled {
             v.resize(len, T::default());
             v.as_mut_ptr().cast::<u8>()
         });
-        // SAFETY: `func` was compiled from a program whose inputs are `self.inputs` and
-        // whose result is `self.output` (checked well formed by `translate::check`). Just
-        // above, every input pointer was taken from a live strip of exactly its input's
-        // element type holding at least `len` elements, and `out_ptr` from a vector of the
-        // output type resized to `len`; `strips`, `ptrs` and `out` stay borrowed, so
-        // unmoved, for the whole call. The function reads elements `0..len` of each input
-        // and writes elements `0..len` of the output, each at its type's natural alignment
-        // (which Rust's slices and vectors have), and nothing else. It writes a bool output
-        // only as 0 or 1 (comparison results, logic of 0/1 values, loaded bools, or
-        // constants), so the vector holds valid bools afterwards. Its integer divisions
-        // never see a zero or overflowing divisor (see `translate::divrem`), so it cannot
-        // trap, and the Rust functions it calls (`calls`) never panic.
-        unsafe { (self.func)(ptrs.as_ptr(), out_ptr, len) };
+        // The output: a vector of the output type resized to `len`, borrowed (so unmoved)
+        // for the whole call.
+        self.call(strips, ptrs, 0, len, out_ptr)
+    }
+
+    /// This function's fold ([`Fold::Count`] or [`Fold::BlockSum`]) of
+    /// `program(strips[0][offset..offset + len], ...)`.
+    pub(crate) fn fold_value(
+        &self,
+        strips: &[Col<'_>],
+        ptrs: &mut Vec<*const u8>,
+        offset: usize,
+        len: usize,
+    ) -> Result<FoldValue> {
+        match self.fold {
+            Fold::Count => self.count(strips, ptrs, offset, len).map(FoldValue::Count),
+            Fold::BlockSum => self
+                .block_sum(strips, ptrs, offset, len)
+                .map(FoldValue::BlockSum),
+            Fold::Strip => Err(super::internal("a strip function folds nothing")),
+        }
+    }
+
+    /// How many of `program(strips[0][offset..offset + len], ...)` are true
+    /// ([`Fold::Count`]).
+    fn count(
+        &self,
+        strips: &[Col<'_>],
+        ptrs: &mut Vec<*const u8>,
+        offset: usize,
+        len: usize,
+    ) -> Result<i64> {
+        // A vector lane counts up to len / 2 elements in 32 bits (f32 programs).
+        if self.fold != Fold::Count || len > i32::MAX as usize {
+            return Err(super::internal("compiled count: wrong function or length"));
+        }
+        let mut count = 0i64;
+        self.call(strips, ptrs, offset, len, (&raw mut count).cast::<u8>())?;
+        Ok(count)
+    }
+
+    /// The reducers' `block_sum` of `program(strips[0][offset..offset + len], ...)`
+    /// ([`Fold::BlockSum`]).
+    fn block_sum(
+        &self,
+        strips: &[Col<'_>],
+        ptrs: &mut Vec<*const u8>,
+        offset: usize,
+        len: usize,
+    ) -> Result<f64> {
+        if self.fold != Fold::BlockSum {
+            return Err(super::internal("compiled block sum: wrong function"));
+        }
+        let mut sum = 0f64;
+        self.call(strips, ptrs, offset, len, (&raw mut sum).cast::<u8>())?;
+        Ok(sum)
+    }
+
+    /// Calls the compiled function on elements `offset..offset + len` of `strips`, the
+    /// result to `out`: `len` elements of the output type for [`Fold::Strip`], one i64
+    /// for [`Fold::Count`], one f64 for [`Fold::BlockSum`], as the callers above provide.
+    fn call(
+        &self,
+        strips: &[Col<'_>],
+        ptrs: &mut Vec<*const u8>,
+        offset: usize,
+        len: usize,
+        out: *mut u8,
+    ) -> Result<()> {
+        if strips.len() != self.inputs.len() {
+            return Err(super::internal("compiled program: wrong number of strips"));
+        }
+        ptrs.clear();
+        for (strip, &dtype) in strips.iter().zip(&self.inputs) {
+            let (p, n) = col_ptr(strip);
+            if strip.dtype() != dtype || offset.checked_add(len).is_none_or(|end| n < end) {
+                return Err(super::internal(
+                    "compiled program: input strip type or length",
+                ));
+            }
+            // SAFETY: `offset + len <= n` (checked just above), so `offset` is within the
+            // strip's allocation (or one past its end when `len` is 0).
+            ptrs.push(unsafe { p.add(offset * dtype.size()) });
+        }
+        // SAFETY: `func` was compiled by `translate` from a program whose inputs are
+        // `self.inputs` and whose result is `self.output` (checked well formed by
+        // `translate::check`), to do `self.fold`. Just above, every input pointer was
+        // taken from a live strip of exactly its input's element type holding at least
+        // `offset + len` elements, and advanced by `offset` elements; `strips` and `ptrs`
+        // stay borrowed, so unmoved, for the whole call. The private callers pass as
+        // `out` room for what `self.fold` writes (see this function's docs), borrowed for
+        // the call. The function reads elements `0..len` from each input pointer and
+        // writes `out` only, each at its type's natural alignment (which Rust's slices,
+        // vectors and locals have). It writes a bool output only as 0 or 1 (comparison
+        // results, logic of 0/1 values, loaded bools, or constants), so the vector holds
+        // valid bools afterwards. Its integer divisions never see a zero or overflowing
+        // divisor (see `translate::divrem`), so it cannot trap, and the Rust functions it
+        // calls (`calls`) never panic.
+        unsafe { (self.func)(ptrs.as_ptr(), out, len) };
         Ok(())
     }
 }
@@ -211,8 +318,9 @@ pub fn stats() -> Stats {
     }
 }
 
-/// A program's structure as a key: equal keys, equal programs (user closures by id).
-fn key(program: &Program) -> Vec<u64> {
+/// A program's structure and fold as a key: equal keys, equal functions (user closures
+/// by id).
+fn key(program: &Program, fold: Fold) -> Vec<u64> {
     fn src(s: Src) -> u64 {
         match s {
             Src::Input(k) => (k as u64) << 1,
@@ -246,6 +354,7 @@ fn key(program: &Program) -> Vec<u64> {
         k.push(bits);
     }
     k.push(src(program.output));
+    k.push(fold as u64);
     k
 }
 
@@ -262,10 +371,16 @@ fn dump() -> bool {
     *DUMP.get_or_init(|| std::env::var_os("CHUNKFLOW_CODEGEN_DUMP").is_some_and(|v| v != "0"))
 }
 
-/// The compiled form of `program`, compiling it on first use; `None` when it runs in the
-/// interpreter (the reason is counted in [`stats`] and printed under
-/// `CHUNKFLOW_CODEGEN_DUMP`).
+/// The compiled strip function of `program` ([`Fold::Strip`]), compiling it on first use;
+/// `None` when it runs in the interpreter (the reason is counted in [`stats`] and printed
+/// under `CHUNKFLOW_CODEGEN_DUMP`).
 pub fn compiled(program: &Program) -> Option<Arc<Compiled>> {
+    compiled_fold(program, Fold::Strip)
+}
+
+/// The compiled function of `program` that does `fold`, compiling it on first use;
+/// `None` when that does not compile (see [`compiled`]).
+pub fn compiled_fold(program: &Program, fold: Fold) -> Option<Arc<Compiled>> {
     // User closures run in the interpreter: no need to key them.
     if program
         .instrs
@@ -274,14 +389,14 @@ pub fn compiled(program: &Program) -> Option<Arc<Compiled>> {
     {
         return None;
     }
-    let key = key(program);
+    let key = key(program, fold);
     // Compiling under the lock: the other workers wait for the one compile rather than
     // compile the same program again.
     let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(entry) = cache.get(&key) {
         return entry.clone();
     }
-    let entry = match jit::compile(program, dump()) {
+    let entry = match jit::compile(program, fold, dump()) {
         Ok(c) => {
             COMPILED.fetch_add(1, Ordering::Relaxed);
             COMPILE_NANOS.fetch_add(c.compile_time.as_nanos() as u64, Ordering::Relaxed);

@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{Backend, compiled};
+use super::{Backend, Fold, FoldValue, compiled, compiled_fold};
 use crate::dtype::with_dtype;
 use crate::dtype::{Col, DType, Element, FloatFn, FloatFn2, FloatPred, Scalar};
 use crate::graph::{Key, Value};
@@ -106,7 +106,8 @@ fn check(program: &Program, inputs: &[Value], n: usize) -> bool {
             if !closure {
                 // The scalar loop alone too (the vector loop takes every element of an
                 // even-length strip).
-                let scalar = super::jit::compile_scalar(program).unwrap();
+                check_folds(program, &strips_of(inputs, program, &keys), &a, n);
+                let scalar = super::jit::compile_scalar(program, Fold::Strip).unwrap();
                 let strips: Vec<Col<'_>> = inputs
                     .iter()
                     .zip(&program.inputs)
@@ -137,6 +138,72 @@ fn check(program: &Program, inputs: &[Value], n: usize) -> bool {
             a.is_ok(),
             b.is_ok()
         ),
+    }
+}
+
+/// The inputs as strips (flat, contiguous).
+fn strips_of<'a>(inputs: &'a [Value], program: &Program, keys: &[Key]) -> Vec<Col<'a>> {
+    inputs
+        .iter()
+        .zip(&program.inputs)
+        .zip(keys)
+        .map(|((v, &dt), k)| {
+            with_dtype!(dt, T => {
+                let a: &ArrayD<T> = v.get(k).unwrap();
+                T::borrowed(a.as_slice().unwrap())
+            })
+        })
+        .collect()
+}
+
+/// The reducers' 8-accumulator block sum, written out again as the specification.
+fn block_sum_spec(values: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    for (i, &x) in values.iter().enumerate() {
+        acc[i % 8] += x;
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+}
+
+/// A bool program's compiled count and an f64 program's compiled block sum (vector and
+/// scalar loops, from several offsets, so every tail length) against the interpreted
+/// values `interpreted` of all `n` elements.
+fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: usize) {
+    let d = program.out_dtype();
+    let fold = match d {
+        DType::Bool => Fold::Count,
+        DType::F64 => Fold::BlockSum,
+        _ => return,
+    };
+    let functions = [
+        compiled_fold(program, fold).expect("compiles"),
+        std::sync::Arc::new(super::jit::compile_scalar(program, fold).unwrap()),
+    ];
+    let key = Key::new("out");
+    for f in &functions {
+        for offset in (0..n.min(9)).chain([n]) {
+            let len = n - offset;
+            let got = f.fold_value(strips, &mut Vec::new(), offset, len).unwrap();
+            let want = match fold {
+                Fold::Count => {
+                    let v: &ArrayD<bool> = interpreted.get(&key).unwrap();
+                    FoldValue::Count(v.iter().skip(offset).filter(|&&x| x).count() as i64)
+                }
+                _ => {
+                    let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
+                    FoldValue::BlockSum(block_sum_spec(&v.as_slice().unwrap()[offset..]))
+                }
+            };
+            // Bit for bit, except a NaN's sign and payload: which NaN operand of an add
+            // x86 passes on depends on the operand order, which Cranelift may commute.
+            let same = match (got, want) {
+                (FoldValue::BlockSum(x), FoldValue::BlockSum(y)) => {
+                    x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+                }
+                (x, y) => x == y,
+            };
+            assert!(same, "{fold:?} from {offset}: {got:?} vs {want:?}");
+        }
     }
 }
 

@@ -1,13 +1,17 @@
-//! Translating a [`Program`] into one Cranelift function over a strip:
+//! Translating a [`Program`] into one Cranelift function over a strip, in one of three
+//! forms ([`Fold`]):
 //!
 //! ```text
 //! fn(inputs: *const *const u8, out: *mut u8, len: usize)
-//!     for i in 0..len { out[i] = program(inputs[0][i], inputs[1][i], ...) }
+//!     Strip:    for i in 0..len { out[i] = program(inputs[0][i], inputs[1][i], ...) }
+//!     Count:    *out = count of i in 0..len where program(...) is true      (i64)
+//!     BlockSum: *out = block_sum(program(...) for i in 0..len)              (f64)
 //! ```
 //!
 //! One loop over the elements; every register of the program is an SSA value of the loop
-//! body, so intermediates live in machine registers and each element is loaded and stored
-//! once. Constants are materialised once, before the loop.
+//! body, so intermediates live in machine registers and each element is loaded once; a
+//! strip stores each result once, a fold keeps its accumulators in registers and stores
+//! one value. Constants are materialised once, before the loops.
 //!
 //! Each operation is translated to exactly what [`ops`](crate::kernel::ops) computes for its
 //! type (wrapping integer arithmetic, division by zero giving 0, NumPy's NaN-propagating
@@ -23,12 +27,13 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    AbiParam, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value, types,
+    AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData, Type, Value, types,
 };
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{Linkage, Module};
 
+use super::Fold;
 use super::calls::{self, CallOp};
 use crate::dtype::with_dtype;
 use crate::dtype::{DType, Element, FloatFn, FloatPred, Scalar};
@@ -175,10 +180,11 @@ pub(super) fn check(program: &Program) -> Result<(), Reason> {
     }
 }
 
-/// Builds the strip function of `program` into `func`, declaring in `module` the Rust
-/// functions it calls.
+/// Builds the function of `program` that does `fold` into `func`, declaring in `module`
+/// the Rust functions it calls.
 pub(super) fn translate(
     program: &Program,
+    fold: Fold,
     module: &mut JITModule,
     func: &mut Function,
     vectorize: bool,
@@ -200,7 +206,7 @@ pub(super) fn translate(
     } else {
         None
     };
-    let result = t.body(program, ptr, lanes);
+    let result = t.body(program, ptr, lanes, fold);
     // Finish the function either way (an unfinished builder is a bug in debug builds).
     t.b.seal_all_blocks();
     t.b.finalize(config);
@@ -213,8 +219,31 @@ struct Translator<'a, 'f> {
     funcs: HashMap<&'static str, FuncRef>,
 }
 
+/// What one program's compiled code is, while its loops are built: the program, its
+/// input base pointers and its constants (as scalars, and as vectors for the vector loop).
+struct Code<'p> {
+    program: &'p Program,
+    bases: &'p [Value],
+    consts: &'p [Option<(Value, DType)>],
+    vconsts: &'p [Option<(Value, DType)>],
+    lanes: Option<Lanes>,
+}
+
 impl Translator<'_, '_> {
-    fn body(&mut self, program: &Program, ptr: Type, lanes: Option<Lanes>) -> Result<(), Reason> {
+    fn body(
+        &mut self,
+        program: &Program,
+        ptr: Type,
+        lanes: Option<Lanes>,
+        fold: Fold,
+    ) -> Result<(), Reason> {
+        let out_dtype = program.out_dtype();
+        match fold {
+            Fold::Strip => {}
+            Fold::Count if out_dtype == DType::Bool => {}
+            Fold::BlockSum if out_dtype == DType::F64 => {}
+            _ => return Err(format!("{fold:?} of {out_dtype} values")),
+        }
         let flags = MemFlagsData::trusted();
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -227,34 +256,311 @@ impl Translator<'_, '_> {
                 self.b.ins().load(ptr, flags, inputs, offset)
             })
             .collect();
-        // Constants once, before the loop.
-        let mut regs: Vec<Option<(Value, DType)>> = vec![None; program.instrs.len()];
+        // Constants once, before the loops.
+        let consts = self.scalar_consts(program);
+        let vconsts = match lanes {
+            Some(l) => self.vector_consts(program, l),
+            None => Vec::new(),
+        };
+        let code = Code {
+            program,
+            bases: &bases,
+            consts: &consts,
+            vconsts: &vconsts,
+            lanes,
+        };
+        match fold {
+            Fold::Strip => self.strip_loops(&code, out, len, ptr),
+            Fold::Count => self.count_loops(&code, out, len, ptr),
+            Fold::BlockSum => self.block_sum_loops(&code, out, len, ptr),
+        }
+    }
+
+    /// A counted loop entered from the current block at `i = from`: `header(i)` runs
+    /// `body` while `i + step <= len` and otherwise jumps to `exit(i)` (a block with one
+    /// index parameter). Returns `(header, body, i, i + step)`; the caller fills `body`
+    /// and ends it with a jump to `header(i + step)`.
+    fn counted_loop(
+        &mut self,
+        from: Value,
+        len: Value,
+        step: i64,
+        exit: Block,
+        ptr: Type,
+    ) -> (Block, Block, Value, Value) {
+        let header = self.b.create_block();
+        self.b.append_block_param(header, ptr);
+        let body = self.b.create_block();
+        self.b.ins().jump(header, &[from.into()]);
+        self.b.switch_to_block(header);
+        let i = self.b.block_params(header)[0];
+        let end = self.b.ins().iadd_imm_u(i, step);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, len);
+        self.b.ins().brif(fits, body, &[], exit, &[i.into()]);
+        (header, body, i, end)
+    }
+
+    /// A block with one index parameter.
+    fn index_block(&mut self, ptr: Type) -> Block {
+        let block = self.b.create_block();
+        self.b.append_block_param(block, ptr);
+        block
+    }
+
+    /// `out[i] = program(i)` for `i` in `0..len`: whole vectors first, then a scalar tail.
+    fn strip_loops(
+        &mut self,
+        code: &Code,
+        out: Value,
+        len: Value,
+        ptr: Type,
+    ) -> Result<(), Reason> {
+        let zero = self.b.ins().iconst(ptr, 0);
+        let tail = self.index_block(ptr);
+        match code.lanes {
+            Some(lanes) => {
+                let (header, body, i, end) =
+                    self.counted_loop(zero, len, lanes.n as i64, tail, ptr);
+                self.b.switch_to_block(body);
+                let (value, d) = self.vector_values(code, i)?;
+                let at = self.element_addr(out, i, d);
+                // Unaligned: a strip starts at any element.
+                let flags = MemFlagsData::new().with_notrap();
+                if d == DType::Bool {
+                    for lane in 0..lanes.n {
+                        let m = self.b.ins().extractlane(value, lane as u8);
+                        let byte = self.b.ins().ireduce(types::I8, m);
+                        let bit = self.b.ins().band_imm_u(byte, 1);
+                        self.b.ins().store(flags, bit, at, lane as i32);
+                    }
+                } else {
+                    self.b.ins().store(flags, value, at, 0);
+                }
+                self.b.ins().jump(header, &[end.into()]);
+            }
+            None => {
+                self.b.ins().jump(tail, &[zero.into()]);
+            }
+        }
+        self.b.switch_to_block(tail);
+        let from = self.b.block_params(tail)[0];
+        let exit = self.index_block(ptr);
+        let (header, body, i, next) = self.counted_loop(from, len, 1, exit, ptr);
+        self.b.switch_to_block(body);
+        let (value, d) = self.scalar_values(code, i)?;
+        let at = self.element_addr(out, i, d);
+        self.b.ins().store(MemFlagsData::trusted(), value, at, 0);
+        self.b.ins().jump(header, &[next.into()]);
+        self.b.switch_to_block(exit);
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// `*out = ` the number of `i` in `0..len` where `program(i)` is true, as an i64:
+    /// vector lanes count by subtracting their masks (-1 where true), the scalar tail adds
+    /// 0 or 1. Counting is exact, so this is the interpreter's count whatever the order.
+    fn count_loops(
+        &mut self,
+        code: &Code,
+        out: Value,
+        len: Value,
+        ptr: Type,
+    ) -> Result<(), Reason> {
+        let zero = self.b.ins().iconst(ptr, 0);
+        let count = self.b.declare_var(types::I64);
+        let zero64 = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(count, zero64);
+        let tail = self.index_block(ptr);
+        match code.lanes {
+            Some(lanes) => {
+                let acc = self.b.declare_var(lanes.mask);
+                let zero_lane = self.b.ins().iconst(lanes.mask_int, 0);
+                let zeros = self.b.ins().splat(lanes.mask, zero_lane);
+                self.b.def_var(acc, zeros);
+                let vdone = self.index_block(ptr);
+                let (header, body, i, end) =
+                    self.counted_loop(zero, len, lanes.n as i64, vdone, ptr);
+                self.b.switch_to_block(body);
+                let (mask, _) = self.vector_values(code, i)?;
+                let a = self.b.use_var(acc);
+                let a = self.b.ins().isub(a, mask);
+                self.b.def_var(acc, a);
+                self.b.ins().jump(header, &[end.into()]);
+
+                // A lane counts at most len / n elements, which fits its width for every
+                // length `Compiled::count` accepts.
+                self.b.switch_to_block(vdone);
+                let at = self.b.block_params(vdone)[0];
+                let a = self.b.use_var(acc);
+                let mut total = zero64;
+                for lane in 0..lanes.n {
+                    let c = self.b.ins().extractlane(a, lane as u8);
+                    let c = if lanes.mask_int == types::I64 {
+                        c
+                    } else {
+                        self.b.ins().uextend(types::I64, c)
+                    };
+                    total = self.b.ins().iadd(total, c);
+                }
+                self.b.def_var(count, total);
+                self.b.ins().jump(tail, &[at.into()]);
+            }
+            None => {
+                self.b.ins().jump(tail, &[zero.into()]);
+            }
+        }
+        self.b.switch_to_block(tail);
+        let from = self.b.block_params(tail)[0];
+        let exit = self.index_block(ptr);
+        let (header, body, i, next) = self.counted_loop(from, len, 1, exit, ptr);
+        self.b.switch_to_block(body);
+        let (bit, _) = self.scalar_values(code, i)?;
+        let bit = self.b.ins().uextend(types::I64, bit);
+        let c = self.b.use_var(count);
+        let c = self.b.ins().iadd(c, bit);
+        self.b.def_var(count, c);
+        self.b.ins().jump(header, &[next.into()]);
+        self.b.switch_to_block(exit);
+        let c = self.b.use_var(count);
+        self.b.ins().store(MemFlagsData::trusted(), c, out, 0);
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// `*out = ` the reducers' `block_sum` of `program(i)` over `0..len`: element `i` goes
+    /// to accumulator `i % 8` (whole groups of 8 as 4 vectors of 2 lanes, or as 8 scalars;
+    /// then the last `len % 8` elements, the k-th into accumulator k), and the
+    /// accumulators are added as `((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))`: the
+    /// interpreter's additions in the interpreter's order, so its bits.
+    fn block_sum_loops(
+        &mut self,
+        code: &Code,
+        out: Value,
+        len: Value,
+        ptr: Type,
+    ) -> Result<(), Reason> {
+        const GROUP: usize = 8;
+        let zero = self.b.ins().iconst(ptr, 0);
+        let fzero = self.b.ins().f64const(0.0);
+        let acc: Vec<Variable> = (0..GROUP).map(|_| self.b.declare_var(types::F64)).collect();
+        for &a in &acc {
+            self.b.def_var(a, fzero);
+        }
+        let vlanes = code.lanes.filter(|l| l.float == types::F64X2);
+        let mut vacc = Vec::new();
+        if let Some(lanes) = vlanes {
+            let zeros = self.b.ins().splat(lanes.float, fzero);
+            for _ in 0..GROUP / lanes.n as usize {
+                let v = self.b.declare_var(lanes.float);
+                self.b.def_var(v, zeros);
+                vacc.push(v);
+            }
+        }
+        let groups_done = self.index_block(ptr);
+        let (header, body, i, end) = self.counted_loop(zero, len, GROUP as i64, groups_done, ptr);
+        self.b.switch_to_block(body);
+        match vlanes {
+            Some(lanes) => {
+                for (q, &v) in vacc.iter().enumerate() {
+                    let at = self.b.ins().iadd_imm_u(i, (q * lanes.n as usize) as i64);
+                    let (x, _) = self.vector_values(code, at)?;
+                    let a = self.b.use_var(v);
+                    let a = self.b.ins().fadd(a, x);
+                    self.b.def_var(v, a);
+                }
+            }
+            None => {
+                for (k, &a) in acc.iter().enumerate() {
+                    let at = self.b.ins().iadd_imm_u(i, k as i64);
+                    let (x, _) = self.scalar_values(code, at)?;
+                    let s = self.b.use_var(a);
+                    let s = self.b.ins().fadd(s, x);
+                    self.b.def_var(a, s);
+                }
+            }
+        }
+        self.b.ins().jump(header, &[end.into()]);
+
+        self.b.switch_to_block(groups_done);
+        let rest = self.b.block_params(groups_done)[0];
+        if let Some(lanes) = vlanes {
+            // Vector accumulator q holds accumulators n·q .. n·q + n - 1.
+            for (q, &v) in vacc.iter().enumerate() {
+                let vector = self.b.use_var(v);
+                for lane in 0..lanes.n as usize {
+                    let s = self.b.ins().extractlane(vector, lane as u8);
+                    self.b.def_var(acc[q * lanes.n as usize + lane], s);
+                }
+            }
+        }
+        // The last len % 8 (< 8) elements, the k-th into accumulator k.
+        let finish = self.b.create_block();
+        for (k, &a) in acc.iter().take(GROUP - 1).enumerate() {
+            let add = self.b.create_block();
+            let next = self.b.create_block();
+            let at = self.b.ins().iadd_imm_u(rest, k as i64);
+            let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, len);
+            self.b.ins().brif(more, add, &[], finish, &[]);
+            self.b.switch_to_block(add);
+            let (x, _) = self.scalar_values(code, at)?;
+            let s = self.b.use_var(a);
+            let s = self.b.ins().fadd(s, x);
+            self.b.def_var(a, s);
+            self.b.ins().jump(next, &[]);
+            self.b.switch_to_block(next);
+        }
+        self.b.ins().jump(finish, &[]);
+        self.b.switch_to_block(finish);
+        let v: Vec<Value> = acc.iter().map(|&a| self.b.use_var(a)).collect();
+        let s01 = self.b.ins().fadd(v[0], v[1]);
+        let s23 = self.b.ins().fadd(v[2], v[3]);
+        let s45 = self.b.ins().fadd(v[4], v[5]);
+        let s67 = self.b.ins().fadd(v[6], v[7]);
+        let a = self.b.ins().fadd(s01, s23);
+        let b = self.b.ins().fadd(s45, s67);
+        let total = self.b.ins().fadd(a, b);
+        self.b.ins().store(MemFlagsData::trusted(), total, out, 0);
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// The program's constants as scalars (`None` for computed registers).
+    fn scalar_consts(&mut self, program: &Program) -> Vec<Option<(Value, DType)>> {
+        let mut regs = vec![None; program.instrs.len()];
         for (r, instr) in program.instrs.iter().enumerate() {
             if let InstrOp::Const(s) = instr.op {
                 regs[r] = Some((self.scalar(instr.dtype, s), instr.dtype));
             }
         }
-        let header = self.b.create_block();
-        self.b.append_block_param(header, ptr);
-        let body = self.b.create_block();
-        let exit = self.b.create_block();
-        let zero = self.b.ins().iconst(ptr, 0);
-        match lanes {
-            // The vector loop first; it hands its position to the scalar tail loop.
-            Some(lanes) => {
-                self.vector_loop(program, lanes, &bases, out, len, zero, header, ptr)?;
-            }
-            None => {
-                self.b.ins().jump(header, &[zero.into()]);
+        regs
+    }
+
+    /// The program's constants splatted across `lanes` (bools as lane masks).
+    fn vector_consts(&mut self, program: &Program, lanes: Lanes) -> Vec<Option<(Value, DType)>> {
+        let mut regs = vec![None; program.instrs.len()];
+        for (r, instr) in program.instrs.iter().enumerate() {
+            if let InstrOp::Const(s) = instr.op {
+                let v = self.scalar(instr.dtype, s);
+                let v = if instr.dtype == DType::Bool {
+                    // 0/1 → 0/-1, then a mask in every lane.
+                    let w = self.b.ins().uextend(lanes.mask_int, v);
+                    let m = self.b.ins().ineg(w);
+                    self.b.ins().splat(lanes.mask, m)
+                } else {
+                    self.b.ins().splat(lanes.float, v)
+                };
+                regs[r] = Some((v, instr.dtype));
             }
         }
+        regs
+    }
 
-        self.b.switch_to_block(header);
-        let i = self.b.block_params(header)[0];
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
-        self.b.ins().brif(more, body, &[], exit, &[]);
-
-        self.b.switch_to_block(body);
+    /// The program's result for element `i`, computed in the current block: each input
+    /// loaded once, every instruction in order, intermediates as SSA values.
+    fn scalar_values(&mut self, code: &Code, i: Value) -> Result<(Value, DType), Reason> {
+        let program = code.program;
+        let flags = MemFlagsData::trusted();
+        let mut regs = code.consts.to_vec();
         let mut loaded: Vec<Option<Value>> = vec![None; program.inputs.len()];
         let mut operand = |t: &mut Self, src: Src, regs: &[Option<(Value, DType)>]| match src {
             Src::Input(k) => {
@@ -262,7 +568,7 @@ impl Translator<'_, '_> {
                 let v = match loaded[k] {
                     Some(v) => v,
                     None => {
-                        let at = t.element_addr(bases[k], i, d);
+                        let at = t.element_addr(code.bases[k], i, d);
                         let v = t.b.ins().load(clif_type(d), flags, at, 0);
                         loaded[k] = Some(v);
                         v
@@ -284,62 +590,17 @@ impl Translator<'_, '_> {
             let v = self.instr(&instr.op, &args, instr.dtype)?;
             regs[r] = Some((v, instr.dtype));
         }
-        let (value, d) = operand(self, program.output, &regs)?;
-        let at = self.element_addr(out, i, d);
-        self.b.ins().store(flags, value, at, 0);
-        let next = self.b.ins().iadd_imm_u(i, 1);
-        self.b.ins().jump(header, &[next.into()]);
-
-        self.b.switch_to_block(exit);
-        self.b.ins().return_(&[]);
-        Ok(())
+        operand(self, program.output, &regs)
     }
 
-    /// The loop over whole vectors of `lanes.n` elements, entered from the current block
-    /// (the entry, where the constants are splatted) at `i = zero`: `vheader(i)` runs
-    /// `vbody` while `i + n <= len`, then jumps to the scalar loop's `tail(i)`.
-    #[allow(clippy::too_many_arguments)]
-    fn vector_loop(
-        &mut self,
-        program: &Program,
-        lanes: Lanes,
-        bases: &[Value],
-        out: Value,
-        len: Value,
-        zero: Value,
-        tail: cranelift_codegen::ir::Block,
-        ptr: Type,
-    ) -> Result<(), Reason> {
-        let n = lanes.n as i64;
-        let mut regs: Vec<Option<(Value, DType)>> = vec![None; program.instrs.len()];
-        for (r, instr) in program.instrs.iter().enumerate() {
-            if let InstrOp::Const(s) = instr.op {
-                let v = self.scalar(instr.dtype, s);
-                let v = if instr.dtype == DType::Bool {
-                    // 0/1 → 0/-1, then a mask in every lane.
-                    let w = self.b.ins().uextend(lanes.mask_int, v);
-                    let m = self.b.ins().ineg(w);
-                    self.b.ins().splat(lanes.mask, m)
-                } else {
-                    self.b.ins().splat(lanes.float, v)
-                };
-                regs[r] = Some((v, instr.dtype));
-            }
-        }
-        let vheader = self.b.create_block();
-        self.b.append_block_param(vheader, ptr);
-        let vbody = self.b.create_block();
-        self.b.ins().jump(vheader, &[zero.into()]);
-
-        self.b.switch_to_block(vheader);
-        let i = self.b.block_params(vheader)[0];
-        let end = self.b.ins().iadd_imm_u(i, n);
-        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, len);
-        self.b.ins().brif(fits, vbody, &[], tail, &[i.into()]);
-
-        self.b.switch_to_block(vbody);
+    /// The program's result for the `lanes.n` elements from `i`, as a vector (bools as lane
+    /// masks), computed in the current block; only for programs with a [`vector_shape`].
+    fn vector_values(&mut self, code: &Code, i: Value) -> Result<(Value, DType), Reason> {
+        let program = code.program;
+        let lanes = code.lanes.ok_or("no vector shape")?;
         // Unaligned: a strip starts at any element.
         let flags = MemFlagsData::new().with_notrap();
+        let mut regs = code.vconsts.to_vec();
         let mut loaded: Vec<Option<Value>> = vec![None; program.inputs.len()];
         let mut operand = |t: &mut Self, src: Src, regs: &[Option<(Value, DType)>]| match src {
             Src::Input(k) => {
@@ -347,7 +608,7 @@ impl Translator<'_, '_> {
                 if let Some(v) = loaded[k] {
                     return Ok((v, d));
                 }
-                let at = t.element_addr(bases[k], i, d);
+                let at = t.element_addr(code.bases[k], i, d);
                 let v = if d == DType::Bool {
                     let mut v = None;
                     for lane in 0..lanes.n {
@@ -380,20 +641,7 @@ impl Translator<'_, '_> {
             let v = self.vector_instr(&instr.op, &args, instr.dtype, lanes)?;
             regs[r] = Some((v, instr.dtype));
         }
-        let (value, d) = operand(self, program.output, &regs)?;
-        let at = self.element_addr(out, i, d);
-        if d == DType::Bool {
-            for lane in 0..lanes.n {
-                let m = self.b.ins().extractlane(value, lane as u8);
-                let byte = self.b.ins().ireduce(types::I8, m);
-                let bit = self.b.ins().band_imm_u(byte, 1);
-                self.b.ins().store(flags, bit, at, lane as i32);
-            }
-        } else {
-            self.b.ins().store(flags, value, at, 0);
-        }
-        self.b.ins().jump(vheader, &[end.into()]);
-        Ok(())
+        operand(self, program.output, &regs)
     }
 
     /// One instruction on vectors (floats as float vectors, bools as lane masks); only what

@@ -45,6 +45,10 @@ pub trait ReduceOps: Send + Sync {
         shape: &[usize],
         offset: &[usize],
     ) -> Result<Value>;
+    /// Whether a compiled `pre` program over a chunk of `shape` folds its lanes in
+    /// registers (see [`LaneSink`](crate::kernel::eval::LaneSink)) rather than writing
+    /// strips for this reduction to fold.
+    fn folds_lanes(&self, shape: &[usize]) -> bool;
     /// Merges state arrays, in order.
     fn combine(&self, parts: Vec<Value>, key: &Key) -> Result<Value>;
     /// Merges state arrays and finishes them into an output block of `out_shape`.
@@ -99,6 +103,10 @@ impl<R: Reducer> ReduceOps for Typed<R> {
             }
         }
         sink.into_value()
+    }
+
+    fn folds_lanes(&self, shape: &[usize]) -> bool {
+        sink::folds_lanes(&self.r, &self.axes_info, shape)
     }
 
     fn combine(&self, parts: Vec<Value>, key: &Key) -> Result<Value> {
@@ -176,6 +184,7 @@ pub fn reduce_ops(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dtype::Element;
     use ndarray::array;
 
     fn run(kind: ReduceKind, x: ArrayD<f64>, axes: &[usize], out_shape: &[usize]) -> Value {
@@ -211,5 +220,107 @@ mod tests {
         );
         let arg = run(ReduceKind::ArgMax, x, &[0, 1], &[]);
         assert_eq!(arg.downcast_ref::<ArrayD<u64>>().unwrap()[[]], 5);
+    }
+
+    /// `(a - b)^2`, and `(a - b)^2 < 1` with b broadcast along axis 0 when `broadcast`.
+    fn programs() -> (Program, Program) {
+        use crate::kernel::ops::BinaryOp;
+        use crate::kernel::program::{Instr, InstrOp, Src};
+        let squares = crate::kernel::program::tests::diff_squared();
+        let mut below = squares.clone();
+        below.instrs.push(Instr {
+            op: InstrOp::BinaryScalar(BinaryOp::Lt, crate::dtype::Scalar::F64(1.0), false),
+            args: vec![Src::Reg(1)],
+            dtype: DType::Bool,
+        });
+        below.output = Src::Reg(2);
+        (squares, below)
+    }
+
+    /// The finished values of `kind` over `pre` of `inputs`, reduced along `axes`, as bits
+    /// (every NaN as one: which NaN operand of an add x86 passes on depends on the operand
+    /// order, which Cranelift may commute).
+    fn reduced_bits(
+        backend: Backend,
+        kind: ReduceKind,
+        pre: &Program,
+        inputs: &[Value],
+        shape: &[usize],
+        axes: &[usize],
+    ) -> Vec<u64> {
+        let keys = [Key::new("a"), Key::new("b")];
+        let ops = reduce_ops(kind, pre.out_dtype(), shape, axes);
+        let offset = vec![0; shape.len()];
+        let p = ops
+            .partial(backend, Some(pre), inputs.to_vec(), &keys, shape, &offset)
+            .unwrap();
+        let out_shape: Vec<usize> = (0..shape.len())
+            .filter(|a| !axes.contains(a))
+            .map(|a| shape[a])
+            .collect();
+        let v = ops.aggregate(vec![p], &keys[0], &out_shape).unwrap();
+        with_dtype!(kind.out_dtype(pre.out_dtype()), T => {
+            let a: &ArrayD<T> = v.get(&keys[0]).unwrap();
+            a.iter()
+                .map(|&x| if x.is_nan() { u64::MAX } else { x.to_scalar().bits() })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn compiled_lane_folds_give_the_interpreters_bits() {
+        // Lanes long enough for pairwise splits (and their odd tails), rows that strips
+        // cross, a broadcast row.
+        let (squares, below) = programs();
+        for shape in [
+            vec![5000usize],
+            vec![7, 1000],
+            vec![3, 129],
+            vec![2, 3, 257],
+            vec![40],
+        ] {
+            let n: usize = shape.iter().product();
+            let values = |seed: f64| -> Vec<f64> {
+                // Finite values (a NaN sum would hide any rounding difference; NaN and
+                // infinities are the codegen tests' edge values).
+                (0..n)
+                    .map(|i| ((i as f64 + seed) * 0.618).sin() * 1.7)
+                    .collect()
+            };
+            let a = Value::new(ArrayD::from_shape_vec(IxDyn(&shape), values(0.0)).unwrap());
+            let mut row_shape = shape.clone();
+            row_shape[0] = 1;
+            let m: usize = row_shape.iter().product();
+            let b = ArrayD::from_shape_vec(IxDyn(&row_shape), values(1.0)[..m].to_vec()).unwrap();
+            let inputs = [a, Value::new(b)];
+            let all: Vec<usize> = (0..shape.len()).collect();
+            let inner = vec![shape.len() - 1];
+            for axes in [&all, &inner] {
+                for (kind, pre) in [
+                    (ReduceKind::Sum, &squares),
+                    (ReduceKind::Mean, &squares),
+                    (ReduceKind::Sum, &below),
+                ] {
+                    let want = reduced_bits(Backend::Interpreter, kind, pre, &inputs, &shape, axes);
+                    let got = reduced_bits(Backend::Compiled, kind, pre, &inputs, &shape, axes);
+                    assert_eq!(got, want, "{kind:?} over {axes:?} of {shape:?}");
+                }
+            }
+        }
+        // The compiled folds really ran (not the strip path twice).
+        let (squares, below) = programs();
+        assert!(
+            !cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
+                || (crate::kernel::codegen::compiled_fold(
+                    &squares,
+                    crate::kernel::codegen::Fold::BlockSum
+                )
+                .is_some()
+                    && crate::kernel::codegen::compiled_fold(
+                        &below,
+                        crate::kernel::codegen::Fold::Count
+                    )
+                    .is_some())
+        );
     }
 }

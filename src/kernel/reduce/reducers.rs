@@ -9,8 +9,9 @@
 use std::marker::PhantomData;
 
 use super::kind::ReduceKind;
-use crate::dtype::{Element, Num, Scalar};
+use crate::dtype::{DType, Element, Num, Scalar};
 use crate::error::{Error, Result};
+use crate::kernel::codegen::{Fold, FoldValue, LeafFn};
 use crate::kernel::ops::{maximum, minimum};
 
 /// A typed reduction: how to fold elements into a state, merge states and finish.
@@ -35,6 +36,25 @@ pub(super) trait Reducer: Send + Sync + 'static {
         for (s, lane) in states.iter_mut().zip(data.chunks_exact(lane_len)) {
             self.fold_lane(s, lane, 0);
         }
+    }
+    /// The compiled fold whose values [`Reducer::fold_lane_compiled`] takes, if this
+    /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means).
+    fn compiled_fold(&self) -> Option<Fold> {
+        None
+    }
+    /// Folds a lane of `len` elements at `offset` in the current strip into `s` from the
+    /// compiled fold's values: `leaf(offset, len)` is that fold over those elements. The
+    /// same state as [`Reducer::fold_lane`] over the lane's elements, bit for bit.
+    fn fold_lane_compiled(
+        &self,
+        _s: &mut Self::State,
+        _offset: usize,
+        _len: usize,
+        _leaf: &mut LeafFn<'_>,
+    ) -> Result<()> {
+        Err(crate::kernel::internal(
+            "this reduction has no compiled fold",
+        ))
     }
     fn merge(&self, a: &mut Self::State, b: &Self::State);
     fn finish(&self, s: &Self::State) -> Self::Out;
@@ -94,6 +114,20 @@ fn pairwise_long<T: Copy>(lane: &[T], f: impl Fn(T) -> f64 + Copy) -> f64 {
     pairwise(&lane[..half], f) + pairwise(&lane[half..], f)
 }
 
+/// [`pairwise`] of the lane at `offset..offset + len`, its leaves' block sums computed by
+/// `leaf` ([`Fold::BlockSum`]): the same splits and the same additions, so the same bits.
+fn pairwise_from_leaves(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<f64> {
+    if len <= PAIRWISE_BLOCK {
+        return match leaf(offset, len)? {
+            FoldValue::BlockSum(s) => Ok(s),
+            FoldValue::Count(_) => Err(crate::kernel::internal("a count for a block sum")),
+        };
+    }
+    let half = len / 2 / 8 * 8;
+    Ok(pairwise_from_leaves(offset, half, leaf)?
+        + pairwise_from_leaves(offset + half, len - half, leaf)?)
+}
+
 /// How a sum accumulates elements of one type: integers and bools in their sum type (exact,
 /// wrapping), floats in f64 with pairwise lanes. f32 data is thus summed in f64 and rounded
 /// to f32 once, at the end: more accurate than NumPy's f32 pairwise sum, at the same speed
@@ -108,6 +142,13 @@ pub(super) trait Summand: Element {
     fn lane_acc(lane: &[Self]) -> Self::Acc;
     /// The finished sum.
     fn finish_sum(acc: Self::Acc) -> Self::Sum;
+    /// The compiled fold that sums a lane of this type, if any (see
+    /// [`Reducer::compiled_fold`]).
+    const COMPILED_FOLD: Option<Fold> = None;
+    /// [`Summand::lane_acc`] of the lane at `offset..offset + len` from its compiled fold.
+    fn lane_acc_compiled(_offset: usize, _len: usize, _leaf: &mut LeafFn<'_>) -> Result<Self::Acc> {
+        Err(crate::kernel::internal("no compiled sum for this type"))
+    }
 }
 
 macro_rules! exact_summand {
@@ -146,6 +187,13 @@ impl Summand for bool {
     fn finish_sum(acc: i64) -> i64 {
         acc
     }
+    const COMPILED_FOLD: Option<Fold> = Some(Fold::Count);
+    fn lane_acc_compiled(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<i64> {
+        match leaf(offset, len)? {
+            FoldValue::Count(c) => Ok(c),
+            FoldValue::BlockSum(_) => Err(crate::kernel::internal("a block sum for a count")),
+        }
+    }
 }
 
 impl Summand for f64 {
@@ -161,6 +209,10 @@ impl Summand for f64 {
     #[inline(always)]
     fn finish_sum(acc: f64) -> f64 {
         acc
+    }
+    const COMPILED_FOLD: Option<Fold> = Some(Fold::BlockSum);
+    fn lane_acc_compiled(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<f64> {
+        pairwise_from_leaves(offset, len, leaf)
     }
 }
 
@@ -193,6 +245,19 @@ impl<T: Summand> Reducer for SumR<T> {
     }
     fn fold_lane(&self, s: &mut T::Acc, lane: &[T], _: u64) {
         *s = s.add(T::lane_acc(lane));
+    }
+    fn compiled_fold(&self) -> Option<Fold> {
+        T::COMPILED_FOLD
+    }
+    fn fold_lane_compiled(
+        &self,
+        s: &mut T::Acc,
+        offset: usize,
+        len: usize,
+        leaf: &mut LeafFn<'_>,
+    ) -> Result<()> {
+        *s = s.add(T::lane_acc_compiled(offset, len, leaf)?);
+        Ok(())
     }
     fn merge(&self, a: &mut T::Acc, b: &T::Acc) {
         *a = a.add(*b);
@@ -369,6 +434,25 @@ impl<T: Element> Reducer for MeanR<T> {
             s.sum += pairwise(lane, T::to_f64);
             s.n += lane.len() as f64;
         }
+    }
+    fn compiled_fold(&self) -> Option<Fold> {
+        // A mean of f64 values sums them as a f64 sum does; nanmean's NaN test is not
+        // compiled.
+        (T::DTYPE == DType::F64 && !self.skip_nan).then_some(Fold::BlockSum)
+    }
+    fn fold_lane_compiled(
+        &self,
+        s: &mut SumCount,
+        offset: usize,
+        len: usize,
+        leaf: &mut LeafFn<'_>,
+    ) -> Result<()> {
+        if self.compiled_fold().is_none() {
+            return Err(crate::kernel::internal("no compiled fold for this mean"));
+        }
+        s.sum += pairwise_from_leaves(offset, len, leaf)?;
+        s.n += len as f64;
+        Ok(())
     }
     fn merge(&self, a: &mut SumCount, b: &SumCount) {
         a.sum += b.sum;

@@ -9,7 +9,13 @@ use super::reducers::Reducer;
 use crate::dtype::{Col, Element};
 use crate::error::{Error, Result};
 use crate::graph::Value;
-use crate::kernel::eval::StripSink;
+use crate::kernel::codegen::{Fold, LeafFn};
+use crate::kernel::eval::{LaneSink, StripSink};
+
+/// The shortest reduced innermost axis whose lanes fold from compiled code, one call per
+/// piece of a lane in a strip; shorter rows (distmat's 2 coordinates) fold from strips,
+/// many rows per call ([`Reducer::fold_rows`]).
+const MIN_COMPILED_LANE: usize = 32;
 
 /// Folds strips of a chunk into a row-major array of states.
 pub(super) struct ReduceSink<'r, R: Reducer> {
@@ -150,6 +156,54 @@ impl<R: Reducer> StripSink for ReduceSink<'_, R> {
         let data = R::In::col(strip)
             .ok_or_else(|| crate::kernel::internal("reduction input strip type"))?;
         self.push_typed(&data[..len]);
+        Ok(())
+    }
+
+    fn lanes(&mut self) -> Option<&mut dyn LaneSink> {
+        let inner = self.shape.last().copied().unwrap_or(1);
+        if lane_folds(self.r, self.reduced_inner, inner) {
+            Some(self)
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether lanes fold from compiled code: a reduced innermost axis of at least
+/// [`MIN_COMPILED_LANE`] elements, a reduction with a compiled fold that needs no indices.
+fn lane_folds<R: Reducer>(r: &R, reduced_inner: bool, inner: usize) -> bool {
+    reduced_inner && !R::NEEDS_INDEX && r.compiled_fold().is_some() && inner >= MIN_COMPILED_LANE
+}
+
+/// Whether [`ReduceSink::lanes`] offers lane folds for a chunk of `shape` reduced by `r`
+/// along `axes`.
+pub(super) fn folds_lanes<R: Reducer>(r: &R, axes: &ReducedAxes, shape: &[usize]) -> bool {
+    let reduced_inner = axes.reduced.last().copied().unwrap_or(true);
+    lane_folds(r, reduced_inner, shape.last().copied().unwrap_or(1))
+}
+
+impl<R: Reducer> LaneSink for ReduceSink<'_, R> {
+    fn fold(&self) -> Fold {
+        // `lanes` offers this sink only when the reducer has a compiled fold.
+        self.r.compiled_fold().unwrap_or(Fold::Strip)
+    }
+
+    /// The pieces of [`ReduceSink::push_typed`]'s row walk (a whole row is one piece
+    /// there too, in `fold_rows`), each folded into its row's state.
+    fn push_lanes(&mut self, len: usize, leaf: &mut LeafFn<'_>) -> Result<()> {
+        let inner = self.shape.last().copied().unwrap_or(1);
+        let mut k = 0;
+        while k < len {
+            let piece = (inner - self.col).min(len - k);
+            self.r
+                .fold_lane_compiled(&mut self.states[self.row_base], k, piece, leaf)?;
+            k += piece;
+            self.col += piece;
+            if self.col == inner {
+                self.col = 0;
+                self.next_row();
+            }
+        }
         Ok(())
     }
 }
