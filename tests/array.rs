@@ -477,3 +477,53 @@ fn mean_is_numpys_sum_over_count_to_the_last_bit() {
     let inf = Array::<f64>::from_vec(vec![f64::INFINITY, 1.0], 1).unwrap();
     assert_eq!(inf.mean().scalar().unwrap(), f64::INFINITY);
 }
+
+#[test]
+fn a_one_chunk_sum_is_numpys_pairwise_sum_to_the_last_bit() {
+    // np.sum of the same values in NumPy 2.4.6, as bits: NumPy's `pairwise_sum` (fewer than
+    // 8 in order; blocks of up to 128 with 8 accumulators started at the first 8 and the
+    // tail added in order; longer lanes halved at a multiple of 8). One chunk is one lane.
+    // (The 8 accumulators chunkflow used before, taking the tail too, differ at 20, 100
+    // and in three of the rows.)
+    let values = |n: usize| -> Vec<f64> {
+        let scale = [1000.0, 0.01, 1.0, 100.0, 0.001];
+        (0..n)
+            .map(|i| ((i * 7919 % 1013) as f64 - 506.0) / 37.0 / scale[i % 5])
+            .collect()
+    };
+    let numpy: [(usize, u64); 9] = [
+        (4, 4650898528984154895),
+        (5, 13886057089012162739),
+        (7, 13884838723683974750),
+        (13, 13887651747812156312),
+        (20, 13889391256452292276),
+        (100, 4672440076831485414),
+        (129, 13892703455263783958),
+        (1000, 13884299290917311160),
+        (4099, 4672312741698963353),
+    ];
+    for (n, bits) in numpy {
+        let x = Array::<f64>::from_vec(values(n), n).unwrap();
+        assert_eq!(x.sum().scalar().unwrap().to_bits(), bits, "sum of {n}");
+    }
+    // Row sums of a (7, 300) array in one chunk.
+    let rows = Array::<f64>::from_vec(values(2100), 2100)
+        .unwrap()
+        .reshape(&[7, 300])
+        .unwrap()
+        .sum_axis(1)
+        .unwrap()
+        .compute()
+        .unwrap();
+    let numpy_rows: [u64; 7] = [
+        13895537955632551582,
+        13889830509148565530,
+        4675342634343813996,
+        4674508659086757382,
+        13883161783614796760,
+        13890845961463130611,
+        4662517083064546468,
+    ];
+    let got: Vec<u64> = rows.iter().map(|v| v.to_bits()).collect();
+    assert_eq!(got, numpy_rows);
+}

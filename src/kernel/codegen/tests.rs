@@ -156,13 +156,21 @@ fn strips_of<'a>(inputs: &'a [Value], program: &Program, keys: &[Key]) -> Vec<Co
         .collect()
 }
 
-/// The reducers' 8-accumulator block sum, written out again as the specification.
+/// The reducers' block sum, written out again as the specification: NumPy's
+/// `pairwise_sum` of one block (see `reducers::block_sum`).
 fn block_sum_spec(values: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    for (i, &x) in values.iter().enumerate() {
-        acc[i % 8] += x;
+    let n = values.len();
+    if n < 8 {
+        return values.iter().fold(0.0, |res, &x| res + x);
     }
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+    let mut r = [0.0f64; 8];
+    r.copy_from_slice(&values[..8]);
+    let whole = n - n % 8;
+    for (i, &x) in values.iter().enumerate().take(whole).skip(8) {
+        r[i % 8] += x;
+    }
+    let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    values[whole..].iter().fold(res, |res, &x| res + x)
 }
 
 /// A bool program's compiled count and an f64 program's compiled block sum (vector and

