@@ -2,7 +2,7 @@
 //! and i32 arrays (broadcast rows, scalar operands on either side, casts, `where`, NaN,
 //! infinities, -0.0 and integer extremes among the values), computed with
 //! `Options::codegen(true)` and `codegen(false)` over random chunkings, elementwise and
-//! reduced (sums over everything and over each axis, means, counts; rows long enough
+//! reduced (sums over everything and over each axis, means, counts, any/all; rows long enough
 //! for the compiled lane folds). Both are also checked
 //! against the expression evaluated eagerly element by element with ndarray's values.
 
@@ -345,6 +345,11 @@ proptest! {
             let a = m.compute_with(&options(true)).unwrap();
             let b = m.compute_with(&options(false)).unwrap();
             prop_assert!(same_values(&a, &b), "mean over {axis:?} of {e:?}: {a:?} vs {b:?}");
+        }
+        for truth in [z.lt(0.5).any(), z.lt(0.5).all(), z.ge(-1e300).all()] {
+            let a = truth.compute_with(&options(true)).unwrap();
+            let b = truth.compute_with(&options(false)).unwrap();
+            prop_assert_eq!(a, b, "any/all of {:?}", e);
         }
         let count = z.lt(0.5).sum();
         let a = count.compute_with(&options(true)).unwrap();

@@ -222,14 +222,14 @@ mod tests {
         assert_eq!(arg.downcast_ref::<ArrayD<u64>>().unwrap()[[]], 5);
     }
 
-    /// `(a - b)^2`, and `(a - b)^2 < 1` with b broadcast along axis 0 when `broadcast`.
-    fn programs() -> (Program, Program) {
+    /// `(a - b)^2`, and `(a - b)^2 < limit`.
+    fn programs(limit: f64) -> (Program, Program) {
         use crate::kernel::ops::BinaryOp;
         use crate::kernel::program::{Instr, InstrOp, Src};
         let squares = crate::kernel::program::tests::diff_squared();
         let mut below = squares.clone();
         below.instrs.push(Instr {
-            op: InstrOp::BinaryScalar(BinaryOp::Lt, crate::dtype::Scalar::F64(1.0), false),
+            op: InstrOp::BinaryScalar(BinaryOp::Lt, crate::dtype::Scalar::F64(limit), false),
             args: vec![Src::Reg(1)],
             dtype: DType::Bool,
         });
@@ -271,7 +271,10 @@ mod tests {
     fn compiled_lane_folds_give_the_interpreters_bits() {
         // Lanes long enough for pairwise splits (and their odd tails), rows that strips
         // cross, a broadcast row.
-        let (squares, below) = programs();
+        let (squares, below) = programs(1.0);
+        // Never and always true: |a - b| < 3.4 here.
+        let (_, never) = programs(-1.0);
+        let (_, always) = programs(12.0);
         for shape in [
             vec![5000usize],
             vec![7, 1000],
@@ -300,6 +303,11 @@ mod tests {
                     (ReduceKind::Sum, &squares),
                     (ReduceKind::Mean, &squares),
                     (ReduceKind::Sum, &below),
+                    (ReduceKind::Any, &below),
+                    (ReduceKind::All, &below),
+                    (ReduceKind::Any, &never),
+                    (ReduceKind::All, &always),
+                    (ReduceKind::All, &never),
                 ] {
                     let want = reduced_bits(Backend::Interpreter, kind, pre, &inputs, &shape, axes);
                     let got = reduced_bits(Backend::Compiled, kind, pre, &inputs, &shape, axes);
@@ -308,7 +316,6 @@ mod tests {
             }
         }
         // The compiled folds really ran (not the strip path twice).
-        let (squares, below) = programs();
         assert!(
             !cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
                 || (crate::kernel::codegen::compiled_fold(

@@ -38,7 +38,8 @@ pub(super) trait Reducer: Send + Sync + 'static {
         }
     }
     /// The compiled fold whose values [`Reducer::fold_lane_compiled`] takes, if this
-    /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means).
+    /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means,
+    /// any/all of bools).
     fn compiled_fold(&self) -> Option<Fold> {
         None
     }
@@ -576,6 +577,30 @@ impl<T: Element> Reducer for TruthR<T> {
         } else {
             *s || lane.iter().any(|&x| x != zero)
         };
+    }
+    fn compiled_fold(&self) -> Option<Fold> {
+        // A bool program's trues counted: any is a count above 0, all a count of the lane.
+        (T::DTYPE == DType::Bool).then_some(Fold::Count)
+    }
+    fn fold_lane_compiled(
+        &self,
+        s: &mut bool,
+        offset: usize,
+        len: usize,
+        leaf: &mut LeafFn<'_>,
+    ) -> Result<()> {
+        if self.compiled_fold().is_none() {
+            return Err(crate::kernel::internal("no compiled fold for this any/all"));
+        }
+        let FoldValue::Count(trues) = leaf(offset, len)? else {
+            return Err(crate::kernel::internal("a block sum for any/all"));
+        };
+        *s = if self.all {
+            *s && trues == len as i64
+        } else {
+            *s || trues > 0
+        };
+        Ok(())
     }
     fn merge(&self, a: &mut bool, b: &bool) {
         *a = if self.all { *a && *b } else { *a || *b };
