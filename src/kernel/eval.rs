@@ -26,7 +26,7 @@ use crate::graph::{Key, Value};
 /// 5e7 elements, 2 threads: pi 0.22 s at 64 KiB vs 0.126 s at 16 KiB, dist 0.15 s vs
 /// 0.099 s, poly 0.78 s vs 0.67 s (8 KiB was no better).
 ///
-/// Floating-point sums fold each strip pairwise (8 accumulators per 128-element block), so
+/// Floating-point sums fold each strip pairwise (NumPy's 128-element blocks), so
 /// their last bits depend on the strip length (hence on this budget and the number of
 /// registers), though never on the thread count or scheduler.
 pub const STRIP_BUDGET_BYTES: usize = 16 << 10;

@@ -82,8 +82,8 @@ pub enum Fold {
     Strip,
     /// Counts the true ones (a bool program): one i64, the lane of a `sum` of bools.
     Count,
-    /// Adds them as the reducers' 8-accumulator `block_sum` does (an f64 program): one
-    /// f64, a leaf of a pairwise float `sum`.
+    /// Adds them as the reducers' `block_sum` (NumPy's pairwise block) does (an f64
+    /// program): one f64, a leaf of a pairwise float `sum`.
     BlockSum,
 }
 
