@@ -463,3 +463,25 @@ fn user_closures_fall_back_and_wrong_inputs_are_errors() {
     );
     assert!(err.is_err());
 }
+
+#[test]
+fn a_compiled_block_sum_keeps_the_sign_of_negative_zeros() {
+    // NumPy's block starts its accumulators at the first 8 values, so a lane of -0.0 sums
+    // to -0.0 (a sum started at +0.0 would give +0.0), and a short lane, started at +0.0
+    // as NumPy does, to +0.0. Mixed lanes put -0.0 into some accumulators only.
+    let p = one(
+        vec![DType::F64],
+        InstrOp::Unary(UnaryOp::Neg),
+        vec![Src::Input(0)],
+        DType::F64,
+    );
+    for n in [3, 8, 9, 16, 23, 40] {
+        for pattern in [vec![0.0], vec![0.0, 0.0, -1.5, 0.0], vec![0.0, 2.0]] {
+            let values: Vec<Scalar> = (0..n)
+                .map(|i| Scalar::F64(pattern[i % pattern.len()]))
+                .collect();
+            let input = column(DType::F64, &values);
+            assert!(check(&p, std::slice::from_ref(&input), n));
+        }
+    }
+}

@@ -343,17 +343,35 @@ impl Translator<'_, '_> {
                 self.b.ins().jump(tail, &[zero.into()]);
             }
         }
+        self.scalar_tail(code, tail, len, ptr, |t, i, value, d| {
+            let at = t.element_addr(out, i, d);
+            t.b.ins().store(MemFlagsData::trusted(), value, at, 0);
+        })?;
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// The scalar loop over the last elements: from the index parameter of `tail` (the
+    /// current block's successor, not yet filled) to `len`, one element at a time, giving
+    /// each element's index and value to `per_element`. Leaves the builder in the block
+    /// after the loop.
+    fn scalar_tail(
+        &mut self,
+        code: &Code,
+        tail: Block,
+        len: Value,
+        ptr: Type,
+        mut per_element: impl FnMut(&mut Self, Value, Value, DType),
+    ) -> Result<(), Reason> {
         self.b.switch_to_block(tail);
         let from = self.b.block_params(tail)[0];
         let exit = self.index_block(ptr);
         let (header, body, i, next) = self.counted_loop(from, len, 1, exit, ptr);
         self.b.switch_to_block(body);
         let (value, d) = self.scalar_values(code, i)?;
-        let at = self.element_addr(out, i, d);
-        self.b.ins().store(MemFlagsData::trusted(), value, at, 0);
+        per_element(self, i, value, d);
         self.b.ins().jump(header, &[next.into()]);
         self.b.switch_to_block(exit);
-        self.b.ins().return_(&[]);
         Ok(())
     }
 
@@ -410,22 +428,21 @@ impl Translator<'_, '_> {
                 self.b.ins().jump(tail, &[zero.into()]);
             }
         }
-        self.b.switch_to_block(tail);
-        let from = self.b.block_params(tail)[0];
-        let exit = self.index_block(ptr);
-        let (header, body, i, next) = self.counted_loop(from, len, 1, exit, ptr);
-        self.b.switch_to_block(body);
-        let (bit, _) = self.scalar_values(code, i)?;
-        let bit = self.b.ins().uextend(types::I64, bit);
-        let c = self.b.use_var(count);
-        let c = self.b.ins().iadd(c, bit);
-        self.b.def_var(count, c);
-        self.b.ins().jump(header, &[next.into()]);
-        self.b.switch_to_block(exit);
-        let c = self.b.use_var(count);
-        self.b.ins().store(MemFlagsData::trusted(), c, out, 0);
-        self.b.ins().return_(&[]);
+        self.scalar_tail(code, tail, len, ptr, |t, _, bit, _| {
+            let bit = t.b.ins().uextend(types::I64, bit);
+            let c = t.b.use_var(count);
+            let c = t.b.ins().iadd(c, bit);
+            t.b.def_var(count, c);
+        })?;
+        self.store_result(count, out);
         Ok(())
+    }
+
+    /// Stores the fold's result `var` at `out` and returns.
+    fn store_result(&mut self, var: Variable, out: Value) {
+        let v = self.b.use_var(var);
+        self.b.ins().store(MemFlagsData::trusted(), v, out, 0);
+        self.b.ins().return_(&[]);
     }
 
     /// `*out = ` the reducers' `block_sum` (NumPy's block of `pairwise_sum`) of
@@ -452,30 +469,41 @@ impl Translator<'_, '_> {
                 .collect(),
             None => Vec::new(),
         };
-        // Fewer than 8: straight to the in-order tail from 0.
-        let first_group = self.b.create_block();
+        // Fewer than 8: straight to the in-order tail from 0, the sum starting at 0.
+        let groups = self.b.create_block();
         let short = self.b.create_block();
         let tail = self.index_block(ptr);
         let long = self
             .b
             .ins()
             .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, GROUP as i64);
-        self.b.ins().brif(long, first_group, &[], short, &[]);
+        self.b.ins().brif(long, groups, &[], short, &[]);
         self.b.switch_to_block(short);
         let fzero = self.b.ins().f64const(0.0);
         self.b.def_var(res, fzero);
         let zero = self.b.ins().iconst(ptr, 0);
         self.b.ins().jump(tail, &[zero.into()]);
 
-        // The first group starts the accumulators, the loop adds the other whole groups.
-        self.b.switch_to_block(first_group);
+        // The accumulators start at -0.0, the identity of addition (-0.0 + x is x, the
+        // bits of every x, -0.0 and NaN payloads included), so adding the first group to
+        // them is starting them at it, as the interpreter does, and one loop body serves
+        // every whole group.
+        self.b.switch_to_block(groups);
+        let minus_zero = self.b.ins().f64const(-0.0);
+        for &a in &acc {
+            self.b.def_var(a, minus_zero);
+        }
+        if let Some(lanes) = vlanes {
+            let minus_zeros = self.b.ins().splat(lanes.float, minus_zero);
+            for &v in &vacc {
+                self.b.def_var(v, minus_zeros);
+            }
+        }
         let zero = self.b.ins().iconst(ptr, 0);
-        self.group_values(code, zero, vlanes, &acc, &vacc, false)?;
-        let eight = self.b.ins().iconst(ptr, GROUP as i64);
         let groups_done = self.index_block(ptr);
-        let (header, body, i, end) = self.counted_loop(eight, len, GROUP as i64, groups_done, ptr);
+        let (header, body, i, end) = self.counted_loop(zero, len, GROUP as i64, groups_done, ptr);
         self.b.switch_to_block(body);
-        self.group_values(code, i, vlanes, &acc, &vacc, true)?;
+        self.group_values(code, i, vlanes, &acc, &vacc)?;
         self.b.ins().jump(header, &[end.into()]);
 
         self.b.switch_to_block(groups_done);
@@ -501,35 +529,18 @@ impl Translator<'_, '_> {
         self.b.def_var(res, total);
         self.b.ins().jump(tail, &[rest.into()]);
 
-        // The last elements (fewer than 8) from `from`, in order.
-        self.b.switch_to_block(tail);
-        let from = self.b.block_params(tail)[0];
-        let finish = self.b.create_block();
-        for k in 0..GROUP - 1 {
-            let add = self.b.create_block();
-            let next = self.b.create_block();
-            let at = self.b.ins().iadd_imm_u(from, k as i64);
-            let more = self.b.ins().icmp(IntCC::UnsignedLessThan, at, len);
-            self.b.ins().brif(more, add, &[], finish, &[]);
-            self.b.switch_to_block(add);
-            let (x, _) = self.scalar_values(code, at)?;
-            let s = self.b.use_var(res);
-            let s = self.b.ins().fadd(s, x);
-            self.b.def_var(res, s);
-            self.b.ins().jump(next, &[]);
-            self.b.switch_to_block(next);
-        }
-        self.b.ins().jump(finish, &[]);
-        self.b.switch_to_block(finish);
-        let total = self.b.use_var(res);
-        self.b.ins().store(MemFlagsData::trusted(), total, out, 0);
-        self.b.ins().return_(&[]);
+        // The last elements (fewer than 8, or all of a short lane), in order.
+        self.scalar_tail(code, tail, len, ptr, |t, _, x, _| {
+            let s = t.b.use_var(res);
+            let s = t.b.ins().fadd(s, x);
+            t.b.def_var(res, s);
+        })?;
+        self.store_result(res, out);
         Ok(())
     }
 
-    /// The values of the group of 8 elements from `i` into the accumulators (`vacc`, of
-    /// 2 lanes each, with `lanes`; else `acc`): added to them when `add`, else starting
-    /// them.
+    /// The values of the group of 8 elements from `i` added to the accumulators (`vacc`,
+    /// of 2 lanes each, with `lanes`; else `acc`).
     fn group_values(
         &mut self,
         code: &Code,
@@ -537,7 +548,6 @@ impl Translator<'_, '_> {
         lanes: Option<Lanes>,
         acc: &[Variable],
         vacc: &[Variable],
-        add: bool,
     ) -> Result<(), Reason> {
         let (vars, step) = match lanes {
             Some(l) => (vacc, l.n as usize),
@@ -550,12 +560,8 @@ impl Translator<'_, '_> {
             } else {
                 self.scalar_values(code, at)?
             };
-            let x = if add {
-                let a = self.b.use_var(v);
-                self.b.ins().fadd(a, x)
-            } else {
-                x
-            };
+            let a = self.b.use_var(v);
+            let x = self.b.ins().fadd(a, x);
             self.b.def_var(v, x);
         }
         Ok(())
