@@ -346,6 +346,31 @@ proptest! {
             let b = m.compute_with(&options(false)).unwrap();
             prop_assert!(same_values(&a, &b), "mean over {axis:?} of {e:?}: {a:?} vs {b:?}");
         }
+        // Extremes: compiled lane folds (rows of 32 or more) against the interpreter and
+        // against NumPy's fold (the first NaN wins, of tied values the later).
+        let last = compiled.ndim() - 1;
+        let extremes = [
+            (true, None, z.max()),
+            (false, None, z.min()),
+            (true, Some(last), z.max_axis(last).unwrap()),
+            (false, Some(last), z.min_axis(last).unwrap()),
+        ];
+        for (max, axis, m) in extremes {
+            let a = m.compute_with(&options(true)).unwrap();
+            let b = m.compute_with(&options(false)).unwrap();
+            prop_assert!(same_values(&a, &b), "max {max} over {axis:?} of {e:?}: {a:?} vs {b:?}");
+            let pick = if max { maximum } else { minimum };
+            let fold = |lane: ndarray::ArrayViewD<'_, f64>| {
+                let mut it = lane.iter().copied();
+                let first = it.next().unwrap();
+                it.fold(first, pick)
+            };
+            let want = match axis {
+                None => ArrayD::from_elem(IxDyn(&[]), fold(expected.view())),
+                Some(k) => expected.map_axis(ndarray::Axis(k), |l| fold(l.into_dyn())),
+            };
+            prop_assert!(same_values(&a, &want), "max {max} over {axis:?} of {e:?}: {a:?} vs {want:?}");
+        }
         for truth in [z.lt(0.5).any(), z.lt(0.5).all(), z.ge(-1e300).all()] {
             let a = truth.compute_with(&options(true)).unwrap();
             let b = truth.compute_with(&options(false)).unwrap();

@@ -85,6 +85,12 @@ pub enum Fold {
     /// Adds them as the reducers' `block_sum` (NumPy's pairwise block) does (an f64
     /// program): one f64, a leaf of a pairwise float `sum`.
     BlockSum,
+    /// Their maximum as `max` folds a lane (an f64 program, at least one element): from
+    /// the first value on, NumPy's NaN-propagating `maximum`, one value after another (the
+    /// first NaN wins; of equal values the later, so the sign of the last of tied zeros).
+    Max,
+    /// Their minimum, as [`Fold::Max`] with NumPy's `minimum`.
+    Min,
 }
 
 /// What a compiled [`Fold::Count`] or [`Fold::BlockSum`] gives.
@@ -94,6 +100,34 @@ pub enum FoldValue {
     Count(i64),
     /// Their block sum.
     BlockSum(f64),
+    /// Their maximum ([`Fold::Max`]) or minimum ([`Fold::Min`]).
+    Extreme(f64),
+}
+
+impl FoldValue {
+    /// The count, or an internal error for another fold's value.
+    pub(crate) fn count(self) -> Result<i64> {
+        match self {
+            FoldValue::Count(c) => Ok(c),
+            other => Err(super::internal(format!("{other:?} for a count"))),
+        }
+    }
+
+    /// The block sum, or an internal error for another fold's value.
+    pub(crate) fn block_sum(self) -> Result<f64> {
+        match self {
+            FoldValue::BlockSum(s) => Ok(s),
+            other => Err(super::internal(format!("{other:?} for a block sum"))),
+        }
+    }
+
+    /// The extreme, or an internal error for another fold's value.
+    pub(crate) fn extreme(self) -> Result<f64> {
+        match self {
+            FoldValue::Extreme(e) => Ok(e),
+            other => Err(super::internal(format!("{other:?} for an extreme"))),
+        }
+    }
 }
 
 /// A compiled fold over elements `offset..offset + len` of the current strip: how a
@@ -138,8 +172,10 @@ impl Compiled {
         self.call(strips, ptrs, 0, len, out_ptr)
     }
 
-    /// This function's fold ([`Fold::Count`] or [`Fold::BlockSum`]) of
-    /// `program(strips[0][offset..offset + len], ...)`.
+    /// This function's fold ([`Fold::Count`], [`Fold::BlockSum`], [`Fold::Max`] or
+    /// [`Fold::Min`]) of `program(strips[0][offset..offset + len], ...)`. A length the fold
+    /// does not take (an extreme of no elements, a count a vector lane could overflow) is
+    /// an error, checked before the call.
     pub(crate) fn fold_value(
         &self,
         strips: &[Col<'_>],
@@ -148,52 +184,42 @@ impl Compiled {
         len: usize,
     ) -> Result<FoldValue> {
         match self.fold {
-            Fold::Count => self.count(strips, ptrs, offset, len).map(FoldValue::Count),
+            // A vector lane counts up to len / 2 elements in 32 bits (f32 programs).
+            Fold::Count if len <= i32::MAX as usize => self
+                .fold_one_value(strips, ptrs, offset, len)
+                .map(FoldValue::Count),
             Fold::BlockSum => self
-                .block_sum(strips, ptrs, offset, len)
+                .fold_one_value(strips, ptrs, offset, len)
                 .map(FoldValue::BlockSum),
-            Fold::Strip => Err(super::internal("a strip function folds nothing")),
+            // The extreme starts at the first element, so it needs one.
+            Fold::Max | Fold::Min if len > 0 => self
+                .fold_one_value(strips, ptrs, offset, len)
+                .map(FoldValue::Extreme),
+            _ => Err(super::internal(format!(
+                "compiled {:?} of {len} elements",
+                self.fold
+            ))),
         }
     }
 
-    /// How many of `program(strips[0][offset..offset + len], ...)` are true
-    /// ([`Fold::Count`]).
-    fn count(
+    /// Calls the fold function, its one result of type `T` (i64 for [`Fold::Count`], f64
+    /// for the others, as [`Compiled::fold_value`] asks) written to a local.
+    fn fold_one_value<T: Copy + Default>(
         &self,
         strips: &[Col<'_>],
         ptrs: &mut Vec<*const u8>,
         offset: usize,
         len: usize,
-    ) -> Result<i64> {
-        // A vector lane counts up to len / 2 elements in 32 bits (f32 programs).
-        if self.fold != Fold::Count || len > i32::MAX as usize {
-            return Err(super::internal("compiled count: wrong function or length"));
-        }
-        let mut count = 0i64;
-        self.call(strips, ptrs, offset, len, (&raw mut count).cast::<u8>())?;
-        Ok(count)
-    }
-
-    /// The reducers' `block_sum` of `program(strips[0][offset..offset + len], ...)`
-    /// ([`Fold::BlockSum`]).
-    fn block_sum(
-        &self,
-        strips: &[Col<'_>],
-        ptrs: &mut Vec<*const u8>,
-        offset: usize,
-        len: usize,
-    ) -> Result<f64> {
-        if self.fold != Fold::BlockSum {
-            return Err(super::internal("compiled block sum: wrong function"));
-        }
-        let mut sum = 0f64;
-        self.call(strips, ptrs, offset, len, (&raw mut sum).cast::<u8>())?;
-        Ok(sum)
+    ) -> Result<T> {
+        let mut value = T::default();
+        self.call(strips, ptrs, offset, len, (&raw mut value).cast::<u8>())?;
+        Ok(value)
     }
 
     /// Calls the compiled function on elements `offset..offset + len` of `strips`, the
     /// result to `out`: `len` elements of the output type for [`Fold::Strip`], one i64
-    /// for [`Fold::Count`], one f64 for [`Fold::BlockSum`], as the callers above provide.
+    /// for [`Fold::Count`], one f64 for the other folds, as the callers above provide
+    /// (with `len > 0` for [`Fold::Max`] and [`Fold::Min`]).
     fn call(
         &self,
         strips: &[Col<'_>],
@@ -225,7 +251,8 @@ impl Compiled {
         // stay borrowed, so unmoved, for the whole call. The private callers pass as
         // `out` room for what `self.fold` writes (see this function's docs), borrowed for
         // the call. The function reads elements `0..len` from each input pointer and
-        // writes `out` only, each at its type's natural alignment (which Rust's slices,
+        // writes `out` only (an extreme reads element 0 even of an empty lane, so its
+        // caller passes `len > 0`), each at its type's natural alignment (which Rust's slices,
         // vectors and locals have). It writes a bool output only as 0 or 1 (comparison
         // results, logic of 0/1 values, loaded bools, or constants), so the vector holds
         // valid bools afterwards. Its integer divisions never see a zero or overflowing

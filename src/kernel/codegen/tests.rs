@@ -177,12 +177,29 @@ fn block_sum_spec(values: &[f64]) -> f64 {
 /// scalar loops, from several offsets, so every tail length) against the interpreted
 /// values `interpreted` of all `n` elements.
 fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: usize) {
-    let d = program.out_dtype();
-    let fold = match d {
-        DType::Bool => Fold::Count,
-        DType::F64 => Fold::BlockSum,
+    let folds: &[Fold] = match program.out_dtype() {
+        DType::Bool => &[Fold::Count],
+        DType::F64 => &[Fold::BlockSum, Fold::Max, Fold::Min],
         _ => return,
     };
+    for &fold in folds {
+        check_fold(program, fold, strips, interpreted, n);
+    }
+}
+
+/// The reducers' lane extreme (`ExtremeR::fold_lane`), written out again: the first
+/// value, then NumPy's `maximum`/`minimum` of it and each later one.
+fn extreme_spec(values: &[f64], max: bool) -> f64 {
+    let op = if max {
+        crate::kernel::ops::maximum::<f64>
+    } else {
+        crate::kernel::ops::minimum::<f64>
+    };
+    values[1..].iter().fold(values[0], |a, &x| op(a, x))
+}
+
+/// One compiled fold (vector and scalar loops) against the interpreted values.
+fn check_fold(program: &Program, fold: Fold, strips: &[Col<'_>], interpreted: &Value, n: usize) {
     let functions = [
         compiled_fold(program, fold).expect("compiles"),
         std::sync::Arc::new(super::jit::compile_scalar(program, fold).unwrap()),
@@ -191,21 +208,33 @@ fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: us
     for f in &functions {
         for offset in (0..n.min(9)).chain([n]) {
             let len = n - offset;
-            let got = f.fold_value(strips, &mut Vec::new(), offset, len).unwrap();
+            let got = f.fold_value(strips, &mut Vec::new(), offset, len);
             let want = match fold {
                 Fold::Count => {
                     let v: &ArrayD<bool> = interpreted.get(&key).unwrap();
                     FoldValue::Count(v.iter().skip(offset).filter(|&&x| x).count() as i64)
                 }
-                _ => {
+                Fold::BlockSum => {
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
                     FoldValue::BlockSum(block_sum_spec(&v.as_slice().unwrap()[offset..]))
                 }
+                _ if len == 0 => {
+                    // An extreme of nothing is refused, before any call.
+                    assert!(got.is_err(), "{fold:?} of no elements: {got:?}");
+                    continue;
+                }
+                _ => {
+                    let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
+                    let values = &v.as_slice().unwrap()[offset..];
+                    FoldValue::Extreme(extreme_spec(values, fold == Fold::Max))
+                }
             };
+            let got = got.unwrap();
             // Bit for bit, except a NaN's sign and payload: which NaN operand of an add
             // x86 passes on depends on the operand order, which Cranelift may commute.
             let same = match (got, want) {
-                (FoldValue::BlockSum(x), FoldValue::BlockSum(y)) => {
+                (FoldValue::BlockSum(x), FoldValue::BlockSum(y))
+                | (FoldValue::Extreme(x), FoldValue::Extreme(y)) => {
                     x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
                 }
                 (x, y) => x == y,

@@ -242,7 +242,7 @@ impl Translator<'_, '_> {
         match fold {
             Fold::Strip => {}
             Fold::Count if out_dtype == DType::Bool => {}
-            Fold::BlockSum if out_dtype == DType::F64 => {}
+            Fold::BlockSum | Fold::Max | Fold::Min if out_dtype == DType::F64 => {}
             _ => return Err(format!("{fold:?} of {out_dtype} values")),
         }
         let flags = MemFlagsData::trusted();
@@ -274,6 +274,8 @@ impl Translator<'_, '_> {
             Fold::Strip => self.strip_loops(&code, out, len, ptr),
             Fold::Count => self.count_loops(&code, out, len, ptr),
             Fold::BlockSum => self.block_sum_loops(&code, out, len, ptr),
+            Fold::Max => self.extreme_loop(&code, out, len, ptr, BinaryOp::Maximum),
+            Fold::Min => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum),
         }
     }
 
@@ -536,6 +538,40 @@ impl Translator<'_, '_> {
             t.b.def_var(res, s);
         })?;
         self.store_result(res, out);
+        Ok(())
+    }
+
+    /// `*out = ` the extreme of `program(i)` over `0..len` (`len > 0`, as the caller
+    /// checks) as the reducers fold a lane: the first value, then `op` (NumPy's `maximum` or
+    /// `minimum`) of it and each later value in order. One scalar loop: a vector of partial
+    /// extremes would lose which of tied zeros came last, and so the result's sign.
+    fn extreme_loop(
+        &mut self,
+        code: &Code,
+        out: Value,
+        len: Value,
+        ptr: Type,
+        op: BinaryOp,
+    ) -> Result<(), Reason> {
+        let best = self.b.declare_var(types::F64);
+        let zero = self.b.ins().iconst(ptr, 0);
+        let (first, _) = self.scalar_values(code, zero)?;
+        self.b.def_var(best, first);
+        let one = self.b.ins().iconst(ptr, 1);
+        let rest = self.index_block(ptr);
+        self.b.ins().jump(rest, &[one.into()]);
+        let mut failed = None;
+        self.scalar_tail(code, rest, len, ptr, |t, _, x, _| {
+            let b = t.b.use_var(best);
+            match t.float_binary(op, b, x, DType::F64) {
+                Ok(v) => t.b.def_var(best, v),
+                Err(e) => failed = Some(e),
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        self.store_result(best, out);
         Ok(())
     }
 

@@ -302,6 +302,8 @@ mod tests {
                 for (kind, pre) in [
                     (ReduceKind::Sum, &squares),
                     (ReduceKind::Mean, &squares),
+                    (ReduceKind::Max, &squares),
+                    (ReduceKind::Min, &squares),
                     (ReduceKind::Sum, &below),
                     (ReduceKind::Any, &below),
                     (ReduceKind::All, &below),
@@ -326,6 +328,11 @@ mod tests {
                     && crate::kernel::codegen::compiled_fold(
                         &below,
                         crate::kernel::codegen::Fold::Count
+                    )
+                    .is_some()
+                    && crate::kernel::codegen::compiled_fold(
+                        &squares,
+                        crate::kernel::codegen::Fold::Max
                     )
                     .is_some())
         );

@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use super::kind::ReduceKind;
 use crate::dtype::{DType, Element, Num, Scalar};
 use crate::error::{Error, Result};
-use crate::kernel::codegen::{Fold, FoldValue, LeafFn};
+use crate::kernel::codegen::{Fold, LeafFn};
 use crate::kernel::ops::{maximum, minimum};
 
 /// A typed reduction: how to fold elements into a state, merge states and finish.
@@ -39,7 +39,7 @@ pub(super) trait Reducer: Send + Sync + 'static {
     }
     /// The compiled fold whose values [`Reducer::fold_lane_compiled`] takes, if this
     /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means,
-    /// any/all of bools).
+    /// any/all of bools, f64 min/max).
     fn compiled_fold(&self) -> Option<Fold> {
         None
     }
@@ -56,6 +56,16 @@ pub(super) trait Reducer: Send + Sync + 'static {
         Err(crate::kernel::internal(
             "this reduction has no compiled fold",
         ))
+    }
+    /// An internal error unless this reduction (with its parameters) has a compiled fold:
+    /// the guard of a [`Reducer::fold_lane_compiled`] that serves some cases only.
+    fn has_compiled_fold(&self) -> Result<()> {
+        match self.compiled_fold() {
+            Some(_) => Ok(()),
+            None => Err(crate::kernel::internal(
+                "this reduction has no compiled fold",
+            )),
+        }
     }
     fn merge(&self, a: &mut Self::State, b: &Self::State);
     fn finish(&self, s: &Self::State) -> Self::Out;
@@ -127,10 +137,7 @@ fn pairwise_long<T: Copy>(lane: &[T], f: impl Fn(T) -> f64 + Copy) -> f64 {
 /// `leaf` ([`Fold::BlockSum`]): the same splits and the same additions, so the same bits.
 fn pairwise_from_leaves(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<f64> {
     if len <= PAIRWISE_BLOCK {
-        return match leaf(offset, len)? {
-            FoldValue::BlockSum(s) => Ok(s),
-            FoldValue::Count(_) => Err(crate::kernel::internal("a count for a block sum")),
-        };
+        return leaf(offset, len)?.block_sum();
     }
     let half = len / 2 / 8 * 8;
     Ok(pairwise_from_leaves(offset, half, leaf)?
@@ -198,10 +205,7 @@ impl Summand for bool {
     }
     const COMPILED_FOLD: Option<Fold> = Some(Fold::Count);
     fn lane_acc_compiled(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<i64> {
-        match leaf(offset, len)? {
-            FoldValue::Count(c) => Ok(c),
-            FoldValue::BlockSum(_) => Err(crate::kernel::internal("a block sum for a count")),
-        }
+        leaf(offset, len)?.count()
     }
 }
 
@@ -335,6 +339,31 @@ impl<T: Element> Reducer for ExtremeR<T> {
         };
         self.fold_one(s, best, 0);
     }
+    fn compiled_fold(&self) -> Option<Fold> {
+        // An f64 program's lane extreme, folded as `fold_lane` folds it; nanmax's NaN test
+        // is not compiled.
+        (T::DTYPE == DType::F64 && !self.skip_nan).then_some(if self.max {
+            Fold::Max
+        } else {
+            Fold::Min
+        })
+    }
+    fn fold_lane_compiled(
+        &self,
+        s: &mut Option<T>,
+        offset: usize,
+        len: usize,
+        leaf: &mut LeafFn<'_>,
+    ) -> Result<()> {
+        self.has_compiled_fold()?;
+        if len == 0 {
+            return Ok(());
+        }
+        // T is f64 here (`compiled_fold`), so the conversion is exact.
+        let best = leaf(offset, len)?.extreme()?;
+        self.fold_one(s, T::from_scalar(Scalar::F64(best)), 0);
+        Ok(())
+    }
     fn merge(&self, a: &mut Option<T>, b: &Option<T>) {
         if let Some(v) = *b {
             self.fold_one(a, v, 0);
@@ -456,9 +485,7 @@ impl<T: Element> Reducer for MeanR<T> {
         len: usize,
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
-        if self.compiled_fold().is_none() {
-            return Err(crate::kernel::internal("no compiled fold for this mean"));
-        }
+        self.has_compiled_fold()?;
         s.sum += pairwise_from_leaves(offset, len, leaf)?;
         s.n += len as f64;
         Ok(())
@@ -589,12 +616,8 @@ impl<T: Element> Reducer for TruthR<T> {
         len: usize,
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
-        if self.compiled_fold().is_none() {
-            return Err(crate::kernel::internal("no compiled fold for this any/all"));
-        }
-        let FoldValue::Count(trues) = leaf(offset, len)? else {
-            return Err(crate::kernel::internal("a block sum for any/all"));
-        };
+        self.has_compiled_fold()?;
+        let trues = leaf(offset, len)?.count()?;
         *s = if self.all {
             *s && trues == len as i64
         } else {
