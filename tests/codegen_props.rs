@@ -371,6 +371,20 @@ proptest! {
             };
             prop_assert!(same_values(&a, &want), "max {max} over {axis:?} of {e:?}: {a:?} vs {want:?}");
         }
+        // Products (in order, into the product so far) and var/std (a lane's pairwise mean,
+        // then its pairwise squared deviations, merged by Chan's formula) across backends.
+        let folded = [
+            ("prod", z.prod()),
+            ("prod over the last axis", z.prod_axis(last).unwrap()),
+            ("var", z.var(0)),
+            ("var over the last axis", z.var_axis(last, 1).unwrap()),
+            ("std over the last axis", z.std_axis(last, 0).unwrap()),
+        ];
+        for (what, r) in folded {
+            let a = r.compute_with(&options(true)).unwrap();
+            let b = r.compute_with(&options(false)).unwrap();
+            prop_assert!(same_values(&a, &b), "{what} of {e:?}: {a:?} vs {b:?}");
+        }
         for truth in [z.lt(0.5).any(), z.lt(0.5).all(), z.ge(-1e300).all()] {
             let a = truth.compute_with(&options(true)).unwrap();
             let b = truth.compute_with(&options(false)).unwrap();

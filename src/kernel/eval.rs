@@ -8,6 +8,7 @@
 //! a 32 KiB L1d cache), with at least 256 and at most 8192 elements.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
@@ -47,10 +48,11 @@ pub trait StripSink {
 /// innermost axis, whose accumulators then stay in registers and whose values are never
 /// stored. It sees the strips of [`Program::run`], the same length, in the same order.
 pub trait LaneSink {
-    /// The fold the compiled function does.
-    fn fold(&self) -> Fold;
-    /// Folds the next strip, of `len` elements: `leaf(offset, n)` is the compiled fold of
-    /// the strip's elements `offset..offset + n`.
+    /// The folds the compiled functions do (one per function; var/std needs two).
+    fn folds(&self) -> &'static [Fold];
+    /// Folds the next strip, of `len` elements: `leaf(Leaf { fold, offset, len: n, .. })`
+    /// is the compiled `fold` (one of [`LaneSink::folds`]) of the strip's elements
+    /// `offset..offset + n`.
     fn push_lanes(&mut self, len: usize, leaf: &mut LeafFn<'_>) -> Result<()>;
 }
 
@@ -340,9 +342,13 @@ impl Program {
     ) -> Result<()> {
         if backend == Backend::Compiled {
             if let Some(lanes) = sink.lanes()
-                && let Some(compiled) = codegen::compiled_fold(self, lanes.fold())
+                && let Some(functions) = lanes
+                    .folds()
+                    .iter()
+                    .map(|&fold| codegen::compiled_fold(self, fold))
+                    .collect::<Option<Vec<_>>>()
             {
-                return self.run_folded(&compiled, inputs, keys, shape, lanes);
+                return self.run_folded(&functions, inputs, keys, shape, lanes);
             }
             if let Some(compiled) = codegen::compiled(self) {
                 return self.run_compiled(&compiled, inputs, keys, shape, sink);
@@ -351,11 +357,11 @@ impl Program {
         self.run(inputs, keys, shape, sink)
     }
 
-    /// The strip loop of [`Program::run`] with each strip folded by `compiled` into
-    /// `sink`, lane piece by lane piece.
+    /// The strip loop of [`Program::run`] with each strip folded by the compiled
+    /// `functions` (one per fold of the sink) into `sink`, lane piece by lane piece.
     fn run_folded(
         &self,
-        compiled: &Compiled,
+        functions: &[Arc<Compiled>],
         inputs: &[Value],
         keys: &[Key],
         shape: &[usize],
@@ -369,8 +375,12 @@ impl Program {
         while start < n {
             let len = strip.min(n - start);
             let strips: Vec<Col<'_>> = readers.iter_mut().map(|r| r.load(start, len)).collect();
-            sink.push_lanes(len, &mut |offset, piece| {
-                compiled.fold_value(&strips, &mut ptrs, offset, piece)
+            sink.push_lanes(len, &mut |leaf| {
+                let compiled = functions
+                    .iter()
+                    .find(|f| f.fold() == leaf.fold)
+                    .ok_or_else(|| super::internal("a lane fold the sink did not ask for"))?;
+                compiled.fold_value(&strips, &mut ptrs, leaf)
             })?;
             start += len;
         }

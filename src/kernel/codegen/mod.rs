@@ -91,6 +91,40 @@ pub enum Fold {
     Max,
     /// Their minimum, as [`Fold::Max`] with NumPy's `minimum`.
     Min,
+    /// Their product as `prod` folds a lane (an f64 program): the seed (the product so
+    /// far) times each value in order, one f64.
+    Prod,
+    /// The block sum of their squared deviations from the seed (a mean), `(x - mean)^2`
+    /// as the reducers compute it, in [`Fold::BlockSum`]'s order: one f64, a leaf of the
+    /// pairwise `M2` of a `var`/`std` lane.
+    SquaredDeviations,
+}
+
+/// One piece of a lane a [`LaneSink`](crate::kernel::eval::LaneSink) asks a compiled fold
+/// for: elements `offset..offset + len` of the current strip, folded by `fold`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Leaf {
+    /// Which fold (one of the sink's [`LaneSink::folds`](crate::kernel::eval::LaneSink::folds)).
+    pub fold: Fold,
+    /// The first element, within the strip.
+    pub offset: usize,
+    /// How many elements.
+    pub len: usize,
+    /// The product so far for [`Fold::Prod`], the mean for [`Fold::SquaredDeviations`];
+    /// unused by the other folds.
+    pub seed: f64,
+}
+
+impl Leaf {
+    /// `fold` of elements `offset..offset + len`, without a seed.
+    pub fn new(fold: Fold, offset: usize, len: usize) -> Leaf {
+        Leaf {
+            fold,
+            offset,
+            len,
+            seed: 0.0,
+        }
+    }
 }
 
 /// What a compiled [`Fold::Count`] or [`Fold::BlockSum`] gives.
@@ -102,6 +136,8 @@ pub enum FoldValue {
     BlockSum(f64),
     /// Their maximum ([`Fold::Max`]) or minimum ([`Fold::Min`]).
     Extreme(f64),
+    /// The seed times their product ([`Fold::Prod`]).
+    Product(f64),
 }
 
 impl FoldValue {
@@ -128,12 +164,20 @@ impl FoldValue {
             other => Err(super::internal(format!("{other:?} for an extreme"))),
         }
     }
+
+    /// The product, or an internal error for another fold's value.
+    pub(crate) fn product(self) -> Result<f64> {
+        match self {
+            FoldValue::Product(p) => Ok(p),
+            other => Err(super::internal(format!("{other:?} for a product"))),
+        }
+    }
 }
 
 /// A compiled fold over elements `offset..offset + len` of the current strip: how a
 /// reduction's sink asks for the values of its lanes' pieces (see
 /// [`LaneSink`](crate::kernel::eval::LaneSink)).
-pub type LeafFn<'a> = dyn FnMut(usize, usize) -> Result<FoldValue> + 'a;
+pub type LeafFn<'a> = dyn FnMut(Leaf) -> Result<FoldValue> + 'a;
 
 /// The compiled function: `fold` of `program(inputs[k][..len], ...)` into `out`, where
 /// `inputs` points at one element pointer per program input.
@@ -172,46 +216,62 @@ impl Compiled {
         self.call(strips, ptrs, 0, len, out_ptr)
     }
 
-    /// This function's fold ([`Fold::Count`], [`Fold::BlockSum`], [`Fold::Max`] or
-    /// [`Fold::Min`]) of `program(strips[0][offset..offset + len], ...)`. A length the fold
-    /// does not take (an extreme of no elements, a count a vector lane could overflow) is
-    /// an error, checked before the call.
+    /// The fold this function does.
+    pub(crate) fn fold(&self) -> Fold {
+        self.fold
+    }
+
+    /// This function's fold (any but [`Fold::Strip`]) of the `leaf`'s elements
+    /// `program(strips[0][offset..offset + len], ...)`, `leaf.fold` being this function's.
+    /// A length the fold does not take (an extreme of no elements, a count a vector lane
+    /// could overflow) is an error, checked before the call.
     pub(crate) fn fold_value(
         &self,
         strips: &[Col<'_>],
         ptrs: &mut Vec<*const u8>,
-        offset: usize,
-        len: usize,
+        leaf: Leaf,
     ) -> Result<FoldValue> {
-        match self.fold {
+        let Leaf {
+            fold,
+            offset,
+            len,
+            seed,
+        } = leaf;
+        if fold != self.fold {
+            return Err(super::internal(format!(
+                "a {fold:?} leaf for a compiled {:?}",
+                self.fold
+            )));
+        }
+        let mut one_value = |start| self.fold_one_value(strips, ptrs, offset, len, start);
+        match fold {
             // A vector lane counts up to len / 2 elements in 32 bits (f32 programs).
             Fold::Count if len <= i32::MAX as usize => self
-                .fold_one_value(strips, ptrs, offset, len)
+                .fold_one_value(strips, ptrs, offset, len, 0i64)
                 .map(FoldValue::Count),
-            Fold::BlockSum => self
-                .fold_one_value(strips, ptrs, offset, len)
-                .map(FoldValue::BlockSum),
+            Fold::BlockSum => one_value(0.0).map(FoldValue::BlockSum),
+            Fold::SquaredDeviations => one_value(seed).map(FoldValue::BlockSum),
+            Fold::Prod => one_value(seed).map(FoldValue::Product),
             // The extreme starts at the first element, so it needs one.
-            Fold::Max | Fold::Min if len > 0 => self
-                .fold_one_value(strips, ptrs, offset, len)
-                .map(FoldValue::Extreme),
+            Fold::Max | Fold::Min if len > 0 => one_value(0.0).map(FoldValue::Extreme),
             _ => Err(super::internal(format!(
-                "compiled {:?} of {len} elements",
-                self.fold
+                "compiled {fold:?} of {len} elements"
             ))),
         }
     }
 
-    /// Calls the fold function, its one result of type `T` (i64 for [`Fold::Count`], f64
-    /// for the others, as [`Compiled::fold_value`] asks) written to a local.
-    fn fold_one_value<T: Copy + Default>(
+    /// Calls the fold function with `start` in its result's place (the seed a seeded fold
+    /// reads there), and returns the one result of type `T` it writes there (i64 for
+    /// [`Fold::Count`], f64 for the others, as [`Compiled::fold_value`] asks).
+    fn fold_one_value<T: Copy>(
         &self,
         strips: &[Col<'_>],
         ptrs: &mut Vec<*const u8>,
         offset: usize,
         len: usize,
+        start: T,
     ) -> Result<T> {
-        let mut value = T::default();
+        let mut value = start;
         self.call(strips, ptrs, offset, len, (&raw mut value).cast::<u8>())?;
         Ok(value)
     }
@@ -251,8 +311,9 @@ impl Compiled {
         // stay borrowed, so unmoved, for the whole call. The private callers pass as
         // `out` room for what `self.fold` writes (see this function's docs), borrowed for
         // the call. The function reads elements `0..len` from each input pointer and
-        // writes `out` only (an extreme reads element 0 even of an empty lane, so its
-        // caller passes `len > 0`), each at its type's natural alignment (which Rust's slices,
+        // reads (a seeded fold's seed) and writes `out` only (an extreme reads element 0
+        // even of an empty lane, so its caller passes `len > 0`; `out` is always an
+        // initialised value of its type), each at its type's natural alignment (which Rust's slices,
         // vectors and locals have). It writes a bool output only as 0 or 1 (comparison
         // results, logic of 0/1 values, loaded bools, or constants), so the vector holds
         // valid bools afterwards. Its integer divisions never see a zero or overflowing

@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{Backend, Fold, FoldValue, compiled, compiled_fold};
+use super::{Backend, Fold, FoldValue, Leaf, compiled, compiled_fold};
 use crate::dtype::with_dtype;
 use crate::dtype::{Col, DType, Element, FloatFn, FloatFn2, FloatPred, Scalar};
 use crate::graph::{Key, Value};
@@ -179,7 +179,13 @@ fn block_sum_spec(values: &[f64]) -> f64 {
 fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: usize) {
     let folds: &[Fold] = match program.out_dtype() {
         DType::Bool => &[Fold::Count],
-        DType::F64 => &[Fold::BlockSum, Fold::Max, Fold::Min],
+        DType::F64 => &[
+            Fold::BlockSum,
+            Fold::Max,
+            Fold::Min,
+            Fold::Prod,
+            Fold::SquaredDeviations,
+        ],
         _ => return,
     };
     for &fold in folds {
@@ -198,8 +204,27 @@ fn extreme_spec(values: &[f64], max: bool) -> f64 {
     values[1..].iter().fold(values[0], |a, &x| op(a, x))
 }
 
-/// One compiled fold (vector and scalar loops) against the interpreted values.
+/// One compiled fold (vector and scalar loops) against the interpreted values; seeded
+/// folds with a few seeds (a product so far, a mean).
 fn check_fold(program: &Program, fold: Fold, strips: &[Col<'_>], interpreted: &Value, n: usize) {
+    let seeds: &[f64] = match fold {
+        Fold::Prod => &[1.0, -0.0, 2.5, f64::INFINITY],
+        Fold::SquaredDeviations => &[0.0, -1.25, 3.7],
+        _ => &[0.0],
+    };
+    for &seed in seeds {
+        check_seeded_fold(program, fold, seed, strips, interpreted, n);
+    }
+}
+
+fn check_seeded_fold(
+    program: &Program,
+    fold: Fold,
+    seed: f64,
+    strips: &[Col<'_>],
+    interpreted: &Value,
+    n: usize,
+) {
     let functions = [
         compiled_fold(program, fold).expect("compiles"),
         std::sync::Arc::new(super::jit::compile_scalar(program, fold).unwrap()),
@@ -208,7 +233,13 @@ fn check_fold(program: &Program, fold: Fold, strips: &[Col<'_>], interpreted: &V
     for f in &functions {
         for offset in (0..n.min(9)).chain([n]) {
             let len = n - offset;
-            let got = f.fold_value(strips, &mut Vec::new(), offset, len);
+            let leaf = Leaf {
+                fold,
+                offset,
+                len,
+                seed,
+            };
+            let got = f.fold_value(strips, &mut Vec::new(), leaf);
             let want = match fold {
                 Fold::Count => {
                     let v: &ArrayD<bool> = interpreted.get(&key).unwrap();
@@ -217,6 +248,23 @@ fn check_fold(program: &Program, fold: Fold, strips: &[Col<'_>], interpreted: &V
                 Fold::BlockSum => {
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
                     FoldValue::BlockSum(block_sum_spec(&v.as_slice().unwrap()[offset..]))
+                }
+                Fold::SquaredDeviations => {
+                    // As `MomentsR::fold_lane`: `d = x - mean; d * d`.
+                    let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
+                    let deviations: Vec<f64> = v.as_slice().unwrap()[offset..]
+                        .iter()
+                        .map(|&x| {
+                            let d = x - seed;
+                            d * d
+                        })
+                        .collect();
+                    FoldValue::BlockSum(block_sum_spec(&deviations))
+                }
+                Fold::Prod => {
+                    let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
+                    let values = &v.as_slice().unwrap()[offset..];
+                    FoldValue::Product(values.iter().fold(seed, |p, &x| p * x))
                 }
                 _ if len == 0 => {
                     // An extreme of nothing is refused, before any call.
@@ -234,12 +282,13 @@ fn check_fold(program: &Program, fold: Fold, strips: &[Col<'_>], interpreted: &V
             // x86 passes on depends on the operand order, which Cranelift may commute.
             let same = match (got, want) {
                 (FoldValue::BlockSum(x), FoldValue::BlockSum(y))
-                | (FoldValue::Extreme(x), FoldValue::Extreme(y)) => {
+                | (FoldValue::Extreme(x), FoldValue::Extreme(y))
+                | (FoldValue::Product(x), FoldValue::Product(y)) => {
                     x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
                 }
                 (x, y) => x == y,
             };
-            assert!(same, "{fold:?} from {offset}: {got:?} vs {want:?}");
+            assert!(same, "{fold:?} ({seed}) from {offset}: {got:?} vs {want:?}");
         }
     }
 }

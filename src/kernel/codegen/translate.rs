@@ -242,7 +242,8 @@ impl Translator<'_, '_> {
         match fold {
             Fold::Strip => {}
             Fold::Count if out_dtype == DType::Bool => {}
-            Fold::BlockSum | Fold::Max | Fold::Min if out_dtype == DType::F64 => {}
+            Fold::BlockSum | Fold::Max | Fold::Min | Fold::Prod | Fold::SquaredDeviations
+                if out_dtype == DType::F64 => {}
             _ => return Err(format!("{fold:?} of {out_dtype} values")),
         }
         let flags = MemFlagsData::trusted();
@@ -273,7 +274,9 @@ impl Translator<'_, '_> {
         match fold {
             Fold::Strip => self.strip_loops(&code, out, len, ptr),
             Fold::Count => self.count_loops(&code, out, len, ptr),
-            Fold::BlockSum => self.block_sum_loops(&code, out, len, ptr),
+            Fold::BlockSum => self.block_sum_loops(&code, out, len, ptr, false),
+            Fold::SquaredDeviations => self.block_sum_loops(&code, out, len, ptr, true),
+            Fold::Prod => self.product_loop(&code, out, len, ptr),
             Fold::Max => self.extreme_loop(&code, out, len, ptr, BinaryOp::Maximum),
             Fold::Min => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum),
         }
@@ -453,18 +456,29 @@ impl Translator<'_, '_> {
     /// as 8 scalars), the accumulators are added as
     /// `((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))` and the last `len % 8` elements
     /// added to that in order; fewer than 8 are added in order to 0. The interpreter's
-    /// additions in the interpreter's order, so its bits.
+    /// additions in the interpreter's order, so its bits. With `deviations`, each value
+    /// `x` is first replaced by `(x - mean) * (x - mean)`, the mean read from `*out`
+    /// ([`Fold::SquaredDeviations`]).
     fn block_sum_loops(
         &mut self,
         code: &Code,
         out: Value,
         len: Value,
         ptr: Type,
+        deviations: bool,
     ) -> Result<(), Reason> {
         const GROUP: usize = 8;
         let res = self.b.declare_var(types::F64);
         let acc: Vec<Variable> = (0..GROUP).map(|_| self.b.declare_var(types::F64)).collect();
         let vlanes = code.lanes.filter(|l| l.float == types::F64X2);
+        let mean = deviations.then(|| {
+            let m = self
+                .b
+                .ins()
+                .load(types::F64, MemFlagsData::trusted(), out, 0);
+            let vm = vlanes.map(|l| self.b.ins().splat(l.float, m));
+            (m, vm)
+        });
         let vacc: Vec<Variable> = match vlanes {
             Some(lanes) => (0..GROUP / lanes.n as usize)
                 .map(|_| self.b.declare_var(lanes.float))
@@ -505,7 +519,7 @@ impl Translator<'_, '_> {
         let groups_done = self.index_block(ptr);
         let (header, body, i, end) = self.counted_loop(zero, len, GROUP as i64, groups_done, ptr);
         self.b.switch_to_block(body);
-        self.group_values(code, i, vlanes, &acc, &vacc)?;
+        self.group_values(code, i, vlanes, &acc, &vacc, mean)?;
         self.b.ins().jump(header, &[end.into()]);
 
         self.b.switch_to_block(groups_done);
@@ -533,11 +547,39 @@ impl Translator<'_, '_> {
 
         // The last elements (fewer than 8, or all of a short lane), in order.
         self.scalar_tail(code, tail, len, ptr, |t, _, x, _| {
+            let x = t.squared_deviation(x, mean.map(|(m, _)| m));
             let s = t.b.use_var(res);
             let s = t.b.ins().fadd(s, x);
             t.b.def_var(res, s);
         })?;
         self.store_result(res, out);
+        Ok(())
+    }
+
+    /// `*out = *out * program(0) * program(1) * ...`, one multiplication after another, as
+    /// the reducers fold a product ([`Fold::Prod`], seeded with the product so far).
+    fn product_loop(
+        &mut self,
+        code: &Code,
+        out: Value,
+        len: Value,
+        ptr: Type,
+    ) -> Result<(), Reason> {
+        let product = self.b.declare_var(types::F64);
+        let seed = self
+            .b
+            .ins()
+            .load(types::F64, MemFlagsData::trusted(), out, 0);
+        self.b.def_var(product, seed);
+        let zero = self.b.ins().iconst(ptr, 0);
+        let all = self.index_block(ptr);
+        self.b.ins().jump(all, &[zero.into()]);
+        self.scalar_tail(code, all, len, ptr, |t, _, x, _| {
+            let p = t.b.use_var(product);
+            let p = t.b.ins().fmul(p, x);
+            t.b.def_var(product, p);
+        })?;
+        self.store_result(product, out);
         Ok(())
     }
 
@@ -575,8 +617,21 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    /// The values of the group of 8 elements from `i` added to the accumulators (`vacc`,
-    /// of 2 lanes each, with `lanes`; else `acc`).
+    /// `(x - mean) * (x - mean)` with a mean (a scalar, or a vector of means for a vector
+    /// `x`), else `x`.
+    fn squared_deviation(&mut self, x: Value, mean: Option<Value>) -> Value {
+        match mean {
+            Some(m) => {
+                let d = self.b.ins().fsub(x, m);
+                self.b.ins().fmul(d, d)
+            }
+            None => x,
+        }
+    }
+
+    /// The values of the group of 8 elements from `i` (as squared deviations from
+    /// `mean`'s scalar and vector, with one) added to the accumulators (`vacc`, of 2
+    /// lanes each, with `lanes`; else `acc`).
     fn group_values(
         &mut self,
         code: &Code,
@@ -584,6 +639,7 @@ impl Translator<'_, '_> {
         lanes: Option<Lanes>,
         acc: &[Variable],
         vacc: &[Variable],
+        mean: Option<(Value, Option<Value>)>,
     ) -> Result<(), Reason> {
         let (vars, step) = match lanes {
             Some(l) => (vacc, l.n as usize),
@@ -596,6 +652,8 @@ impl Translator<'_, '_> {
             } else {
                 self.scalar_values(code, at)?
             };
+            let m = mean.and_then(|(m, vm)| if lanes.is_some() { vm } else { Some(m) });
+            let x = self.squared_deviation(x, m);
             let a = self.b.use_var(v);
             let x = self.b.ins().fadd(a, x);
             self.b.def_var(v, x);

@@ -304,6 +304,9 @@ mod tests {
                     (ReduceKind::Mean, &squares),
                     (ReduceKind::Max, &squares),
                     (ReduceKind::Min, &squares),
+                    (ReduceKind::Prod, &squares),
+                    (ReduceKind::Var { ddof: 0 }, &squares),
+                    (ReduceKind::Std { ddof: 1 }, &squares),
                     (ReduceKind::Sum, &below),
                     (ReduceKind::Any, &below),
                     (ReduceKind::All, &below),
@@ -333,6 +336,11 @@ mod tests {
                     && crate::kernel::codegen::compiled_fold(
                         &squares,
                         crate::kernel::codegen::Fold::Max
+                    )
+                    .is_some()
+                    && crate::kernel::codegen::compiled_fold(
+                        &squares,
+                        crate::kernel::codegen::Fold::SquaredDeviations
                     )
                     .is_some())
         );

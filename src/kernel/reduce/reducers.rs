@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use super::kind::ReduceKind;
 use crate::dtype::{DType, Element, Num, Scalar};
 use crate::error::{Error, Result};
-use crate::kernel::codegen::{Fold, LeafFn};
+use crate::kernel::codegen::{Fold, Leaf, LeafFn};
 use crate::kernel::ops::{maximum, minimum};
 
 /// A typed reduction: how to fold elements into a state, merge states and finish.
@@ -37,15 +37,16 @@ pub(super) trait Reducer: Send + Sync + 'static {
             self.fold_lane(s, lane, 0);
         }
     }
-    /// The compiled fold whose values [`Reducer::fold_lane_compiled`] takes, if this
+    /// The compiled folds whose values [`Reducer::fold_lane_compiled`] takes, if this
     /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means,
-    /// any/all of bools, f64 min/max).
-    fn compiled_fold(&self) -> Option<Fold> {
-        None
+    /// any/all of bools, f64 min/max/prod/var/std); none (the default): it cannot.
+    fn compiled_folds(&self) -> &'static [Fold] {
+        &[]
     }
     /// Folds a lane of `len` elements at `offset` in the current strip into `s` from the
-    /// compiled fold's values: `leaf(offset, len)` is that fold over those elements. The
-    /// same state as [`Reducer::fold_lane`] over the lane's elements, bit for bit.
+    /// compiled folds' values: `leaf(Leaf { fold, offset, len, seed })` is `fold` (one of
+    /// [`Reducer::compiled_folds`]) over those elements. The same state as
+    /// [`Reducer::fold_lane`] over the lane's elements, bit for bit.
     fn fold_lane_compiled(
         &self,
         _s: &mut Self::State,
@@ -60,12 +61,12 @@ pub(super) trait Reducer: Send + Sync + 'static {
     /// An internal error unless this reduction (with its parameters) has a compiled fold:
     /// the guard of a [`Reducer::fold_lane_compiled`] that serves some cases only.
     fn has_compiled_fold(&self) -> Result<()> {
-        match self.compiled_fold() {
-            Some(_) => Ok(()),
-            None => Err(crate::kernel::internal(
+        if self.compiled_folds().is_empty() {
+            return Err(crate::kernel::internal(
                 "this reduction has no compiled fold",
-            )),
+            ));
         }
+        Ok(())
     }
     fn merge(&self, a: &mut Self::State, b: &Self::State);
     fn finish(&self, s: &Self::State) -> Self::Out;
@@ -134,14 +135,27 @@ fn pairwise_long<T: Copy>(lane: &[T], f: impl Fn(T) -> f64 + Copy) -> f64 {
 }
 
 /// [`pairwise`] of the lane at `offset..offset + len`, its leaves' block sums computed by
-/// `leaf` ([`Fold::BlockSum`]): the same splits and the same additions, so the same bits.
-fn pairwise_from_leaves(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<f64> {
+/// `leaf` with `fold` ([`Fold::BlockSum`], or [`Fold::SquaredDeviations`] from the mean
+/// `seed`): the same splits and the same additions, so the same bits.
+fn pairwise_from_leaves(
+    fold: Fold,
+    seed: f64,
+    offset: usize,
+    len: usize,
+    leaf: &mut LeafFn<'_>,
+) -> Result<f64> {
     if len <= PAIRWISE_BLOCK {
-        return leaf(offset, len)?.block_sum();
+        return leaf(Leaf {
+            fold,
+            offset,
+            len,
+            seed,
+        })?
+        .block_sum();
     }
     let half = len / 2 / 8 * 8;
-    Ok(pairwise_from_leaves(offset, half, leaf)?
-        + pairwise_from_leaves(offset + half, len - half, leaf)?)
+    Ok(pairwise_from_leaves(fold, seed, offset, half, leaf)?
+        + pairwise_from_leaves(fold, seed, offset + half, len - half, leaf)?)
 }
 
 /// How a sum accumulates elements of one type: integers and bools in their sum type (exact,
@@ -159,8 +173,8 @@ pub(super) trait Summand: Element {
     /// The finished sum.
     fn finish_sum(acc: Self::Acc) -> Self::Sum;
     /// The compiled fold that sums a lane of this type, if any (see
-    /// [`Reducer::compiled_fold`]).
-    const COMPILED_FOLD: Option<Fold> = None;
+    /// [`Reducer::compiled_folds`]).
+    const COMPILED_FOLDS: &'static [Fold] = &[];
     /// [`Summand::lane_acc`] of the lane at `offset..offset + len` from its compiled fold.
     fn lane_acc_compiled(_offset: usize, _len: usize, _leaf: &mut LeafFn<'_>) -> Result<Self::Acc> {
         Err(crate::kernel::internal("no compiled sum for this type"))
@@ -203,9 +217,9 @@ impl Summand for bool {
     fn finish_sum(acc: i64) -> i64 {
         acc
     }
-    const COMPILED_FOLD: Option<Fold> = Some(Fold::Count);
+    const COMPILED_FOLDS: &'static [Fold] = &[Fold::Count];
     fn lane_acc_compiled(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<i64> {
-        leaf(offset, len)?.count()
+        leaf(Leaf::new(Fold::Count, offset, len))?.count()
     }
 }
 
@@ -223,9 +237,9 @@ impl Summand for f64 {
     fn finish_sum(acc: f64) -> f64 {
         acc
     }
-    const COMPILED_FOLD: Option<Fold> = Some(Fold::BlockSum);
+    const COMPILED_FOLDS: &'static [Fold] = &[Fold::BlockSum];
     fn lane_acc_compiled(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<f64> {
-        pairwise_from_leaves(offset, len, leaf)
+        pairwise_from_leaves(Fold::BlockSum, 0.0, offset, len, leaf)
     }
 }
 
@@ -259,8 +273,8 @@ impl<T: Summand> Reducer for SumR<T> {
     fn fold_lane(&self, s: &mut T::Acc, lane: &[T], _: u64) {
         *s = s.add(T::lane_acc(lane));
     }
-    fn compiled_fold(&self) -> Option<Fold> {
-        T::COMPILED_FOLD
+    fn compiled_folds(&self) -> &'static [Fold] {
+        T::COMPILED_FOLDS
     }
     fn fold_lane_compiled(
         &self,
@@ -290,6 +304,29 @@ impl<T: Element> Reducer for ProdR<T> {
     }
     fn fold_one(&self, s: &mut T::Sum, x: T, _: u64) {
         *s = s.mul(x.to_sum());
+    }
+    fn compiled_folds(&self) -> &'static [Fold] {
+        // An f64 program's values multiplied into the product so far, one after another.
+        if T::DTYPE == DType::F64 {
+            &[Fold::Prod]
+        } else {
+            &[]
+        }
+    }
+    fn fold_lane_compiled(
+        &self,
+        s: &mut T::Sum,
+        offset: usize,
+        len: usize,
+        leaf: &mut LeafFn<'_>,
+    ) -> Result<()> {
+        self.has_compiled_fold()?;
+        // T (and so T::Sum) is f64 here (`compiled_folds`): the conversions are exact.
+        let mut piece = Leaf::new(Fold::Prod, offset, len);
+        piece.seed = s.to_f64();
+        let product = leaf(piece)?.product()?;
+        *s = <T::Sum as Element>::from_scalar(Scalar::F64(product));
+        Ok(())
     }
     fn merge(&self, a: &mut T::Sum, b: &T::Sum) {
         *a = a.mul(*b);
@@ -339,14 +376,14 @@ impl<T: Element> Reducer for ExtremeR<T> {
         };
         self.fold_one(s, best, 0);
     }
-    fn compiled_fold(&self) -> Option<Fold> {
+    fn compiled_folds(&self) -> &'static [Fold] {
         // An f64 program's lane extreme, folded as `fold_lane` folds it; nanmax's NaN test
         // is not compiled.
-        (T::DTYPE == DType::F64 && !self.skip_nan).then_some(if self.max {
-            Fold::Max
-        } else {
-            Fold::Min
-        })
+        match (T::DTYPE == DType::F64 && !self.skip_nan, self.max) {
+            (false, _) => &[],
+            (true, true) => &[Fold::Max],
+            (true, false) => &[Fold::Min],
+        }
     }
     fn fold_lane_compiled(
         &self,
@@ -360,7 +397,8 @@ impl<T: Element> Reducer for ExtremeR<T> {
             return Ok(());
         }
         // T is f64 here (`compiled_fold`), so the conversion is exact.
-        let best = leaf(offset, len)?.extreme()?;
+        let fold = if self.max { Fold::Max } else { Fold::Min };
+        let best = leaf(Leaf::new(fold, offset, len))?.extreme()?;
         self.fold_one(s, T::from_scalar(Scalar::F64(best)), 0);
         Ok(())
     }
@@ -473,10 +511,14 @@ impl<T: Element> Reducer for MeanR<T> {
             s.n += lane.len() as f64;
         }
     }
-    fn compiled_fold(&self) -> Option<Fold> {
+    fn compiled_folds(&self) -> &'static [Fold] {
         // A mean of f64 values sums them as a f64 sum does; nanmean's NaN test is not
         // compiled.
-        (T::DTYPE == DType::F64 && !self.skip_nan).then_some(Fold::BlockSum)
+        if T::DTYPE == DType::F64 && !self.skip_nan {
+            &[Fold::BlockSum]
+        } else {
+            &[]
+        }
     }
     fn fold_lane_compiled(
         &self,
@@ -486,7 +528,7 @@ impl<T: Element> Reducer for MeanR<T> {
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         self.has_compiled_fold()?;
-        s.sum += pairwise_from_leaves(offset, len, leaf)?;
+        s.sum += pairwise_from_leaves(Fold::BlockSum, 0.0, offset, len, leaf)?;
         s.n += len as f64;
         Ok(())
     }
@@ -549,6 +591,33 @@ impl<T: Element> Reducer for MomentsR<T> {
         });
         s.merge(&Moments { n, mean, m2 });
     }
+    fn compiled_folds(&self) -> &'static [Fold] {
+        // An f64 program's lane: its pairwise sum, then the pairwise sum of its squared
+        // deviations from the lane's mean, as `fold_lane` computes them; nanvar's NaN
+        // test is not compiled.
+        if T::DTYPE == DType::F64 && !self.kind.skips_nan() {
+            &[Fold::BlockSum, Fold::SquaredDeviations]
+        } else {
+            &[]
+        }
+    }
+    fn fold_lane_compiled(
+        &self,
+        s: &mut Moments,
+        offset: usize,
+        len: usize,
+        leaf: &mut LeafFn<'_>,
+    ) -> Result<()> {
+        self.has_compiled_fold()?;
+        if len == 0 {
+            return Ok(());
+        }
+        let n = len as f64;
+        let mean = pairwise_from_leaves(Fold::BlockSum, 0.0, offset, len, leaf)? / n;
+        let m2 = pairwise_from_leaves(Fold::SquaredDeviations, mean, offset, len, leaf)?;
+        s.merge(&Moments { n, mean, m2 });
+        Ok(())
+    }
     fn merge(&self, a: &mut Moments, b: &Moments) {
         a.merge(b);
     }
@@ -605,9 +674,13 @@ impl<T: Element> Reducer for TruthR<T> {
             *s || lane.iter().any(|&x| x != zero)
         };
     }
-    fn compiled_fold(&self) -> Option<Fold> {
+    fn compiled_folds(&self) -> &'static [Fold] {
         // A bool program's trues counted: any is a count above 0, all a count of the lane.
-        (T::DTYPE == DType::Bool).then_some(Fold::Count)
+        if T::DTYPE == DType::Bool {
+            &[Fold::Count]
+        } else {
+            &[]
+        }
     }
     fn fold_lane_compiled(
         &self,
@@ -617,7 +690,7 @@ impl<T: Element> Reducer for TruthR<T> {
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         self.has_compiled_fold()?;
-        let trues = leaf(offset, len)?.count()?;
+        let trues = leaf(Leaf::new(Fold::Count, offset, len))?.count()?;
         *s = if self.all {
             *s && trues == len as i64
         } else {

@@ -172,7 +172,7 @@ impl<R: Reducer> StripSink for ReduceSink<'_, R> {
 /// Whether lanes fold from compiled code: a reduced innermost axis of at least
 /// [`MIN_COMPILED_LANE`] elements, a reduction with a compiled fold that needs no indices.
 fn lane_folds<R: Reducer>(r: &R, reduced_inner: bool, inner: usize) -> bool {
-    reduced_inner && !R::NEEDS_INDEX && r.compiled_fold().is_some() && inner >= MIN_COMPILED_LANE
+    reduced_inner && !R::NEEDS_INDEX && !r.compiled_folds().is_empty() && inner >= MIN_COMPILED_LANE
 }
 
 /// Whether [`ReduceSink::lanes`] offers lane folds for a chunk of `shape` reduced by `r`
@@ -183,9 +183,9 @@ pub(super) fn folds_lanes<R: Reducer>(r: &R, axes: &ReducedAxes, shape: &[usize]
 }
 
 impl<R: Reducer> LaneSink for ReduceSink<'_, R> {
-    fn fold(&self) -> Fold {
-        // `lanes` offers this sink only when the reducer has a compiled fold.
-        self.r.compiled_fold().unwrap_or(Fold::Strip)
+    fn folds(&self) -> &'static [Fold] {
+        // `lanes` offers this sink only when the reducer has compiled folds.
+        self.r.compiled_folds()
     }
 
     /// The pieces of [`ReduceSink::push_typed`]'s row walk (a whole row is one piece
