@@ -1,4 +1,4 @@
-//! Translating a [`Program`] into one Cranelift function over a strip, in one of three
+//! Translating a [`Program`] into one Cranelift function over a strip, in one of these
 //! forms ([`Fold`]):
 //!
 //! ```text
@@ -7,6 +7,9 @@
 //!     Count:    *out = count of i in 0..len where program(...) is true      (i64)
 //!     BlockSum: *out = block_sum(program(...) for i in 0..len)              (f64)
 //!               (NumPy's pairwise-sum block, as the reducers compute it)
+//!     SquaredDeviations: *out = block_sum((program(...) - *out)^2 ...)      (f64)
+//!     Max, Min: *out = maximum/minimum folded from program(0) on           (f64)
+//!     Prod:     *out = *out * program(0) * program(1) * ...                 (f64)
 //! ```
 //!
 //! One loop over the elements; every register of the program is an SSA value of the loop
