@@ -568,22 +568,13 @@ impl Translator<'_, '_> {
         len: Value,
         ptr: Type,
     ) -> Result<(), Reason> {
-        let product = self.b.declare_var(types::F64);
         let seed = self
             .b
             .ins()
             .load(types::F64, MemFlagsData::trusted(), out, 0);
-        self.b.def_var(product, seed);
-        let zero = self.b.ins().iconst(ptr, 0);
-        let all = self.index_block(ptr);
-        self.b.ins().jump(all, &[zero.into()]);
-        self.scalar_tail(code, all, len, ptr, |t, _, x, _| {
-            let p = t.b.use_var(product);
-            let p = t.b.ins().fmul(p, x);
-            t.b.def_var(product, p);
-        })?;
-        self.store_result(product, out);
-        Ok(())
+        self.sequential_fold(code, out, len, ptr, seed, 0, |t, p, x| {
+            Ok(t.b.ins().fmul(p, x))
+        })
     }
 
     /// `*out = ` the extreme of `program(i)` over `0..len` (`len > 0`, as the caller
@@ -598,25 +589,44 @@ impl Translator<'_, '_> {
         ptr: Type,
         op: BinaryOp,
     ) -> Result<(), Reason> {
-        let best = self.b.declare_var(types::F64);
         let zero = self.b.ins().iconst(ptr, 0);
         let (first, _) = self.scalar_values(code, zero)?;
-        self.b.def_var(best, first);
-        let one = self.b.ins().iconst(ptr, 1);
-        let rest = self.index_block(ptr);
-        self.b.ins().jump(rest, &[one.into()]);
+        self.sequential_fold(code, out, len, ptr, first, 1, |t, best, x| {
+            t.float_binary(op, best, x, DType::F64)
+        })
+    }
+
+    /// `*out = ` the f64 accumulator started at `start` and updated by
+    /// `step(accumulator, program(i))` for `i` in `from..len`, one element after another
+    /// in one scalar loop.
+    #[allow(clippy::too_many_arguments)]
+    fn sequential_fold(
+        &mut self,
+        code: &Code,
+        out: Value,
+        len: Value,
+        ptr: Type,
+        start: Value,
+        from: i64,
+        mut step: impl FnMut(&mut Self, Value, Value) -> Result<Value, Reason>,
+    ) -> Result<(), Reason> {
+        let acc = self.b.declare_var(types::F64);
+        self.b.def_var(acc, start);
+        let from = self.b.ins().iconst(ptr, from);
+        let elements = self.index_block(ptr);
+        self.b.ins().jump(elements, &[from.into()]);
         let mut failed = None;
-        self.scalar_tail(code, rest, len, ptr, |t, _, x, _| {
-            let b = t.b.use_var(best);
-            match t.float_binary(op, b, x, DType::F64) {
-                Ok(v) => t.b.def_var(best, v),
+        self.scalar_tail(code, elements, len, ptr, |t, _, x, _| {
+            let a = t.b.use_var(acc);
+            match step(t, a, x) {
+                Ok(v) => t.b.def_var(acc, v),
                 Err(e) => failed = Some(e),
             }
         })?;
         if let Some(e) = failed {
             return Err(e);
         }
-        self.store_result(best, out);
+        self.store_result(acc, out);
         Ok(())
     }
 

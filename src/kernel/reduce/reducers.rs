@@ -76,6 +76,12 @@ pub(super) trait Reducer: Send + Sync + 'static {
     }
 }
 
+/// `folds` when `serves` (the element type and parameters a compiled fold covers), else
+/// none: a [`Reducer::compiled_folds`] that serves some cases only.
+fn folds_if(serves: bool, folds: &'static [Fold]) -> &'static [Fold] {
+    if serves { folds } else { &[] }
+}
+
 /// NaN in `T` if it has one (floats), else its default (never used: integers have no NaN).
 fn nan_of<T: Element>() -> T {
     T::from_scalar(Scalar::F64(f64::NAN))
@@ -307,11 +313,7 @@ impl<T: Element> Reducer for ProdR<T> {
     }
     fn compiled_folds(&self) -> &'static [Fold] {
         // An f64 program's values multiplied into the product so far, one after another.
-        if T::DTYPE == DType::F64 {
-            &[Fold::Prod]
-        } else {
-            &[]
-        }
+        folds_if(T::DTYPE == DType::F64, &[Fold::Prod])
     }
     fn fold_lane_compiled(
         &self,
@@ -379,11 +381,8 @@ impl<T: Element> Reducer for ExtremeR<T> {
     fn compiled_folds(&self) -> &'static [Fold] {
         // An f64 program's lane extreme, folded as `fold_lane` folds it; nanmax's NaN test
         // is not compiled.
-        match (T::DTYPE == DType::F64 && !self.skip_nan, self.max) {
-            (false, _) => &[],
-            (true, true) => &[Fold::Max],
-            (true, false) => &[Fold::Min],
-        }
+        let fold: &'static [Fold] = if self.max { &[Fold::Max] } else { &[Fold::Min] };
+        folds_if(T::DTYPE == DType::F64 && !self.skip_nan, fold)
     }
     fn fold_lane_compiled(
         &self,
@@ -514,11 +513,7 @@ impl<T: Element> Reducer for MeanR<T> {
     fn compiled_folds(&self) -> &'static [Fold] {
         // A mean of f64 values sums them as a f64 sum does; nanmean's NaN test is not
         // compiled.
-        if T::DTYPE == DType::F64 && !self.skip_nan {
-            &[Fold::BlockSum]
-        } else {
-            &[]
-        }
+        folds_if(T::DTYPE == DType::F64 && !self.skip_nan, &[Fold::BlockSum])
     }
     fn fold_lane_compiled(
         &self,
@@ -595,11 +590,10 @@ impl<T: Element> Reducer for MomentsR<T> {
         // An f64 program's lane: its pairwise sum, then the pairwise sum of its squared
         // deviations from the lane's mean, as `fold_lane` computes them; nanvar's NaN
         // test is not compiled.
-        if T::DTYPE == DType::F64 && !self.kind.skips_nan() {
-            &[Fold::BlockSum, Fold::SquaredDeviations]
-        } else {
-            &[]
-        }
+        folds_if(
+            T::DTYPE == DType::F64 && !self.kind.skips_nan(),
+            &[Fold::BlockSum, Fold::SquaredDeviations],
+        )
     }
     fn fold_lane_compiled(
         &self,
@@ -676,11 +670,7 @@ impl<T: Element> Reducer for TruthR<T> {
     }
     fn compiled_folds(&self) -> &'static [Fold] {
         // A bool program's trues counted: any is a count above 0, all a count of the lane.
-        if T::DTYPE == DType::Bool {
-            &[Fold::Count]
-        } else {
-            &[]
-        }
+        folds_if(T::DTYPE == DType::Bool, &[Fold::Count])
     }
     fn fold_lane_compiled(
         &self,
