@@ -127,7 +127,7 @@ impl Leaf {
     }
 }
 
-/// What a compiled [`Fold::Count`] or [`Fold::BlockSum`] gives.
+/// What a compiled fold (any but [`Fold::Strip`]) gives.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FoldValue {
     /// The number of true values.
@@ -174,7 +174,7 @@ impl FoldValue {
     }
 }
 
-/// A compiled fold over elements `offset..offset + len` of the current strip: how a
+/// A compiled fold over a [`Leaf`] (elements `offset..offset + len` of the current strip): how a
 /// reduction's sink asks for the values of its lanes' pieces (see
 /// [`LaneSink`](crate::kernel::eval::LaneSink)).
 pub type LeafFn<'a> = dyn FnMut(Leaf) -> Result<FoldValue> + 'a;
