@@ -341,7 +341,9 @@ impl Program {
         sink: &mut dyn StripSink,
     ) -> Result<()> {
         if backend == Backend::Compiled {
+            // A sink asking for no folds (none does) takes strips, like any other.
             if let Some(lanes) = sink.lanes()
+                && !lanes.folds().is_empty()
                 && let Some(functions) = lanes
                     .folds()
                     .iter()
