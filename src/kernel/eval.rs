@@ -341,9 +341,11 @@ impl Program {
         sink: &mut dyn StripSink,
     ) -> Result<()> {
         if backend == Backend::Compiled {
-            // A sink asking for no folds (none does) takes strips, like any other.
+            // A sink asking for no folds (none does) takes strips, like any other; so does
+            // one asking for several (each computing the program) of a costly program.
             if let Some(lanes) = sink.lanes()
                 && !lanes.folds().is_empty()
+                && (lanes.folds().len() == 1 || codegen::cheap_to_repeat(self))
                 && let Some(functions) = lanes
                     .folds()
                     .iter()

@@ -459,6 +459,15 @@ fn dump() -> bool {
     *DUMP.get_or_init(|| std::env::var_os("CHUNKFLOW_CODEGEN_DUMP").is_some_and(|v| v != "0"))
 }
 
+/// Whether computing `program` twice per element costs less than storing its values once
+/// and reading them back: only for programs of lane-wise arithmetic with a vector form
+/// (no calls such as `exp`, no casts or integer division). A sink whose folds each
+/// compute the program (var/std: the sum, then the squared deviations) folds in
+/// registers only then; otherwise it folds the compiled strip, computed once.
+pub fn cheap_to_repeat(program: &Program) -> bool {
+    translate::vector_shape(program).is_some()
+}
+
 /// The compiled strip function of `program` ([`Fold::Strip`]), compiling it on first use;
 /// `None` when it runs in the interpreter (the reason is counted in [`stats`] and printed
 /// under `CHUNKFLOW_CODEGEN_DUMP`).

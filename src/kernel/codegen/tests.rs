@@ -563,3 +563,21 @@ fn a_compiled_block_sum_keeps_the_sign_of_negative_zeros() {
         }
     }
 }
+
+#[test]
+fn only_lane_wise_arithmetic_is_cheap_to_compute_twice() {
+    let square = one(
+        vec![DType::F64],
+        InstrOp::Binary(BinaryOp::Mul),
+        vec![Src::Input(0), Src::Input(0)],
+        DType::F64,
+    );
+    assert!(super::cheap_to_repeat(&square));
+    let exp = one(
+        vec![DType::F64],
+        InstrOp::Unary(UnaryOp::Math(FloatFn::Exp)),
+        vec![Src::Input(0)],
+        DType::F64,
+    );
+    assert!(!super::cheap_to_repeat(&exp));
+}

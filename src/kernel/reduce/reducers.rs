@@ -324,8 +324,10 @@ impl<T: Element> Reducer for ProdR<T> {
     ) -> Result<()> {
         self.has_compiled_fold()?;
         // T (and so T::Sum) is f64 here (`compiled_folds`): the conversions are exact.
-        let mut piece = Leaf::new(Fold::Prod, offset, len);
-        piece.seed = s.to_f64();
+        let piece = Leaf {
+            seed: s.to_f64(),
+            ..Leaf::new(Fold::Prod, offset, len)
+        };
         let product = leaf(piece)?.product()?;
         *s = <T::Sum as Element>::from_scalar(Scalar::F64(product));
         Ok(())
@@ -395,7 +397,7 @@ impl<T: Element> Reducer for ExtremeR<T> {
         if len == 0 {
             return Ok(());
         }
-        // T is f64 here (`compiled_fold`), so the conversion is exact.
+        // T is f64 here (`compiled_folds`), so the conversion is exact.
         let fold = if self.max { Fold::Max } else { Fold::Min };
         let best = leaf(Leaf::new(fold, offset, len))?.extreme()?;
         self.fold_one(s, T::from_scalar(Scalar::F64(best)), 0);
