@@ -371,6 +371,33 @@ proptest! {
             };
             prop_assert!(same_values(&a, &want), "max {max} over {axis:?} of {e:?}: {a:?} vs {want:?}");
         }
+        // Arg extremes: compiled lane folds against the interpreter and against NumPy's
+        // argmax/argmin (the first NaN, else the first of the best values), flat and along
+        // the last axis.
+        let args = [
+            (true, None, z.argmax()),
+            (false, None, z.argmin()),
+            (true, Some(last), z.argmax_axis(last).unwrap()),
+            (false, Some(last), z.argmin_axis(last).unwrap()),
+        ];
+        for (max, axis, arg) in args {
+            let a = arg.compute_with(&options(true)).unwrap();
+            let b = arg.compute_with(&options(false)).unwrap();
+            prop_assert_eq!(&a, &b, "argmax {} over {:?} of {:?}", max, axis, e);
+            let first_best = |lane: ndarray::ArrayViewD<'_, f64>| -> u64 {
+                let v: Vec<f64> = lane.iter().copied().collect();
+                let index = v.iter().position(|x| x.is_nan()).unwrap_or_else(|| {
+                    let better = |x: f64, y: f64| if max { x > y } else { x < y };
+                    (1..v.len()).fold(0, |b, i| if better(v[i], v[b]) { i } else { b })
+                });
+                index as u64
+            };
+            let want = match axis {
+                None => ArrayD::from_elem(IxDyn(&[]), first_best(expected.view())),
+                Some(k) => expected.map_axis(ndarray::Axis(k), |l| first_best(l.into_dyn())),
+            };
+            prop_assert_eq!(&a, &want, "argmax {} over {:?} of {:?}", max, axis, e);
+        }
         // Products (in order, into the product so far) and var/std (a lane's pairwise mean,
         // then its pairwise squared deviations, merged by Chan's formula) across backends.
         let folded = [

@@ -33,6 +33,9 @@ pub(super) fn compile(program: &Program, fold: Fold, dump: bool) -> Result<Compi
     let func = match attempt(true) {
         Ok(f) => f,
         Err(vector_reason) => {
+            if dump {
+                eprintln!("chunkflow codegen: the vector loop does not compile: {vector_reason}");
+            }
             attempt(false).map_err(|r| format!("{r} (vector loop: {vector_reason})"))?
         }
     };
@@ -45,11 +48,17 @@ pub(super) fn compile(program: &Program, fold: Fold, dump: bool) -> Result<Compi
     })
 }
 
-/// `program` compiled with the scalar loop alone (tests: the vector loop would otherwise
-/// cover every element of an even-length strip).
+/// `program` compiled with the vector loop (`vectorize`, an error where that does not
+/// compile) or with the scalar loop alone (tests: the vector loop would otherwise cover
+/// every element of an even-length strip, and a vector loop that fails to compile would
+/// otherwise pass unseen, as the scalar loop).
 #[cfg(test)]
-pub(super) fn compile_scalar(program: &Program, fold: Fold) -> Result<Compiled, Reason> {
-    let func = build(program, fold, false, false)?;
+pub(super) fn compile_loops(
+    program: &Program,
+    fold: Fold,
+    vectorize: bool,
+) -> Result<Compiled, Reason> {
+    let func = build(program, fold, false, vectorize)?;
     Ok(Compiled {
         func,
         fold,

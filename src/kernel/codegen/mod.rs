@@ -5,17 +5,19 @@
 //! - [`jit`]: IR → machine code in executable memory;
 //! - [`calls`]: the interpreter's Rust functions that compiled code calls (`exp`, `powf`, ...);
 //! - here: the backend switch ([`Backend`]), what a compiled function does ([`Fold`]: write
-//!   a strip, or fold it into a count or a block sum for a reduction), the process-wide
+//!   a strip, or fold it for a reduction: a count, a block sum, an extreme, an arg
+//!   extreme, a product, squared deviations), the process-wide
 //!   cache of compiled programs, the counters, and `Compiled::call`, the one `unsafe` call
 //!   into compiled code.
 //!
 //! [`Program::run_with`](crate::kernel::program::Program) keeps the interpreter's strip
 //! readers, strip length and sinks, and only replaces the instruction loop of each strip by
 //! one call, so every sink (collect, write in place, reduce) sees the same strips and the
-//! results are the interpreter's bit for bit. A sum (or f64 mean) along a long enough
-//! innermost axis goes further: its sink takes a [`Fold::Count`] or [`Fold::BlockSum`] of
-//! each piece of a lane in a strip (the pairwise tree's leaves), so the accumulators stay
-//! in registers and the values are never stored; the same pieces and leaves, added in the
+//! results are the interpreter's bit for bit. A reduction along a long enough
+//! innermost axis goes further: its sink takes a fold of each piece of a lane in a strip
+//! (for a sum, a [`Fold::Count`] or the [`Fold::BlockSum`] of each of the pairwise tree's
+//! leaves; for argmax, the [`Fold::ArgMax`] and the piece's first index), so the
+//! accumulators stay in registers and the values are never stored; the same pieces and leaves, added in the
 //! same order, give the same bits (but for which NaN a NaN sum carries: Cranelift may
 //! commute an add's operands, and x86 passes on the first NaN operand).
 //!
@@ -98,6 +100,22 @@ pub enum Fold {
     /// as the reducers compute it, in [`Fold::BlockSum`]'s order: one f64, a leaf of the
     /// pairwise `M2` of a `var`/`std` lane.
     SquaredDeviations,
+    /// The first maximum as `argmax` folds a lane (an f64 program, at least one element):
+    /// its value and its index in the piece ([`Best`]); the first NaN wins, and of equal
+    /// values the first.
+    ArgMax,
+    /// The first minimum, as [`Fold::ArgMax`].
+    ArgMin,
+}
+
+/// What [`Fold::ArgMax`] and [`Fold::ArgMin`] write: the best value and its index.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Best {
+    /// The value.
+    pub value: f64,
+    /// Its index, counted from the piece's first element.
+    pub index: u64,
 }
 
 /// One piece of a lane a [`LaneSink`](crate::kernel::eval::LaneSink) asks a compiled fold
@@ -138,6 +156,8 @@ pub enum FoldValue {
     Extreme(f64),
     /// The seed times their product ([`Fold::Prod`]).
     Product(f64),
+    /// The first maximum ([`Fold::ArgMax`]) or minimum ([`Fold::ArgMin`]) and its index.
+    Best(Best),
 }
 
 impl FoldValue {
@@ -170,6 +190,14 @@ impl FoldValue {
         match self {
             FoldValue::Product(p) => Ok(p),
             other => Err(super::internal(format!("{other:?} for a product"))),
+        }
+    }
+
+    /// The best value and its index, or an internal error for another fold's value.
+    pub(crate) fn best(self) -> Result<Best> {
+        match self {
+            FoldValue::Best(b) => Ok(b),
+            other => Err(super::internal(format!("{other:?} for an arg extreme"))),
         }
     }
 }
@@ -254,6 +282,14 @@ impl Compiled {
             Fold::Prod => one_value(seed).map(FoldValue::Product),
             // The extreme starts at the first element, so it needs one.
             Fold::Max | Fold::Min if len > 0 => one_value(0.0).map(FoldValue::Extreme),
+            Fold::ArgMax | Fold::ArgMin if len > 0 => {
+                let start = Best {
+                    value: 0.0,
+                    index: 0,
+                };
+                self.fold_one_value(strips, ptrs, offset, len, start)
+                    .map(FoldValue::Best)
+            }
             _ => Err(super::internal(format!(
                 "compiled {fold:?} of {len} elements"
             ))),
@@ -262,7 +298,8 @@ impl Compiled {
 
     /// Calls the fold function with `start` in its result's place (the seed a seeded fold
     /// reads there), and returns the one result of type `T` it writes there (i64 for
-    /// [`Fold::Count`], f64 for the others, as [`Compiled::fold_value`] asks).
+    /// [`Fold::Count`], [`Best`] for the arg extremes, f64 for the others, as
+    /// [`Compiled::fold_value`] asks).
     fn fold_one_value<T: Copy>(
         &self,
         strips: &[Col<'_>],
@@ -278,8 +315,9 @@ impl Compiled {
 
     /// Calls the compiled function on elements `offset..offset + len` of `strips`, the
     /// result to `out`: `len` elements of the output type for [`Fold::Strip`], one i64
-    /// for [`Fold::Count`], one f64 for the other folds, as the callers above provide
-    /// (with `len > 0` for [`Fold::Max`] and [`Fold::Min`]).
+    /// for [`Fold::Count`], one [`Best`] (an f64, then an i64 index) for [`Fold::ArgMax`]
+    /// and [`Fold::ArgMin`], one f64 for the other folds, as the callers above provide
+    /// (with `len > 0` for the extremes and arg extremes).
     fn call(
         &self,
         strips: &[Col<'_>],
@@ -311,10 +349,12 @@ impl Compiled {
         // stay borrowed, so unmoved, for the whole call. The private callers pass as
         // `out` room for what `self.fold` writes (see this function's docs), borrowed for
         // the call. The function reads elements `0..len` from each input pointer and
-        // reads (a seeded fold's seed) and writes `out` only (an extreme reads element 0
-        // even of an empty lane, so its caller passes `len > 0`; `out` is always an
-        // initialised value of its type), each at its type's natural alignment (which Rust's slices,
-        // vectors and locals have). It writes a bool output only as 0 or 1 (comparison
+        // reads (a seeded fold's seed) and writes `out` only (an extreme or arg extreme
+        // reads element 0 even of an empty lane, so its caller passes `len > 0`; `out` is
+        // always an initialised value of its type; an arg extreme writes the two 8-byte
+        // fields of the `#[repr(C)]` `Best` at offsets 0 and 8, an index below `len`),
+        // each at its type's natural alignment (which Rust's slices, vectors and locals
+        // have). It writes a bool output only as 0 or 1 (comparison
         // results, logic of 0/1 values, loaded bools, or constants), so the vector holds
         // valid bools afterwards. Its integer divisions never see a zero or overflowing
         // divisor (see `translate::divrem`), so it cannot trap, and the Rust functions it

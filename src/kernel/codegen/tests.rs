@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{Backend, Fold, FoldValue, Leaf, compiled, compiled_fold};
+use super::{Backend, Best, Fold, FoldValue, Leaf, compiled, compiled_fold};
 use crate::dtype::with_dtype;
 use crate::dtype::{Col, DType, Element, FloatFn, FloatFn2, FloatPred, Scalar};
 use crate::graph::{Key, Value};
@@ -107,7 +107,11 @@ fn check(program: &Program, inputs: &[Value], n: usize) -> bool {
                 // The scalar loop alone too (the vector loop takes every element of an
                 // even-length strip).
                 check_folds(program, &strips_of(inputs, program, &keys), &a, n);
-                let scalar = super::jit::compile_scalar(program, Fold::Strip).unwrap();
+                if super::translate::vector_shape(program).is_some() {
+                    super::jit::compile_loops(program, Fold::Strip, true)
+                        .expect("the vector loop compiles");
+                }
+                let scalar = super::jit::compile_loops(program, Fold::Strip, false).unwrap();
                 let strips: Vec<Col<'_>> = inputs
                     .iter()
                     .zip(&program.inputs)
@@ -185,6 +189,8 @@ fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: us
             Fold::Min,
             Fold::Prod,
             Fold::SquaredDeviations,
+            Fold::ArgMax,
+            Fold::ArgMin,
         ],
         _ => return,
     };
@@ -202,6 +208,20 @@ fn extreme_spec(values: &[f64], max: bool) -> f64 {
         crate::kernel::ops::minimum::<f64>
     };
     values[1..].iter().fold(values[0], |a, &x| op(a, x))
+}
+
+/// The reducers' arg extreme of a lane (`ArgR::fold_one` element by element), written out
+/// again: the first NaN, else the first of the greatest (`max`) or smallest values.
+fn arg_extreme_spec(values: &[f64], max: bool) -> Best {
+    let nan = values.iter().position(|x| x.is_nan());
+    let index = nan.unwrap_or_else(|| {
+        let better = |x: f64, y: f64| if max { x > y } else { x < y };
+        (1..values.len()).fold(0, |b, i| if better(values[i], values[b]) { i } else { b })
+    });
+    Best {
+        value: values[index],
+        index: index as u64,
+    }
 }
 
 /// One compiled fold (vector and scalar loops) against the interpreted values; seeded
@@ -225,9 +245,18 @@ fn check_seeded_fold(
     interpreted: &Value,
     n: usize,
 ) {
+    // The vector loop where the program has one (it must compile: the fallback to the
+    // scalar loop would hide it), and the scalar loop alone.
+    let first = if super::translate::vector_shape(program).is_some() {
+        std::sync::Arc::new(
+            super::jit::compile_loops(program, fold, true).expect("the vector loop compiles"),
+        )
+    } else {
+        compiled_fold(program, fold).expect("compiles")
+    };
     let functions = [
-        compiled_fold(program, fold).expect("compiles"),
-        std::sync::Arc::new(super::jit::compile_scalar(program, fold).unwrap()),
+        first,
+        std::sync::Arc::new(super::jit::compile_loops(program, fold, false).unwrap()),
     ];
     let key = Key::new("out");
     for f in &functions {
@@ -271,6 +300,11 @@ fn check_seeded_fold(
                     assert!(got.is_err(), "{fold:?} of no elements: {got:?}");
                     continue;
                 }
+                Fold::ArgMax | Fold::ArgMin => {
+                    let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
+                    let values = &v.as_slice().unwrap()[offset..];
+                    FoldValue::Best(arg_extreme_spec(values, fold == Fold::ArgMax))
+                }
                 _ => {
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
                     let values = &v.as_slice().unwrap()[offset..];
@@ -285,6 +319,11 @@ fn check_seeded_fold(
                 | (FoldValue::Extreme(x), FoldValue::Extreme(y))
                 | (FoldValue::Product(x), FoldValue::Product(y)) => {
                     x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+                }
+                (FoldValue::Best(x), FoldValue::Best(y)) => {
+                    x.index == y.index
+                        && (x.value.to_bits() == y.value.to_bits()
+                            || (x.value.is_nan() && y.value.is_nan()))
                 }
                 (x, y) => x == y,
             };
@@ -560,6 +599,34 @@ fn a_compiled_block_sum_keeps_the_sign_of_negative_zeros() {
                 .collect();
             let input = column(DType::F64, &values);
             assert!(check(&p, std::slice::from_ref(&input), n));
+        }
+    }
+}
+
+#[test]
+fn a_compiled_extreme_keeps_the_sign_of_the_last_tied_zero() {
+    // max([0.0, -1, ..., -0.0, -1, ...]) is -0.0 and min([-0.0, 1, ..., 0.0, 1, ...]) is
+    // 0.0 (NumPy: of equal values the later), so a screened group holding only a tied zero
+    // must not be skipped; the zeros at several distances land in vector groups and tails.
+    let p = one(
+        vec![DType::F64],
+        InstrOp::Unary(UnaryOp::Neg),
+        vec![Src::Input(0)],
+        DType::F64,
+    );
+    for n in [9, 16, 23, 40] {
+        for later in [1, 5, 8, n - 1] {
+            for (first, other) in [(-0.0, 1.0), (0.0, -1.0)] {
+                let values: Vec<Scalar> = (0..n)
+                    .map(|i| match i {
+                        0 => Scalar::F64(first),
+                        _ if i == later => Scalar::F64(-first),
+                        _ => Scalar::F64(other),
+                    })
+                    .collect();
+                let input = column(DType::F64, &values);
+                assert!(check(&p, std::slice::from_ref(&input), n));
+            }
         }
     }
 }

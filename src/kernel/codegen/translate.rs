@@ -10,6 +10,7 @@
 //!     SquaredDeviations: *out = block_sum((program(...) - *out)^2 ...)      (f64)
 //!     Max, Min: *out = maximum/minimum folded from program(0) on           (f64)
 //!     Prod:     *out = *out * program(0) * program(1) * ...                 (f64)
+//!     ArgMax, ArgMin: *out = (value, index) of the first best program(i)    (f64, i64)
 //! ```
 //!
 //! One loop over the elements; every register of the program is an SSA value of the loop
@@ -217,6 +218,14 @@ pub(super) fn translate(
     result
 }
 
+/// The state of an arg extreme's loop ([`Translator::arg_extreme_loop`]): the best value
+/// so far, its index, and the comparison by which an element takes over.
+struct ArgVars {
+    best: Variable,
+    at: Variable,
+    better: FloatCC,
+}
+
 struct Translator<'a, 'f> {
     b: FunctionBuilder<'f>,
     module: &'a mut JITModule,
@@ -245,7 +254,13 @@ impl Translator<'_, '_> {
         match fold {
             Fold::Strip => {}
             Fold::Count if out_dtype == DType::Bool => {}
-            Fold::BlockSum | Fold::Max | Fold::Min | Fold::Prod | Fold::SquaredDeviations
+            Fold::BlockSum
+            | Fold::Max
+            | Fold::Min
+            | Fold::Prod
+            | Fold::SquaredDeviations
+            | Fold::ArgMax
+            | Fold::ArgMin
                 if out_dtype == DType::F64 => {}
             _ => return Err(format!("{fold:?} of {out_dtype} values")),
         }
@@ -282,6 +297,8 @@ impl Translator<'_, '_> {
             Fold::Prod => self.product_loop(&code, out, len, ptr),
             Fold::Max => self.extreme_loop(&code, out, len, ptr, BinaryOp::Maximum),
             Fold::Min => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum),
+            Fold::ArgMax => self.arg_extreme_loop(&code, out, len, ptr, true),
+            Fold::ArgMin => self.arg_extreme_loop(&code, out, len, ptr, false),
         }
     }
 
@@ -579,8 +596,9 @@ impl Translator<'_, '_> {
 
     /// `*out = ` the extreme of `program(i)` over `0..len` (`len > 0`, as the caller
     /// checks) as the reducers fold a lane: the first value, then `op` (NumPy's `maximum` or
-    /// `minimum`) of it and each later value in order. One scalar loop: a vector of partial
-    /// extremes would lose which of tied zeros came last, and so the result's sign.
+    /// `minimum`) of it and each later value in order ([`Translator::screened_fold`]: only
+    /// a value that is NaN, or at least (most) the extreme so far, can change it; equal
+    /// values replace it, as the later of tied zeros gives the result's sign).
     fn extreme_loop(
         &mut self,
         code: &Code,
@@ -591,9 +609,159 @@ impl Translator<'_, '_> {
     ) -> Result<(), Reason> {
         let zero = self.b.ins().iconst(ptr, 0);
         let (first, _) = self.scalar_values(code, zero)?;
-        self.sequential_fold(code, out, len, ptr, first, 1, |t, best, x| {
-            t.float_binary(op, best, x, DType::F64)
-        })
+        let best = self.b.declare_var(types::F64);
+        self.b.def_var(best, first);
+        let changes = if op == BinaryOp::Maximum {
+            FloatCC::UnorderedOrGreaterThanOrEqual
+        } else {
+            FloatCC::UnorderedOrLessThanOrEqual
+        };
+        self.screened_fold(code, len, ptr, best, changes, |t, _, x| {
+            let b = t.b.use_var(best);
+            let v = t.float_binary(op, b, x, DType::F64)?;
+            t.b.def_var(best, v);
+            Ok(())
+        })?;
+        self.store_result(best, out);
+        Ok(())
+    }
+
+    /// `*out = (value, index)` of the best `program(i)` over `0..len` (`len > 0`, as the
+    /// caller checks) as argmax (`max`) or argmin folds a lane in order (`ArgR::beats`):
+    /// from element 0, a later element takes over when the best so far is not NaN and the
+    /// element is NaN or strictly greater (smaller); so the first NaN wins, and of equal
+    /// values the first ([`Translator::screened_fold`]). The index is an i64 at `out + 8`.
+    fn arg_extreme_loop(
+        &mut self,
+        code: &Code,
+        out: Value,
+        len: Value,
+        ptr: Type,
+        max: bool,
+    ) -> Result<(), Reason> {
+        let zero = self.b.ins().iconst(ptr, 0);
+        let (first, _) = self.scalar_values(code, zero)?;
+        let arg = ArgVars {
+            best: self.b.declare_var(types::F64),
+            at: self.b.declare_var(types::I64),
+            // `x` unordered-or-better than `b`: x is NaN (or b, excluded by `arg_step`),
+            // or x is strictly better.
+            better: if max {
+                FloatCC::UnorderedOrGreaterThan
+            } else {
+                FloatCC::UnorderedOrLessThan
+            },
+        };
+        self.b.def_var(arg.best, first);
+        let zero64 = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(arg.at, zero64);
+        self.screened_fold(code, len, ptr, arg.best, arg.better, |t, i, x| {
+            t.arg_step(&arg, i, x, ptr);
+            Ok(())
+        })?;
+        let flags = MemFlagsData::trusted();
+        let value = self.b.use_var(arg.best);
+        self.b.ins().store(flags, value, out, 0);
+        let index = self.b.use_var(arg.at);
+        self.b.ins().store(flags, index, out, 8);
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// The loops of an extreme or arg extreme: `step(i, program(i))` for `i` in `1..len`
+    /// in order (element 0 is the caller's start), where an element can change the fold
+    /// only if `changes(x, best)` holds (`best` the caller's variable: the extreme so far)
+    /// and nothing changes it once `best` is NaN. So with a vector form, groups of 4
+    /// vectors are screened first: a group with no value that `changes` the best is
+    /// skipped, one with such a value goes through `step` element by element; once the
+    /// best is NaN the loop ends. Leaves the builder in the block after the loops.
+    #[allow(clippy::too_many_arguments)]
+    fn screened_fold(
+        &mut self,
+        code: &Code,
+        len: Value,
+        ptr: Type,
+        best: Variable,
+        changes: FloatCC,
+        mut step: impl FnMut(&mut Self, Value, Value) -> Result<(), Reason>,
+    ) -> Result<(), Reason> {
+        let one = self.b.ins().iconst(ptr, 1);
+        let tail = self.index_block(ptr);
+        let finish = self.b.create_block();
+        match code.lanes {
+            Some(lanes) => {
+                let group = 4 * lanes.n as i64;
+                let (header, body, i, end) = self.counted_loop(one, len, group, tail, ptr);
+                self.b.switch_to_block(body);
+                let b = self.b.use_var(best);
+                let bs = self.b.ins().splat(lanes.float, b);
+                let mut hits = None;
+                for q in 0..4 {
+                    let at = self.b.ins().iadd_imm_u(i, q * lanes.n as i64);
+                    let (x, _) = self.vector_values(code, at)?;
+                    let hit = self.b.ins().fcmp(changes, x, bs);
+                    hits = Some(match hits {
+                        Some(h) => self.b.ins().bor(h, hit),
+                        None => hit,
+                    });
+                }
+                let any = self.b.ins().vany_true(hits.expect("four vectors"));
+                let slow = self.b.create_block();
+                self.b.ins().brif(any, slow, &[], header, &[end.into()]);
+
+                // The group element by element, then on unless the best is now NaN.
+                self.b.switch_to_block(slow);
+                let done = self.index_block(ptr);
+                let (step_header, body, k, next) = self.counted_loop(i, end, 1, done, ptr);
+                self.b.switch_to_block(body);
+                let (x, _) = self.scalar_values(code, k)?;
+                step(self, k, x)?;
+                self.b.ins().jump(step_header, &[next.into()]);
+                self.b.switch_to_block(done);
+                let b = self.b.use_var(best);
+                let nan = self.b.ins().fcmp(FloatCC::Unordered, b, b);
+                self.b.ins().brif(nan, finish, &[], header, &[end.into()]);
+            }
+            None => {
+                self.b.ins().jump(tail, &[one.into()]);
+            }
+        }
+        let mut failed = None;
+        self.scalar_tail(code, tail, len, ptr, |t, i, x, _| {
+            if let Err(e) = step(t, i, x) {
+                failed = Some(e);
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        self.b.ins().jump(finish, &[]);
+        self.b.switch_to_block(finish);
+        Ok(())
+    }
+
+    /// One element `(x, i)` of [`Translator::arg_extreme_loop`]: it becomes the best when
+    /// the best so far is not NaN and `x` is NaN or better. A branch, not a select: a new
+    /// best is rare, so the branch predicts well and the loop is not bound by a chain of
+    /// selects through the best value. Leaves the builder in the block after the update.
+    fn arg_step(&mut self, arg: &ArgVars, i: Value, x: Value, ptr: Type) {
+        let b = self.b.use_var(arg.best);
+        let ordered = self.b.ins().fcmp(FloatCC::Ordered, b, b);
+        let wins = self.b.ins().fcmp(arg.better, x, b);
+        let take = self.b.ins().band(ordered, wins);
+        let update = self.b.create_block();
+        let next = self.b.create_block();
+        self.b.ins().brif(take, update, &[], next, &[]);
+        self.b.switch_to_block(update);
+        self.b.def_var(arg.best, x);
+        let i = if ptr == types::I64 {
+            i
+        } else {
+            self.b.ins().uextend(types::I64, i)
+        };
+        self.b.def_var(arg.at, i);
+        self.b.ins().jump(next, &[]);
+        self.b.switch_to_block(next);
     }
 
     /// `*out = ` the f64 accumulator started at `start` and updated by

@@ -275,6 +275,15 @@ mod tests {
         // Never and always true: |a - b| < 3.4 here.
         let (_, never) = programs(-1.0);
         let (_, always) = programs(12.0);
+        let mut floored = squares.clone();
+        floored.instrs.push(crate::kernel::program::Instr {
+            op: crate::kernel::program::InstrOp::Unary(crate::kernel::ops::UnaryOp::Math(
+                crate::dtype::FloatFn::Floor,
+            )),
+            args: vec![crate::kernel::program::Src::Reg(1)],
+            dtype: DType::F64,
+        });
+        floored.output = crate::kernel::program::Src::Reg(2);
         for shape in [
             vec![5000usize],
             vec![7, 1000],
@@ -307,6 +316,11 @@ mod tests {
                     (ReduceKind::Prod, &squares),
                     (ReduceKind::Var { ddof: 0 }, &squares),
                     (ReduceKind::Std { ddof: 1 }, &squares),
+                    (ReduceKind::ArgMax, &squares),
+                    (ReduceKind::ArgMin, &squares),
+                    // Many ties: the first of equal values.
+                    (ReduceKind::ArgMax, &floored),
+                    (ReduceKind::ArgMin, &floored),
                     (ReduceKind::Sum, &below),
                     (ReduceKind::Any, &below),
                     (ReduceKind::All, &below),
@@ -341,6 +355,11 @@ mod tests {
                     && crate::kernel::codegen::compiled_fold(
                         &squares,
                         crate::kernel::codegen::Fold::SquaredDeviations
+                    )
+                    .is_some()
+                    && crate::kernel::codegen::compiled_fold(
+                        &floored,
+                        crate::kernel::codegen::Fold::ArgMin
                     )
                     .is_some())
         );

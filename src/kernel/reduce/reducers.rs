@@ -39,12 +39,14 @@ pub(super) trait Reducer: Send + Sync + 'static {
     }
     /// The compiled folds whose values [`Reducer::fold_lane_compiled`] takes, if this
     /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means,
-    /// any/all of bools, f64 min/max/prod/var/std); none (the default): it cannot.
+    /// any/all of bools, f64 min/max/argmin/argmax/prod/var/std); none (the default): it
+    /// cannot.
     fn compiled_folds(&self) -> &'static [Fold] {
         &[]
     }
-    /// Folds a lane of `len` elements at `offset` in the current strip into `s` from the
-    /// compiled folds' values: `leaf(Leaf { fold, offset, len, seed })` is `fold` (one of
+    /// Folds a lane of `len` elements at `offset` in the current strip, whose first element
+    /// has index `first` (as [`Reducer::fold_lane`]'s), into `s` from the compiled folds'
+    /// values: `leaf(Leaf { fold, offset, len, seed })` is `fold` (one of
     /// [`Reducer::compiled_folds`]) over those elements. The same state as
     /// [`Reducer::fold_lane`] over the lane's elements, bit for bit.
     fn fold_lane_compiled(
@@ -52,6 +54,7 @@ pub(super) trait Reducer: Send + Sync + 'static {
         _s: &mut Self::State,
         _offset: usize,
         _len: usize,
+        _first: u64,
         _leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         Err(crate::kernel::internal(
@@ -287,6 +290,7 @@ impl<T: Summand> Reducer for SumR<T> {
         s: &mut T::Acc,
         offset: usize,
         len: usize,
+        _first: u64,
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         *s = s.add(T::lane_acc_compiled(offset, len, leaf)?);
@@ -320,6 +324,7 @@ impl<T: Element> Reducer for ProdR<T> {
         s: &mut T::Sum,
         offset: usize,
         len: usize,
+        _first: u64,
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         self.has_compiled_fold()?;
@@ -391,6 +396,7 @@ impl<T: Element> Reducer for ExtremeR<T> {
         s: &mut Option<T>,
         offset: usize,
         len: usize,
+        _first: u64,
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         self.has_compiled_fold()?;
@@ -522,6 +528,7 @@ impl<T: Element> Reducer for MeanR<T> {
         s: &mut SumCount,
         offset: usize,
         len: usize,
+        _first: u64,
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         self.has_compiled_fold()?;
@@ -602,6 +609,7 @@ impl<T: Element> Reducer for MomentsR<T> {
         s: &mut Moments,
         offset: usize,
         len: usize,
+        _first: u64,
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         self.has_compiled_fold()?;
@@ -679,6 +687,7 @@ impl<T: Element> Reducer for TruthR<T> {
         s: &mut bool,
         offset: usize,
         len: usize,
+        _first: u64,
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         self.has_compiled_fold()?;
@@ -740,6 +749,37 @@ impl<T: Element> Reducer for ArgR<T> {
         if let Some((x, i)) = *b {
             self.fold_one(a, x, i);
         }
+    }
+    fn compiled_folds(&self) -> &'static [Fold] {
+        // An f64 program's lane: its first best value and where, as `fold_one` finds it
+        // element by element; nanargmax's NaN test is not compiled.
+        let fold: &'static [Fold] = if self.max {
+            &[Fold::ArgMax]
+        } else {
+            &[Fold::ArgMin]
+        };
+        folds_if(T::DTYPE == DType::F64 && !self.skip_nan, fold)
+    }
+    fn fold_lane_compiled(
+        &self,
+        s: &mut Self::State,
+        offset: usize,
+        len: usize,
+        first: u64,
+        leaf: &mut LeafFn<'_>,
+    ) -> Result<()> {
+        self.has_compiled_fold()?;
+        if len == 0 {
+            return Ok(());
+        }
+        let fold = if self.max { Fold::ArgMax } else { Fold::ArgMin };
+        let best = leaf(Leaf::new(fold, offset, len))?.best()?;
+        // The lane's best beats every other element of the lane, and (its index being
+        // the lane's smallest among equals) competes with the state as they would one by
+        // one. T is f64 here (`compiled_folds`), so the conversion is exact.
+        let value = T::from_scalar(Scalar::F64(best.value));
+        self.fold_one(s, value, first + best.index);
+        Ok(())
     }
     fn finish(&self, s: &Self::State) -> u64 {
         s.map_or(0, |(_, i)| i)

@@ -170,9 +170,9 @@ impl<R: Reducer> StripSink for ReduceSink<'_, R> {
 }
 
 /// Whether lanes fold from compiled code: a reduced innermost axis of at least
-/// [`MIN_COMPILED_LANE`] elements, a reduction with a compiled fold that needs no indices.
+/// [`MIN_COMPILED_LANE`] elements, a reduction with a compiled fold.
 fn lane_folds<R: Reducer>(r: &R, reduced_inner: bool, inner: usize) -> bool {
-    reduced_inner && !R::NEEDS_INDEX && !r.compiled_folds().is_empty() && inner >= MIN_COMPILED_LANE
+    reduced_inner && !r.compiled_folds().is_empty() && inner >= MIN_COMPILED_LANE
 }
 
 /// Whether [`ReduceSink::lanes`] offers lane folds for a chunk of `shape` reduced by `r`
@@ -195,8 +195,9 @@ impl<R: Reducer> LaneSink for ReduceSink<'_, R> {
         let mut k = 0;
         while k < len {
             let piece = (inner - self.col).min(len - k);
+            let first = self.index(self.col);
             self.r
-                .fold_lane_compiled(&mut self.states[self.row_base], k, piece, leaf)?;
+                .fold_lane_compiled(&mut self.states[self.row_base], k, piece, first, leaf)?;
             k += piece;
             self.col += piece;
             if self.col == inner {
