@@ -8,7 +8,7 @@
 //! for `min`, `max`, `argmin` and `argmax`, which have no identity, an error — as NumPy raises.
 
 use super::Array;
-use crate::dtype::Element;
+use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::geometry::Meta;
 use crate::kernel::reduce::ReduceKind;
@@ -109,6 +109,12 @@ impl<T: Element> Array<T> {
                 kind.name()
             )));
         }
+        if kind == ReduceKind::Mean
+            && T::DTYPE == DType::F64
+            && !axes.iter().any(|a| unknown.contains(a))
+        {
+            return Ok(self.mean_as_sum(args, reduced_len));
+        }
         let mut shape = Vec::new();
         let mut chunks = Vec::new();
         for a in 0..ndim {
@@ -143,6 +149,23 @@ impl<T: Element> Array<T> {
 
     /// Reduces all axes; a failure (only possible for an empty input to min/max/arg*)
     /// poisons the result.
+    /// The mean of an f64 array over `args`' axes of known extent (`count` elements per
+    /// result) as NumPy computes it (`_methods._mean`): the sum, divided by the count.
+    /// This is `MeanR`'s value bit for bit (the same sum, in the same order, over the same
+    /// count; 0 / 0 is NaN for an empty mean), and it runs as a sum: one f64 state per
+    /// result element instead of a (sum, count) pair, which halves the state a mean over
+    /// a kept innermost axis (anomaly's `mean_axis(0)`) updates per element. The division
+    /// fuses into the sum's aggregate. `U` is f64 (the caller's `T::Real`).
+    fn mean_as_sum<U: Element>(&self, args: &ReduceArgs, count: usize) -> Array<U> {
+        debug_assert!(T::DTYPE == DType::F64 && U::DTYPE == DType::F64);
+        let sum: Array<f64> = match self.reduce(ReduceKind::Sum, args) {
+            Ok(sum) => sum,
+            Err(e) => return Array::poisoned(e),
+        };
+        let mean = &sum / count as f64;
+        Array::wrap(mean.node().clone())
+    }
+
     pub(super) fn reduce_all<U: Element>(&self, kind: ReduceKind) -> Array<U> {
         self.reduce(kind, &ReduceArgs::all())
             .unwrap_or_else(Array::poisoned)
