@@ -1,6 +1,7 @@
 //! The Rust functions that compiled code calls for what it does not compute natively:
 //! transcendental functions, `powi`/`powf`, float remainders and floor division. Each is a
-//! thin `extern "C"` wrapper over the very method the interpreter's loop calls
+//! thin `extern "C"` wrapper (one per one-argument function, so a call goes straight to
+//! it) over the very method the interpreter's loop calls
 //! ([`Float::apply`], [`Float::powi`], [`Num::rem`], ...), so a compiled program's results
 //! are the interpreter's, bit for bit.
 //!
@@ -21,11 +22,6 @@ pub(super) const FLOAT_FN2: [FloatFn2; 8] = [
     FloatFn2::Nextafter,
 ];
 
-/// The code of a one-argument function: its index in [`FloatFn::ALL`].
-pub(super) fn code1(f: FloatFn) -> Option<u32> {
-    FloatFn::ALL.iter().position(|&g| g == f).map(|i| i as u32)
-}
-
 /// The code of a two-argument function: its index in [`FLOAT_FN2`].
 pub(super) fn code2(f: FloatFn2) -> Option<u32> {
     FLOAT_FN2.iter().position(|&g| g == f).map(|i| i as u32)
@@ -40,14 +36,47 @@ pub(super) enum CallOp {
     FloorRem = 3,
 }
 
+/// `FloatFn::ALL[CODE]` of `x`, the function fixed at compile time: a call from compiled
+/// code goes straight to it (a jump to `exp`, say), with no dispatch per element.
+extern "C" fn math_f64<const CODE: usize>(x: f64) -> f64 {
+    Float::apply(x, FloatFn::ALL[CODE])
+}
+
+/// [`math_f64`] for f32.
+extern "C" fn math_f32<const CODE: usize>(x: f32) -> f32 {
+    Float::apply(x, FloatFn::ALL[CODE])
+}
+
+/// A one-argument wrapper: its symbol name and its function.
+type Math<T> = (&'static str, extern "C" fn(T) -> T);
+
+macro_rules! one_argument_wrappers {
+    ($($code:literal)*) => {
+        /// The f64 wrapper of each one-argument function, by code (a table of the wrong
+        /// length does not compile).
+        const MATH_F64: [Math<f64>; FloatFn::ALL.len()] =
+            [$((concat!("chunkflow_math_f64_", $code), math_f64::<$code>)),*];
+        /// The f32 wrapper of each one-argument function, by code.
+        const MATH_F32: [Math<f32>; FloatFn::ALL.len()] =
+            [$((concat!("chunkflow_math_f32_", $code), math_f32::<$code>)),*];
+    };
+}
+one_argument_wrappers!(
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28
+);
+
+/// The symbol of the wrapper computing `f` on f32 (`f32`) or f64 values.
+pub(super) fn math_symbol(f: FloatFn, f32: bool) -> Option<&'static str> {
+    let code = FloatFn::ALL.iter().position(|&g| g == f)?;
+    Some(if f32 {
+        MATH_F32[code].0
+    } else {
+        MATH_F64[code].0
+    })
+}
+
 macro_rules! wrappers {
-    ($t:ty, $math:ident, $math2:ident, $powi:ident, $binop:ident) => {
-        extern "C" fn $math(code: u32, x: $t) -> $t {
-            match FloatFn::ALL.get(code as usize) {
-                Some(&f) => Float::apply(x, f),
-                None => <$t>::NAN,
-            }
-        }
+    ($t:ty, $math2:ident, $powi:ident, $binop:ident) => {
         extern "C" fn $math2(code: u32, x: $t, y: $t) -> $t {
             match FLOAT_FN2.get(code as usize) {
                 Some(&f) => Float::apply2(x, f, y),
@@ -69,21 +98,22 @@ macro_rules! wrappers {
     };
 }
 
-wrappers!(f64, math_f64, math2_f64, powi_f64, binop_f64);
-wrappers!(f32, math_f32, math2_f32, powi_f32, binop_f32);
+wrappers!(f64, math2_f64, powi_f64, binop_f64);
+wrappers!(f32, math2_f32, powi_f32, binop_f32);
 
 /// The symbol name and address of every wrapper, for the JIT's symbol table.
-pub(super) fn symbols() -> [(&'static str, *const u8); 8] {
-    [
-        ("chunkflow_math_f64", math_f64 as *const u8),
+pub(super) fn symbols() -> Vec<(&'static str, *const u8)> {
+    let mut table = vec![
         ("chunkflow_math2_f64", math2_f64 as *const u8),
         ("chunkflow_powi_f64", powi_f64 as *const u8),
         ("chunkflow_binop_f64", binop_f64 as *const u8),
-        ("chunkflow_math_f32", math_f32 as *const u8),
         ("chunkflow_math2_f32", math2_f32 as *const u8),
         ("chunkflow_powi_f32", powi_f32 as *const u8),
         ("chunkflow_binop_f32", binop_f32 as *const u8),
-    ]
+    ];
+    table.extend(MATH_F64.iter().map(|&(name, f)| (name, f as *const u8)));
+    table.extend(MATH_F32.iter().map(|&(name, f)| (name, f as *const u8)));
+    table
 }
 
 #[cfg(test)]
@@ -92,10 +122,21 @@ mod tests {
 
     #[test]
     fn wrappers_call_the_interpreters_functions() {
-        assert_eq!(math_f64(code1(FloatFn::Exp).unwrap(), 1.0), 1.0f64.exp());
+        for (k, &f) in FloatFn::ALL.iter().enumerate() {
+            for x in [-1.5f64, 0.25, 3.0] {
+                let (want, got) = (Float::apply(x, f), (MATH_F64[k].1)(x));
+                assert!(want.to_bits() == got.to_bits() || want.is_nan() && got.is_nan());
+                let x = x as f32;
+                let (want, got) = (Float::apply(x, f), (MATH_F32[k].1)(x));
+                assert!(want.to_bits() == got.to_bits() || want.is_nan() && got.is_nan());
+            }
+        }
+        assert_eq!(
+            math_symbol(FloatFn::Exp, false),
+            Some("chunkflow_math_f64_1")
+        );
         assert_eq!(math2_f32(code2(FloatFn2::Hypot).unwrap(), 3.0, 4.0), 5.0);
         assert_eq!(powi_f64(2.0, 10), 1024.0);
         assert_eq!(binop_f64(CallOp::Rem as u32, 7.5, 2.0), 1.5);
-        assert!(math_f64(99, 1.0).is_nan());
     }
 }

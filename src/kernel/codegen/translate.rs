@@ -1211,14 +1211,10 @@ impl Translator<'_, '_> {
 
     /// `FloatFn` `f` of `x` through the interpreter's function.
     fn math(&mut self, f: FloatFn, x: Value, d: DType) -> Result<Value, Reason> {
-        let code = calls::code1(f).ok_or("unknown float function")?;
-        let code = self.b.ins().iconst(types::I32, code as i64);
-        let (name, ty) = if d == DType::F32 {
-            ("chunkflow_math_f32", types::F32)
-        } else {
-            ("chunkflow_math_f64", types::F64)
-        };
-        self.call(name, &[types::I32, ty], ty, &[code, x])
+        let f32 = d == DType::F32;
+        let name = calls::math_symbol(f, f32).ok_or("unknown float function")?;
+        let ty = if f32 { types::F32 } else { types::F64 };
+        self.call(name, &[ty], ty, &[x])
     }
 
     fn unary(&mut self, op: UnaryOp, x: Value, d: DType, out: DType) -> Result<Value, Reason> {
