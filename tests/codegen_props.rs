@@ -6,7 +6,7 @@
 //! for the compiled lane folds). Both are also checked
 //! against the expression evaluated eagerly element by element with ndarray's values.
 
-use chunkflow::{Array, Options, where_};
+use chunkflow::{Array, Options, ReduceArgs, where_};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
@@ -370,6 +370,19 @@ proptest! {
                 Some(k) => expected.map_axis(ndarray::Axis(k), |l| fold(l.into_dyn())),
             };
             prop_assert!(same_values(&a, &want), "max {max} over {axis:?} of {e:?}: {a:?} vs {want:?}");
+        }
+        // NaN-skipping extremes: against the interpreter and NumPy's nanmax/nanmin (the
+        // extreme of the values that are not NaN; NaN for a lane of NaN only).
+        let nan_extremes = [
+            (true, z.nanmax()),
+            (false, z.nanmin()),
+            (true, z.nanmax_with(&ReduceArgs::axis(last)).unwrap()),
+            (false, z.nanmin_with(&ReduceArgs::axis(last)).unwrap()),
+        ];
+        for (max, m) in nan_extremes {
+            let a = m.compute_with(&options(true)).unwrap();
+            let b = m.compute_with(&options(false)).unwrap();
+            prop_assert!(same_values(&a, &b), "nanmax {max} of {e:?}: {a:?} vs {b:?}");
         }
         // Arg extremes: compiled lane folds against the interpreter and against NumPy's
         // argmax/argmin (the first NaN, else the first of the best values), flat and along

@@ -106,6 +106,11 @@ pub enum Fold {
     ArgMax,
     /// The first minimum, as [`Fold::ArgMax`].
     ArgMin,
+    /// Their maximum as `nanmax` folds a lane (an f64 program, at least one element): as
+    /// [`Fold::Max`] over the values that are not NaN; NaN when all are NaN (no value).
+    NanMax,
+    /// Their minimum as `nanmin` folds a lane, as [`Fold::NanMax`].
+    NanMin,
 }
 
 /// What [`Fold::ArgMax`] and [`Fold::ArgMin`] write: the best value and its index.
@@ -152,7 +157,8 @@ pub enum FoldValue {
     Count(i64),
     /// Their block sum.
     BlockSum(f64),
-    /// Their maximum ([`Fold::Max`]) or minimum ([`Fold::Min`]).
+    /// Their maximum ([`Fold::Max`], [`Fold::NanMax`]) or minimum ([`Fold::Min`],
+    /// [`Fold::NanMin`]).
     Extreme(f64),
     /// The seed times their product ([`Fold::Prod`]).
     Product(f64),
@@ -281,7 +287,9 @@ impl Compiled {
             Fold::SquaredDeviations => one_value(seed).map(FoldValue::BlockSum),
             Fold::Prod => one_value(seed).map(FoldValue::Product),
             // The extreme starts at the first element, so it needs one.
-            Fold::Max | Fold::Min if len > 0 => one_value(0.0).map(FoldValue::Extreme),
+            Fold::Max | Fold::Min | Fold::NanMax | Fold::NanMin if len > 0 => {
+                one_value(0.0).map(FoldValue::Extreme)
+            }
             Fold::ArgMax | Fold::ArgMin if len > 0 => {
                 let start = Best {
                     value: 0.0,

@@ -191,6 +191,8 @@ fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: us
             Fold::SquaredDeviations,
             Fold::ArgMax,
             Fold::ArgMin,
+            Fold::NanMax,
+            Fold::NanMin,
         ],
         _ => return,
     };
@@ -208,6 +210,16 @@ fn extreme_spec(values: &[f64], max: bool) -> f64 {
         crate::kernel::ops::minimum::<f64>
     };
     values[1..].iter().fold(values[0], |a, &x| op(a, x))
+}
+
+/// The reducers' NaN-skipping lane extreme (`ExtremeR::fold_one` with `skip_nan`),
+/// written out again: [`extreme_spec`] of the values that are not NaN; NaN if none.
+fn nan_extreme_spec(values: &[f64], max: bool) -> f64 {
+    let numbers: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if numbers.is_empty() {
+        return f64::NAN;
+    }
+    extreme_spec(&numbers, max)
 }
 
 /// The reducers' arg extreme of a lane (`ArgR::fold_one` element by element), written out
@@ -299,6 +311,11 @@ fn check_seeded_fold(
                     // An extreme of nothing is refused, before any call.
                     assert!(got.is_err(), "{fold:?} of no elements: {got:?}");
                     continue;
+                }
+                Fold::NanMax | Fold::NanMin => {
+                    let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
+                    let values = &v.as_slice().unwrap()[offset..];
+                    FoldValue::Extreme(nan_extreme_spec(values, fold == Fold::NanMax))
                 }
                 Fold::ArgMax | Fold::ArgMin => {
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();

@@ -9,6 +9,7 @@
 //!               (NumPy's pairwise-sum block, as the reducers compute it)
 //!     SquaredDeviations: *out = block_sum((program(...) - *out)^2 ...)      (f64)
 //!     Max, Min: *out = maximum/minimum folded from program(0) on           (f64)
+//!     NanMax, NanMin: the same over the values that are not NaN (none: NaN) (f64)
 //!     Prod:     *out = *out * program(0) * program(1) * ...                 (f64)
 //!     ArgMax, ArgMin: *out = (value, index) of the first best program(i)    (f64, i64)
 //! ```
@@ -261,6 +262,8 @@ impl Translator<'_, '_> {
             | Fold::SquaredDeviations
             | Fold::ArgMax
             | Fold::ArgMin
+            | Fold::NanMax
+            | Fold::NanMin
                 if out_dtype == DType::F64 => {}
             _ => return Err(format!("{fold:?} of {out_dtype} values")),
         }
@@ -295,8 +298,10 @@ impl Translator<'_, '_> {
             Fold::BlockSum => self.block_sum_loops(&code, out, len, ptr, false),
             Fold::SquaredDeviations => self.block_sum_loops(&code, out, len, ptr, true),
             Fold::Prod => self.product_loop(&code, out, len, ptr),
-            Fold::Max => self.extreme_loop(&code, out, len, ptr, BinaryOp::Maximum),
-            Fold::Min => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum),
+            Fold::Max => self.extreme_loop(&code, out, len, ptr, BinaryOp::Maximum, false),
+            Fold::Min => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum, false),
+            Fold::NanMax => self.extreme_loop(&code, out, len, ptr, BinaryOp::Maximum, true),
+            Fold::NanMin => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum, true),
             Fold::ArgMax => self.arg_extreme_loop(&code, out, len, ptr, true),
             Fold::ArgMin => self.arg_extreme_loop(&code, out, len, ptr, false),
         }
@@ -599,6 +604,12 @@ impl Translator<'_, '_> {
     /// `minimum`) of it and each later value in order ([`Translator::screened_fold`]: only
     /// a value that is NaN, or at least (most) the extreme so far, can change it; equal
     /// values replace it, as the later of tied zeros gives the result's sign).
+    ///
+    /// With `skip_nan` (nanmax, nanmin: [`Fold::NanMax`], [`Fold::NanMin`]) NaN values are
+    /// skipped: the extreme so far is NaN while there was none (all NaN: NaN), and a value
+    /// `x` that is not NaN replaces it when it is NaN or `x` is at least (most) it; that
+    /// is `op` of two numbers, of equal ones the later.
+    #[allow(clippy::too_many_arguments)]
     fn extreme_loop(
         &mut self,
         code: &Code,
@@ -606,6 +617,7 @@ impl Translator<'_, '_> {
         len: Value,
         ptr: Type,
         op: BinaryOp,
+        skip_nan: bool,
     ) -> Result<(), Reason> {
         let zero = self.b.ins().iconst(ptr, 0);
         let (first, _) = self.scalar_values(code, zero)?;
@@ -616,9 +628,17 @@ impl Translator<'_, '_> {
         } else {
             FloatCC::UnorderedOrLessThanOrEqual
         };
-        self.screened_fold(code, len, ptr, best, changes, |t, _, x| {
+        self.screened_fold(code, len, ptr, best, changes, skip_nan, |t, _, x| {
             let b = t.b.use_var(best);
-            let v = t.float_binary(op, b, x, DType::F64)?;
+            let v = if skip_nan {
+                // x replaces b when x is a number and (b is NaN or x is at least b).
+                let number = t.b.ins().fcmp(FloatCC::Ordered, x, x);
+                let wins = t.b.ins().fcmp(changes, x, b);
+                let take = t.b.ins().band(number, wins);
+                t.b.ins().select(take, x, b)
+            } else {
+                t.float_binary(op, b, x, DType::F64)?
+            };
             t.b.def_var(best, v);
             Ok(())
         })?;
@@ -655,7 +675,7 @@ impl Translator<'_, '_> {
         self.b.def_var(arg.best, first);
         let zero64 = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(arg.at, zero64);
-        self.screened_fold(code, len, ptr, arg.best, arg.better, |t, i, x| {
+        self.screened_fold(code, len, ptr, arg.best, arg.better, false, |t, i, x| {
             t.arg_step(&arg, i, x, ptr);
             Ok(())
         })?;
@@ -675,6 +695,11 @@ impl Translator<'_, '_> {
     /// vectors are screened first: a group with no value that `changes` the best is
     /// skipped, one with such a value goes through `step` element by element; once the
     /// best is NaN the loop ends. Leaves the builder in the block after the loops.
+    ///
+    /// With `skip_nan` (nanmax, nanmin) a NaN element changes nothing and a NaN best
+    /// stands for "none yet". A group that goes through `step` then holds a number that
+    /// becomes the best, so the early end (a NaN best after such a group) happens only
+    /// without `skip_nan`.
     #[allow(clippy::too_many_arguments)]
     fn screened_fold(
         &mut self,
@@ -683,6 +708,7 @@ impl Translator<'_, '_> {
         ptr: Type,
         best: Variable,
         changes: FloatCC,
+        skip_nan: bool,
         mut step: impl FnMut(&mut Self, Value, Value) -> Result<(), Reason>,
     ) -> Result<(), Reason> {
         let one = self.b.ins().iconst(ptr, 1);
@@ -699,7 +725,11 @@ impl Translator<'_, '_> {
                 for q in 0..4 {
                     let at = self.b.ins().iadd_imm_u(i, q * lanes.n as i64);
                     let (x, _) = self.vector_values(code, at)?;
-                    let hit = self.b.ins().fcmp(changes, x, bs);
+                    let mut hit = self.b.ins().fcmp(changes, x, bs);
+                    if skip_nan {
+                        let number = self.b.ins().fcmp(FloatCC::Ordered, x, x);
+                        hit = self.b.ins().band(hit, number);
+                    }
                     hits = Some(match hits {
                         Some(h) => self.b.ins().bor(h, hit),
                         None => hit,

@@ -284,6 +284,23 @@ mod tests {
             dtype: DType::F64,
         });
         floored.output = crate::kernel::program::Src::Reg(2);
+        // NaN where (a - b)^2 < 1 (about 40% of the values).
+        let mut with_nans = below.clone();
+        with_nans.instrs.push(crate::kernel::program::Instr {
+            op: crate::kernel::program::InstrOp::Const(crate::dtype::Scalar::F64(f64::NAN)),
+            args: vec![],
+            dtype: DType::F64,
+        });
+        with_nans.instrs.push(crate::kernel::program::Instr {
+            op: crate::kernel::program::InstrOp::Where,
+            args: vec![
+                crate::kernel::program::Src::Reg(2),
+                crate::kernel::program::Src::Reg(3),
+                crate::kernel::program::Src::Reg(1),
+            ],
+            dtype: DType::F64,
+        });
+        with_nans.output = crate::kernel::program::Src::Reg(4);
         for shape in [
             vec![5000usize],
             vec![7, 1000],
@@ -316,6 +333,11 @@ mod tests {
                     (ReduceKind::Prod, &squares),
                     (ReduceKind::Var { ddof: 0 }, &squares),
                     (ReduceKind::Std { ddof: 1 }, &squares),
+                    (ReduceKind::NanMax, &squares),
+                    (ReduceKind::NanMin, &with_nans),
+                    (ReduceKind::NanMax, &with_nans),
+                    (ReduceKind::Max, &with_nans),
+                    (ReduceKind::ArgMin, &with_nans),
                     (ReduceKind::ArgMax, &squares),
                     (ReduceKind::ArgMin, &squares),
                     // Many ties: the first of equal values.

@@ -351,6 +351,17 @@ pub(super) struct ExtremeR<T> {
     pub(super) skip_nan: bool,
     pub(super) _t: PhantomData<fn(T)>,
 }
+impl<T: Element> ExtremeR<T> {
+    /// The compiled fold of a lane (for f64), as a one-fold list.
+    fn lane_fold(&self) -> &'static [Fold] {
+        match (self.max, self.skip_nan) {
+            (true, false) => &[Fold::Max],
+            (false, false) => &[Fold::Min],
+            (true, true) => &[Fold::NanMax],
+            (false, true) => &[Fold::NanMin],
+        }
+    }
+}
 impl<T: Element> Reducer for ExtremeR<T> {
     type In = T;
     type State = Option<T>;
@@ -386,10 +397,9 @@ impl<T: Element> Reducer for ExtremeR<T> {
         self.fold_one(s, best, 0);
     }
     fn compiled_folds(&self) -> &'static [Fold] {
-        // An f64 program's lane extreme, folded as `fold_lane` folds it; nanmax's NaN test
-        // is not compiled.
-        let fold: &'static [Fold] = if self.max { &[Fold::Max] } else { &[Fold::Min] };
-        folds_if(T::DTYPE == DType::F64 && !self.skip_nan, fold)
+        // An f64 program's lane extreme, folded as `fold_lane` folds it (nanmax: over the
+        // values that are not NaN).
+        folds_if(T::DTYPE == DType::F64, self.lane_fold())
     }
     fn fold_lane_compiled(
         &self,
@@ -403,9 +413,9 @@ impl<T: Element> Reducer for ExtremeR<T> {
         if len == 0 {
             return Ok(());
         }
-        // T is f64 here (`compiled_folds`), so the conversion is exact.
-        let fold = if self.max { Fold::Max } else { Fold::Min };
-        let best = leaf(Leaf::new(fold, offset, len))?.extreme()?;
+        // T is f64 here (`compiled_folds`), so the conversion is exact. A NaN-skipping
+        // lane of NaN only gives NaN, which `fold_one` skips too.
+        let best = leaf(Leaf::new(self.lane_fold()[0], offset, len))?.extreme()?;
         self.fold_one(s, T::from_scalar(Scalar::F64(best)), 0);
         Ok(())
     }
