@@ -147,8 +147,6 @@ impl<T: Element> Array<T> {
         ))
     }
 
-    /// Reduces all axes; a failure (only possible for an empty input to min/max/arg*)
-    /// poisons the result.
     /// The mean of an f64 array over `args`' axes of known extent (`count` elements per
     /// result) as NumPy computes it (`_methods._mean`): the sum, divided by the count.
     /// This is `MeanR`'s value bit for bit (the same sum, in the same order, over the same
@@ -166,6 +164,8 @@ impl<T: Element> Array<T> {
         Array::wrap(mean.node().clone())
     }
 
+    /// Reduces all axes; a failure (only possible for an empty input to min/max/arg*)
+    /// poisons the result.
     pub(super) fn reduce_all<U: Element>(&self, kind: ReduceKind) -> Array<U> {
         self.reduce(kind, &ReduceArgs::all())
             .unwrap_or_else(Array::poisoned)

@@ -607,8 +607,8 @@ impl Translator<'_, '_> {
     ///
     /// With `skip_nan` (nanmax, nanmin: [`Fold::NanMax`], [`Fold::NanMin`]) NaN values are
     /// skipped: the extreme so far is NaN while there was none (all NaN: NaN), and a value
-    /// `x` that is not NaN replaces it when it is NaN or `x` is at least (most) it; that
-    /// is `op` of two numbers, of equal ones the later.
+    /// `x` that is not NaN replaces the extreme so far when that is NaN or `x` is at least
+    /// (most) it, which for two numbers is `op`: of equal ones the later.
     #[allow(clippy::too_many_arguments)]
     fn extreme_loop(
         &mut self,

@@ -39,8 +39,8 @@ pub(super) trait Reducer: Send + Sync + 'static {
     }
     /// The compiled folds whose values [`Reducer::fold_lane_compiled`] takes, if this
     /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means,
-    /// any/all of bools, f64 min/max/argmin/argmax/prod/var/std); none (the default): it
-    /// cannot.
+    /// any/all of bools, f64 min/max/nanmin/nanmax/argmin/argmax/prod/var/std); none (the
+    /// default): it cannot.
     fn compiled_folds(&self) -> &'static [Fold] {
         &[]
     }
