@@ -619,10 +619,7 @@ impl Translator<'_, '_> {
         op: BinaryOp,
         skip_nan: bool,
     ) -> Result<(), Reason> {
-        let zero = self.b.ins().iconst(ptr, 0);
-        let (first, _) = self.scalar_values(code, zero)?;
         let best = self.b.declare_var(types::F64);
-        self.b.def_var(best, first);
         let changes = if op == BinaryOp::Maximum {
             FloatCC::UnorderedOrGreaterThanOrEqual
         } else {
@@ -659,8 +656,6 @@ impl Translator<'_, '_> {
         ptr: Type,
         max: bool,
     ) -> Result<(), Reason> {
-        let zero = self.b.ins().iconst(ptr, 0);
-        let (first, _) = self.scalar_values(code, zero)?;
         let arg = ArgVars {
             best: self.b.declare_var(types::F64),
             at: self.b.declare_var(types::I64),
@@ -672,7 +667,6 @@ impl Translator<'_, '_> {
                 FloatCC::UnorderedOrLessThan
             },
         };
-        self.b.def_var(arg.best, first);
         let zero64 = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(arg.at, zero64);
         self.screened_fold(code, len, ptr, arg.best, arg.better, false, |t, i, x| {
@@ -688,9 +682,9 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    /// The loops of an extreme or arg extreme: `step(i, program(i))` for `i` in `1..len`
-    /// in order (element 0 is the caller's start), where an element can change the fold
-    /// only if `changes(x, best)` holds (`best` the caller's variable: the extreme so far)
+    /// The loops of an extreme or arg extreme: `best` (the caller's variable: the extreme
+    /// so far) starts at `program(0)`, then `step(i, program(i))` for `i` in `1..len` in
+    /// order, where an element can change the fold only if `changes(x, best)` holds
     /// and nothing changes it once `best` is NaN. So with a vector form, groups of 4
     /// vectors are screened first: a group with no value that `changes` the best is
     /// skipped, one with such a value goes through `step` element by element; once the
@@ -711,6 +705,9 @@ impl Translator<'_, '_> {
         skip_nan: bool,
         mut step: impl FnMut(&mut Self, Value, Value) -> Result<(), Reason>,
     ) -> Result<(), Reason> {
+        let zero = self.b.ins().iconst(ptr, 0);
+        let (first, _) = self.scalar_values(code, zero)?;
+        self.b.def_var(best, first);
         let one = self.b.ins().iconst(ptr, 1);
         let tail = self.index_block(ptr);
         let finish = self.b.create_block();

@@ -724,6 +724,15 @@ pub(super) struct ArgR<T> {
     pub(super) _t: PhantomData<fn(T)>,
 }
 impl<T: Element> ArgR<T> {
+    /// The compiled fold of a lane (for f64, not skipping NaN), as a one-fold list.
+    fn lane_fold(&self) -> &'static [Fold] {
+        if self.max {
+            &[Fold::ArgMax]
+        } else {
+            &[Fold::ArgMin]
+        }
+    }
+
     /// Whether (x, i) beats the current best: strictly better, or NaN over non-NaN, or equal
     /// (both NaN included) with a smaller index.
     fn beats(&self, x: T, i: u64, best: T, bi: u64) -> bool {
@@ -763,12 +772,7 @@ impl<T: Element> Reducer for ArgR<T> {
     fn compiled_folds(&self) -> &'static [Fold] {
         // An f64 program's lane: its first best value and where, as `fold_one` finds it
         // element by element; nanargmax's NaN test is not compiled.
-        let fold: &'static [Fold] = if self.max {
-            &[Fold::ArgMax]
-        } else {
-            &[Fold::ArgMin]
-        };
-        folds_if(T::DTYPE == DType::F64 && !self.skip_nan, fold)
+        folds_if(T::DTYPE == DType::F64 && !self.skip_nan, self.lane_fold())
     }
     fn fold_lane_compiled(
         &self,
@@ -782,8 +786,7 @@ impl<T: Element> Reducer for ArgR<T> {
         if len == 0 {
             return Ok(());
         }
-        let fold = if self.max { Fold::ArgMax } else { Fold::ArgMin };
-        let best = leaf(Leaf::new(fold, offset, len))?.best()?;
+        let best = leaf(Leaf::new(self.lane_fold()[0], offset, len))?.best()?;
         // The lane's best beats every other element of the lane, and (its index being
         // the lane's smallest among equals) competes with the state as they would one by
         // one. T is f64 here (`compiled_folds`), so the conversion is exact.
