@@ -411,6 +411,45 @@ proptest! {
             };
             prop_assert_eq!(&a, &want, "argmax {} over {:?} of {:?}", max, axis, e);
         }
+        // NaN-skipping arg extremes: against the interpreter and NumPy's nanargmax/nanargmin
+        // (the first of the best values that are not NaN; an error for a lane of NaN only).
+        let nan_args = [
+            (true, None, z.nanargmax()),
+            (false, None, z.nanargmin()),
+            (true, Some(last), z.nanargmax_with(&ReduceArgs::axis(last)).unwrap()),
+            (false, Some(last), z.nanargmin_with(&ReduceArgs::axis(last)).unwrap()),
+        ];
+        for (max, axis, arg) in nan_args {
+            let a = arg.compute_with(&options(true));
+            let b = arg.compute_with(&options(false));
+            let first_best = |lane: ndarray::ArrayViewD<'_, f64>| -> Option<u64> {
+                let better = |x: f64, y: f64| if max { x > y } else { x < y };
+                let v: Vec<f64> = lane.iter().copied().collect();
+                (0..v.len())
+                    .filter(|&i| !v[i].is_nan())
+                    .reduce(|b, i| if better(v[i], v[b]) { i } else { b })
+                    .map(|i| i as u64)
+            };
+            let want = match axis {
+                None => first_best(expected.view()).map(|i| ArrayD::from_elem(IxDyn(&[]), i)),
+                Some(k) => {
+                    let lanes = expected.map_axis(ndarray::Axis(k), |l| first_best(l.into_dyn()));
+                    lanes.iter().all(Option::is_some).then(|| lanes.mapv(Option::unwrap))
+                }
+            };
+            match (a, b, want) {
+                (Ok(a), Ok(b), Some(want)) => {
+                    prop_assert_eq!(&a, &b, "nanargmax {} over {:?} of {:?}", max, axis, e);
+                    prop_assert_eq!(&a, &want, "nanargmax {} over {:?} of {:?}", max, axis, e);
+                }
+                (Err(_), Err(_), None) => {}
+                (a, b, want) => prop_assert!(
+                    false,
+                    "nanargmax {} over {:?} of {:?}: {:?} / {:?} / {:?}",
+                    max, axis, e, a.is_ok(), b.is_ok(), want.is_some()
+                ),
+            }
+        }
         // Products (in order, into the product so far) and var/std (a lane's pairwise mean,
         // then its pairwise squared deviations, merged by Chan's formula) across backends.
         let folded = [

@@ -111,9 +111,16 @@ pub enum Fold {
     NanMax,
     /// Their minimum as `nanmin` folds a lane, as [`Fold::NanMax`].
     NanMin,
+    /// The first maximum as `nanargmax` folds a lane (an f64 program, at least one
+    /// element): as [`Fold::ArgMax`] over the values that are not NaN; when all are NaN
+    /// (no value) the [`Best`]'s value is NaN.
+    NanArgMax,
+    /// The first minimum as `nanargmin` folds a lane, as [`Fold::NanArgMax`].
+    NanArgMin,
 }
 
-/// What [`Fold::ArgMax`] and [`Fold::ArgMin`] write: the best value and its index.
+/// What [`Fold::ArgMax`], [`Fold::ArgMin`], [`Fold::NanArgMax`] and [`Fold::NanArgMin`]
+/// write: the best value and its index.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Best {
@@ -162,7 +169,8 @@ pub enum FoldValue {
     Extreme(f64),
     /// The seed times their product ([`Fold::Prod`]).
     Product(f64),
-    /// The first maximum ([`Fold::ArgMax`]) or minimum ([`Fold::ArgMin`]) and its index.
+    /// The first maximum ([`Fold::ArgMax`], [`Fold::NanArgMax`]) or minimum
+    /// ([`Fold::ArgMin`], [`Fold::NanArgMin`]) and its index.
     Best(Best),
 }
 
@@ -290,7 +298,7 @@ impl Compiled {
             Fold::Max | Fold::Min | Fold::NanMax | Fold::NanMin if len > 0 => {
                 one_value(0.0).map(FoldValue::Extreme)
             }
-            Fold::ArgMax | Fold::ArgMin if len > 0 => {
+            Fold::ArgMax | Fold::ArgMin | Fold::NanArgMax | Fold::NanArgMin if len > 0 => {
                 let start = Best {
                     value: 0.0,
                     index: 0,

@@ -193,6 +193,8 @@ fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: us
             Fold::ArgMin,
             Fold::NanMax,
             Fold::NanMin,
+            Fold::NanArgMax,
+            Fold::NanArgMin,
         ],
         _ => return,
     };
@@ -233,6 +235,26 @@ fn arg_extreme_spec(values: &[f64], max: bool) -> Best {
     Best {
         value: values[index],
         index: index as u64,
+    }
+}
+
+/// The reducers' NaN-skipping arg extreme of a lane (`ArgR::fold_one` skipping NaN),
+/// written out again: the first of the greatest (`max`) or smallest values that are not
+/// NaN; when all are NaN, a NaN value at index 0 (the compiled fold's "none").
+fn nan_arg_extreme_spec(values: &[f64], max: bool) -> Best {
+    let better = |x: f64, y: f64| if max { x > y } else { x < y };
+    let index = (0..values.len())
+        .filter(|&i| !values[i].is_nan())
+        .reduce(|b, i| if better(values[i], values[b]) { i } else { b });
+    match index {
+        Some(i) => Best {
+            value: values[i],
+            index: i as u64,
+        },
+        None => Best {
+            value: f64::NAN,
+            index: 0,
+        },
     }
 }
 
@@ -321,6 +343,11 @@ fn check_seeded_fold(
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
                     let values = &v.as_slice().unwrap()[offset..];
                     FoldValue::Best(arg_extreme_spec(values, fold == Fold::ArgMax))
+                }
+                Fold::NanArgMax | Fold::NanArgMin => {
+                    let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
+                    let values = &v.as_slice().unwrap()[offset..];
+                    FoldValue::Best(nan_arg_extreme_spec(values, fold == Fold::NanArgMax))
                 }
                 _ => {
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();

@@ -12,6 +12,8 @@
 //!     NanMax, NanMin: the same over the values that are not NaN (none: NaN) (f64)
 //!     Prod:     *out = *out * program(0) * program(1) * ...                 (f64)
 //!     ArgMax, ArgMin: *out = (value, index) of the first best program(i)    (f64, i64)
+//!     NanArgMax, NanArgMin: the same over the values that are not NaN       (f64, i64)
+//!               (none: the value is NaN)
 //! ```
 //!
 //! One loop over the elements; every register of the program is an SSA value of the loop
@@ -220,11 +222,13 @@ pub(super) fn translate(
 }
 
 /// The state of an arg extreme's loop ([`Translator::arg_extreme_loop`]): the best value
-/// so far, its index, and the comparison by which an element takes over.
+/// so far, its index, the comparison by which an element takes over, and whether NaN
+/// elements are skipped (nanargmax, nanargmin).
 struct ArgVars {
     best: Variable,
     at: Variable,
     better: FloatCC,
+    skip_nan: bool,
 }
 
 struct Translator<'a, 'f> {
@@ -264,6 +268,8 @@ impl Translator<'_, '_> {
             | Fold::ArgMin
             | Fold::NanMax
             | Fold::NanMin
+            | Fold::NanArgMax
+            | Fold::NanArgMin
                 if out_dtype == DType::F64 => {}
             _ => return Err(format!("{fold:?} of {out_dtype} values")),
         }
@@ -302,8 +308,10 @@ impl Translator<'_, '_> {
             Fold::Min => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum, false),
             Fold::NanMax => self.extreme_loop(&code, out, len, ptr, BinaryOp::Maximum, true),
             Fold::NanMin => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum, true),
-            Fold::ArgMax => self.arg_extreme_loop(&code, out, len, ptr, true),
-            Fold::ArgMin => self.arg_extreme_loop(&code, out, len, ptr, false),
+            Fold::ArgMax => self.arg_extreme_loop(&code, out, len, ptr, true, false),
+            Fold::ArgMin => self.arg_extreme_loop(&code, out, len, ptr, false, false),
+            Fold::NanArgMax => self.arg_extreme_loop(&code, out, len, ptr, true, true),
+            Fold::NanArgMin => self.arg_extreme_loop(&code, out, len, ptr, false, true),
         }
     }
 
@@ -648,6 +656,12 @@ impl Translator<'_, '_> {
     /// from element 0, a later element takes over when the best so far is not NaN and the
     /// element is NaN or strictly greater (smaller); so the first NaN wins, and of equal
     /// values the first ([`Translator::screened_fold`]). The index is an i64 at `out + 8`.
+    ///
+    /// With `skip_nan` (nanargmax, nanargmin: [`Fold::NanArgMax`], [`Fold::NanArgMin`])
+    /// NaN elements are skipped: the best so far is NaN while there was none (all NaN: the
+    /// value is NaN, the index 0), and an element that is not NaN takes over when the best
+    /// so far is NaN or it is strictly better.
+    #[allow(clippy::too_many_arguments)]
     fn arg_extreme_loop(
         &mut self,
         code: &Code,
@@ -655,21 +669,23 @@ impl Translator<'_, '_> {
         len: Value,
         ptr: Type,
         max: bool,
+        skip_nan: bool,
     ) -> Result<(), Reason> {
         let arg = ArgVars {
             best: self.b.declare_var(types::F64),
             at: self.b.declare_var(types::I64),
-            // `x` unordered-or-better than `b`: x is NaN (or b, excluded by `arg_step`),
-            // or x is strictly better.
+            // `x` unordered-or-better than `b`: x is NaN or b is NaN (as `arg_step` rules
+            // out the one or the other), or x is strictly better.
             better: if max {
                 FloatCC::UnorderedOrGreaterThan
             } else {
                 FloatCC::UnorderedOrLessThan
             },
+            skip_nan,
         };
         let zero64 = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(arg.at, zero64);
-        self.screened_fold(code, len, ptr, arg.best, arg.better, false, |t, i, x| {
+        self.screened_fold(code, len, ptr, arg.best, arg.better, skip_nan, |t, i, x| {
             t.arg_step(&arg, i, x, ptr);
             Ok(())
         })?;
@@ -768,12 +784,17 @@ impl Translator<'_, '_> {
     }
 
     /// One element `(x, i)` of [`Translator::arg_extreme_loop`]: it becomes the best when
-    /// the best so far is not NaN and `x` is NaN or better. A branch, not a select: a new
-    /// best is rare, so the branch predicts well and the loop is not bound by a chain of
-    /// selects through the best value. Leaves the builder in the block after the update.
+    /// the best so far is not NaN and `x` is NaN or better (with `skip_nan`: when `x` is
+    /// not NaN and the best so far is NaN or worse). A branch, not a select: a new best is
+    /// rare, so the branch predicts well and the loop is not bound by a chain of selects
+    /// through the best value. Leaves the builder in the block after the update.
     fn arg_step(&mut self, arg: &ArgVars, i: Value, x: Value, ptr: Type) {
         let b = self.b.use_var(arg.best);
-        let ordered = self.b.ins().fcmp(FloatCC::Ordered, b, b);
+        let ordered = if arg.skip_nan {
+            self.b.ins().fcmp(FloatCC::Ordered, x, x)
+        } else {
+            self.b.ins().fcmp(FloatCC::Ordered, b, b)
+        };
         let wins = self.b.ins().fcmp(arg.better, x, b);
         let take = self.b.ins().band(ordered, wins);
         let update = self.b.create_block();

@@ -284,23 +284,37 @@ mod tests {
             dtype: DType::F64,
         });
         floored.output = crate::kernel::program::Src::Reg(2);
-        // NaN where (a - b)^2 < 1 (about 40% of the values).
-        let mut with_nans = below.clone();
-        with_nans.instrs.push(crate::kernel::program::Instr {
-            op: crate::kernel::program::InstrOp::Const(crate::dtype::Scalar::F64(f64::NAN)),
-            args: vec![],
-            dtype: DType::F64,
-        });
-        with_nans.instrs.push(crate::kernel::program::Instr {
-            op: crate::kernel::program::InstrOp::Where,
-            args: vec![
-                crate::kernel::program::Src::Reg(2),
-                crate::kernel::program::Src::Reg(3),
-                crate::kernel::program::Src::Reg(1),
-            ],
-            dtype: DType::F64,
-        });
-        with_nans.output = crate::kernel::program::Src::Reg(4);
+        // NaN where `below` holds.
+        let nan_where = |below: &Program| {
+            let mut p = below.clone();
+            p.instrs.push(crate::kernel::program::Instr {
+                op: crate::kernel::program::InstrOp::Const(crate::dtype::Scalar::F64(f64::NAN)),
+                args: vec![],
+                dtype: DType::F64,
+            });
+            p.instrs.push(crate::kernel::program::Instr {
+                op: crate::kernel::program::InstrOp::Where,
+                args: vec![
+                    crate::kernel::program::Src::Reg(2),
+                    crate::kernel::program::Src::Reg(3),
+                    crate::kernel::program::Src::Reg(1),
+                ],
+                dtype: DType::F64,
+            });
+            p.output = crate::kernel::program::Src::Reg(4);
+            p
+        };
+        // NaN where (a - b)^2 < 1 (about 40% of the values; all of some rows of
+        // [7, 1000], where a's row is close to the broadcast b), and where 1 < (a - b)^2
+        // (no lane of NaN only: the nan-arg reductions refuse one).
+        let with_nans = nan_where(&below);
+        let mut above = below.clone();
+        above.instrs[2].op = crate::kernel::program::InstrOp::BinaryScalar(
+            crate::kernel::ops::BinaryOp::Lt,
+            crate::dtype::Scalar::F64(1.0),
+            true,
+        );
+        let with_some_nans = nan_where(&above);
         for shape in [
             vec![5000usize],
             vec![7, 1000],
@@ -343,6 +357,10 @@ mod tests {
                     // Many ties: the first of equal values.
                     (ReduceKind::ArgMax, &floored),
                     (ReduceKind::ArgMin, &floored),
+                    // NaN-skipping: the first best of the numbers.
+                    (ReduceKind::NanArgMax, &with_some_nans),
+                    (ReduceKind::NanArgMin, &with_some_nans),
+                    (ReduceKind::NanArgMax, &floored),
                     (ReduceKind::Sum, &below),
                     (ReduceKind::Any, &below),
                     (ReduceKind::All, &below),
@@ -382,6 +400,11 @@ mod tests {
                     && crate::kernel::codegen::compiled_fold(
                         &floored,
                         crate::kernel::codegen::Fold::ArgMin
+                    )
+                    .is_some()
+                    && crate::kernel::codegen::compiled_fold(
+                        &with_some_nans,
+                        crate::kernel::codegen::Fold::NanArgMax
                     )
                     .is_some())
         );

@@ -39,8 +39,8 @@ pub(super) trait Reducer: Send + Sync + 'static {
     }
     /// The compiled folds whose values [`Reducer::fold_lane_compiled`] takes, if this
     /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means,
-    /// any/all of bools, f64 min/max/nanmin/nanmax/argmin/argmax/prod/var/std); none (the
-    /// default): it cannot.
+    /// any/all of bools, f64 min/max/nanmin/nanmax/argmin/argmax/nanargmin/nanargmax/
+    /// prod/var/std); none (the default): it cannot.
     fn compiled_folds(&self) -> &'static [Fold] {
         &[]
     }
@@ -724,12 +724,13 @@ pub(super) struct ArgR<T> {
     pub(super) _t: PhantomData<fn(T)>,
 }
 impl<T: Element> ArgR<T> {
-    /// The compiled fold of a lane (for f64, not skipping NaN), as a one-fold list.
+    /// The compiled fold of a lane (for f64), as a one-fold list.
     fn lane_fold(&self) -> &'static [Fold] {
-        if self.max {
-            &[Fold::ArgMax]
-        } else {
-            &[Fold::ArgMin]
+        match (self.max, self.skip_nan) {
+            (true, false) => &[Fold::ArgMax],
+            (false, false) => &[Fold::ArgMin],
+            (true, true) => &[Fold::NanArgMax],
+            (false, true) => &[Fold::NanArgMin],
         }
     }
 
@@ -771,8 +772,8 @@ impl<T: Element> Reducer for ArgR<T> {
     }
     fn compiled_folds(&self) -> &'static [Fold] {
         // An f64 program's lane: its first best value and where, as `fold_one` finds it
-        // element by element; nanargmax's NaN test is not compiled.
-        folds_if(T::DTYPE == DType::F64 && !self.skip_nan, self.lane_fold())
+        // element by element (nanargmax: among the values that are not NaN).
+        folds_if(T::DTYPE == DType::F64, self.lane_fold())
     }
     fn fold_lane_compiled(
         &self,
@@ -789,7 +790,8 @@ impl<T: Element> Reducer for ArgR<T> {
         let best = leaf(Leaf::new(self.lane_fold()[0], offset, len))?.best()?;
         // The lane's best beats every other element of the lane, and (its index being
         // the lane's smallest among equals) competes with the state as they would one by
-        // one. T is f64 here (`compiled_folds`), so the conversion is exact.
+        // one (nanargmax of a lane of NaN only: a NaN, which `fold_one` skips). T is f64
+        // here (`compiled_folds`), so the conversion is exact.
         let value = T::from_scalar(Scalar::F64(best.value));
         self.fold_one(s, value, first + best.index);
         Ok(())
