@@ -10,6 +10,7 @@ pub(crate) mod hugepage;
 pub(crate) mod isa;
 pub mod ops;
 pub mod output;
+pub(crate) mod pairwise;
 pub mod program;
 pub mod reduce;
 pub mod scan;

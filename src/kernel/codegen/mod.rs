@@ -15,7 +15,7 @@
 //! one call, so every sink (collect, write in place, reduce) sees the same strips and the
 //! results are the interpreter's bit for bit. A reduction along a long enough
 //! innermost axis goes further: its sink takes a fold of each piece of a lane in a strip
-//! (for a sum, a [`Fold::Count`] or the [`Fold::BlockSum`] of each of the pairwise tree's
+//! (for a sum, a [`Fold::Count`] or the [`Fold::PairwiseSum`] of each of the pairwise tree's
 //! leaves; for argmax, the [`Fold::ArgMax`] and the piece's first index), so the
 //! accumulators stay in registers and the values are never stored; the same pieces and leaves, added in the
 //! same order, give the same bits (but for which NaN a NaN sum carries: Cranelift may
@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use super::pairwise;
 use super::program::{InstrOp, Program, Src};
 use crate::dtype::with_dtype;
 use crate::dtype::{Col, DType, Element};
@@ -84,9 +85,11 @@ pub enum Fold {
     Strip,
     /// Counts the true ones (a bool program): one i64, the lane of a `sum` of bools.
     Count,
-    /// Adds them as the reducers' `block_sum` (NumPy's pairwise block) does (an f64
-    /// program): one f64, a leaf of a pairwise float `sum`.
-    BlockSum,
+    /// Adds them as NumPy's pairwise summation does (an f64 program): each leaf of the
+    /// [`pairwise`](crate::kernel::pairwise) tree as the reducers' `block_sum` adds it,
+    /// the leaves' sums as the tree adds them: one f64, a lane of a float `sum`. The
+    /// compiled function sums all the leaves of a lane in one call.
+    PairwiseSum,
     /// Their maximum as `max` folds a lane (an f64 program, at least one element): from
     /// the first value on, NumPy's NaN-propagating `maximum`, one value after another (the
     /// first NaN wins; of equal values the later, so the sign of the last of tied zeros).
@@ -96,9 +99,9 @@ pub enum Fold {
     /// Their product as `prod` folds a lane (an f64 program): the seed (the product so
     /// far) times each value in order, one f64.
     Prod,
-    /// The block sum of their squared deviations from the seed (a mean), `(x - mean)^2`
-    /// as the reducers compute it, in [`Fold::BlockSum`]'s order: one f64, a leaf of the
-    /// pairwise `M2` of a `var`/`std` lane.
+    /// The pairwise sum of their squared deviations from the seed (a mean), `(x - mean)^2`
+    /// as the reducers compute it, added as [`Fold::PairwiseSum`] adds: one f64, the `M2`
+    /// of a `var`/`std` lane.
     SquaredDeviations,
     /// The first maximum as `argmax` folds a lane (an f64 program, at least one element):
     /// its value and its index in the piece ([`Best`]); the first NaN wins, and of equal
@@ -157,13 +160,19 @@ impl Leaf {
     }
 }
 
+/// The most leaves of a pairwise sum one compiled call sums ([`Fold::PairwiseSum`]): a
+/// lane piece of up to 4032 elements in one call (a leaf has 64 to 128 elements), a
+/// longer one (strips have up to 8192) in a few. The slots live on the stack and are
+/// zeroed for each call, so they stay few.
+const LEAVES_PER_CALL: usize = 64;
+
 /// What a compiled fold (any but [`Fold::Strip`]) gives.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FoldValue {
     /// The number of true values.
     Count(i64),
-    /// Their block sum.
-    BlockSum(f64),
+    /// Their pairwise sum ([`Fold::PairwiseSum`], [`Fold::SquaredDeviations`]).
+    Sum(f64),
     /// Their maximum ([`Fold::Max`], [`Fold::NanMax`]) or minimum ([`Fold::Min`],
     /// [`Fold::NanMin`]).
     Extreme(f64),
@@ -183,11 +192,11 @@ impl FoldValue {
         }
     }
 
-    /// The block sum, or an internal error for another fold's value.
-    pub(crate) fn block_sum(self) -> Result<f64> {
+    /// The sum, or an internal error for another fold's value.
+    pub(crate) fn sum(self) -> Result<f64> {
         match self {
-            FoldValue::BlockSum(s) => Ok(s),
-            other => Err(super::internal(format!("{other:?} for a block sum"))),
+            FoldValue::Sum(s) => Ok(s),
+            other => Err(super::internal(format!("{other:?} for a sum"))),
         }
     }
 
@@ -255,7 +264,7 @@ impl Compiled {
         });
         // The output: a vector of the output type resized to `len`, borrowed (so unmoved)
         // for the whole call.
-        self.call(strips, ptrs, 0, len, out_ptr)
+        self.call(strips, ptrs, 0, len, out_ptr, len)
     }
 
     /// The fold this function does.
@@ -291,8 +300,9 @@ impl Compiled {
             Fold::Count if len <= i32::MAX as usize => self
                 .fold_one_value(strips, ptrs, offset, len, 0i64)
                 .map(FoldValue::Count),
-            Fold::BlockSum => one_value(0.0).map(FoldValue::BlockSum),
-            Fold::SquaredDeviations => one_value(seed).map(FoldValue::BlockSum),
+            Fold::PairwiseSum | Fold::SquaredDeviations => self
+                .pairwise_sum(strips, ptrs, offset, len, seed)
+                .map(FoldValue::Sum),
             Fold::Prod => one_value(seed).map(FoldValue::Product),
             // The extreme starts at the first element, so it needs one.
             Fold::Max | Fold::Min | Fold::NanMax | Fold::NanMin if len > 0 => {
@@ -312,6 +322,46 @@ impl Compiled {
         }
     }
 
+    /// [`Fold::PairwiseSum`] (or [`Fold::SquaredDeviations`] from the mean `seed`) of the
+    /// elements `offset..offset + len`: the compiled function sums the pairwise tree's
+    /// leaves ([`pairwise::leaves`]), up to [`LEAVES_PER_CALL`] in one call, and
+    /// [`pairwise::combine`] adds their sums as the tree does.
+    fn pairwise_sum(
+        &self,
+        strips: &[Col<'_>],
+        ptrs: &mut Vec<*const u8>,
+        offset: usize,
+        len: usize,
+        seed: f64,
+    ) -> Result<f64> {
+        if len / 64 + 1 > LEAVES_PER_CALL {
+            // More leaves than one call takes (longer than any strip): the tree's halves.
+            let half = pairwise::split(len);
+            let first = self.pairwise_sum(strips, ptrs, offset, half, seed)?;
+            return Ok(first + self.pairwise_sum(strips, ptrs, offset + half, len - half, seed)?);
+        }
+        // The seed, then each leaf's length, replaced by its sum.
+        let mut slots = [0u64; 1 + LEAVES_PER_CALL];
+        slots[0] = seed.to_bits();
+        let mut leaves = 0;
+        pairwise::leaves(len, &mut |n| {
+            leaves += 1;
+            slots[leaves] = n as u64;
+        });
+        // The slots: 1 + `leaves` u64, borrowed for the call.
+        self.call(
+            strips,
+            ptrs,
+            offset,
+            len,
+            slots.as_mut_ptr().cast::<u8>(),
+            leaves,
+        )?;
+        let mut sums = slots[1..=leaves].iter().map(|&bits| f64::from_bits(bits));
+        let sum = pairwise::combine(len, &mut || sums.next().unwrap_or(f64::NAN));
+        Ok(sum)
+    }
+
     /// Calls the fold function with `start` in its result's place (the seed a seeded fold
     /// reads there), and returns the one result of type `T` it writes there (i64 for
     /// [`Fold::Count`], [`Best`] for the arg extremes, f64 for the others, as
@@ -325,15 +375,24 @@ impl Compiled {
         start: T,
     ) -> Result<T> {
         let mut value = start;
-        self.call(strips, ptrs, offset, len, (&raw mut value).cast::<u8>())?;
+        self.call(
+            strips,
+            ptrs,
+            offset,
+            len,
+            (&raw mut value).cast::<u8>(),
+            len,
+        )?;
         Ok(value)
     }
 
     /// Calls the compiled function on elements `offset..offset + len` of `strips`, the
     /// result to `out`: `len` elements of the output type for [`Fold::Strip`], one i64
-    /// for [`Fold::Count`], one [`Best`] (an f64, then an i64 index) for [`Fold::ArgMax`]
-    /// and [`Fold::ArgMin`], one f64 for the other folds, as the callers above provide
-    /// (with `len > 0` for the extremes and arg extremes).
+    /// for [`Fold::Count`], one [`Best`] (an f64, then an i64 index) for the arg extremes,
+    /// `1 + count` u64 slots for the pairwise sums (the seed, then the lengths of `count`
+    /// leaves that add up to `len`), one f64 for the other folds, as the callers above
+    /// provide (with `len > 0` for the extremes and arg extremes). `count` is the
+    /// function's length argument: `len`, but the number of leaves for the pairwise sums.
     fn call(
         &self,
         strips: &[Col<'_>],
@@ -341,6 +400,7 @@ impl Compiled {
         offset: usize,
         len: usize,
         out: *mut u8,
+        count: usize,
     ) -> Result<()> {
         if strips.len() != self.inputs.len() {
             return Err(super::internal("compiled program: wrong number of strips"));
@@ -364,18 +424,22 @@ impl Compiled {
         // `offset + len` elements, and advanced by `offset` elements; `strips` and `ptrs`
         // stay borrowed, so unmoved, for the whole call. The private callers pass as
         // `out` room for what `self.fold` writes (see this function's docs), borrowed for
-        // the call. The function reads elements `0..len` from each input pointer and
+        // the call, and `count` as its length argument: `len`, or for a pairwise sum the
+        // number of leaf lengths in `out`, which `pairwise::leaves` made to add up to
+        // `len`. The function reads elements `0..len` from each input pointer and
         // reads (a seeded fold's seed) and writes `out` only (an extreme or arg extreme
         // reads element 0 even of an empty lane, so its caller passes `len > 0`; `out` is
         // always an initialised value of its type; an arg extreme writes the two 8-byte
-        // fields of the `#[repr(C)]` `Best` at offsets 0 and 8, an index below `len`),
+        // fields of the `#[repr(C)]` `Best` at offsets 0 and 8, an index below `len`; a
+        // pairwise sum reads slot 0 and reads and writes slots 1..=count of its u64
+        // array, which has 1 + LEAVES_PER_CALL >= 1 + count slots, any bits being a u64),
         // each at its type's natural alignment (which Rust's slices, vectors and locals
         // have). It writes a bool output only as 0 or 1 (comparison
         // results, logic of 0/1 values, loaded bools, or constants), so the vector holds
         // valid bools afterwards. Its integer divisions never see a zero or overflowing
         // divisor (see `translate::divrem`), so it cannot trap, and the Rust functions it
         // calls (`calls`) never panic.
-        unsafe { (self.func)(ptrs.as_ptr(), out, len) };
+        unsafe { (self.func)(ptrs.as_ptr(), out, count) };
         Ok(())
     }
 }

@@ -177,6 +177,17 @@ fn block_sum_spec(values: &[f64]) -> f64 {
     values[whole..].iter().fold(res, |res, &x| res + x)
 }
 
+/// NumPy's `pairwise_sum`, written out again: lanes of up to 128 elements are one block
+/// ([`block_sum_spec`]); a longer one is the sum of its halves, split at half its length
+/// rounded down to a multiple of 8.
+fn pairwise_spec(values: &[f64]) -> f64 {
+    if values.len() <= 128 {
+        return block_sum_spec(values);
+    }
+    let half = values.len() / 2 / 8 * 8;
+    pairwise_spec(&values[..half]) + pairwise_spec(&values[half..])
+}
+
 /// A bool program's compiled count and an f64 program's compiled block sum (vector and
 /// scalar loops, from several offsets, so every tail length) against the interpreted
 /// values `interpreted` of all `n` elements.
@@ -184,7 +195,7 @@ fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: us
     let folds: &[Fold] = match program.out_dtype() {
         DType::Bool => &[Fold::Count],
         DType::F64 => &[
-            Fold::BlockSum,
+            Fold::PairwiseSum,
             Fold::Max,
             Fold::Min,
             Fold::Prod,
@@ -308,9 +319,9 @@ fn check_seeded_fold(
                     let v: &ArrayD<bool> = interpreted.get(&key).unwrap();
                     FoldValue::Count(v.iter().skip(offset).filter(|&&x| x).count() as i64)
                 }
-                Fold::BlockSum => {
+                Fold::PairwiseSum => {
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
-                    FoldValue::BlockSum(block_sum_spec(&v.as_slice().unwrap()[offset..]))
+                    FoldValue::Sum(pairwise_spec(&v.as_slice().unwrap()[offset..]))
                 }
                 Fold::SquaredDeviations => {
                     // As `MomentsR::fold_lane`: `d = x - mean; d * d`.
@@ -322,7 +333,7 @@ fn check_seeded_fold(
                             d * d
                         })
                         .collect();
-                    FoldValue::BlockSum(block_sum_spec(&deviations))
+                    FoldValue::Sum(pairwise_spec(&deviations))
                 }
                 Fold::Prod => {
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();
@@ -359,7 +370,7 @@ fn check_seeded_fold(
             // Bit for bit, except a NaN's sign and payload: which NaN operand of an add
             // x86 passes on depends on the operand order, which Cranelift may commute.
             let same = match (got, want) {
-                (FoldValue::BlockSum(x), FoldValue::BlockSum(y))
+                (FoldValue::Sum(x), FoldValue::Sum(y))
                 | (FoldValue::Extreme(x), FoldValue::Extreme(y))
                 | (FoldValue::Product(x), FoldValue::Product(y)) => {
                     x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
@@ -644,6 +655,26 @@ fn a_compiled_block_sum_keeps_the_sign_of_negative_zeros() {
             let input = column(DType::F64, &values);
             assert!(check(&p, std::slice::from_ref(&input), n));
         }
+    }
+}
+
+#[test]
+fn a_compiled_pairwise_sum_adds_its_leaves_as_the_tree_does() {
+    // Lanes of one leaf, of leaves of 64 to 128 elements, and of more leaves than one
+    // call sums (split first), values of mixed magnitude so that the order of the
+    // additions shows in the bits; from several offsets (`check_folds`), so every tail.
+    let p = one(
+        vec![DType::F64],
+        InstrOp::Unary(UnaryOp::Neg),
+        vec![Src::Input(0)],
+        DType::F64,
+    );
+    for n in [128, 129, 300, 1000, 4099, 20000] {
+        let values: Vec<Scalar> = (0..n)
+            .map(|i| Scalar::F64(((i as f64) * 0.37).sin() * 10f64.powi((i % 13) as i32 - 6)))
+            .collect();
+        let input = column(DType::F64, &values);
+        assert!(check(&p, std::slice::from_ref(&input), n));
     }
 }
 

@@ -5,9 +5,11 @@
 //! fn(inputs: *const *const u8, out: *mut u8, len: usize)
 //!     Strip:    for i in 0..len { out[i] = program(inputs[0][i], inputs[1][i], ...) }
 //!     Count:    *out = count of i in 0..len where program(...) is true      (i64)
-//!     BlockSum: *out = block_sum(program(...) for i in 0..len)              (f64)
-//!               (NumPy's pairwise-sum block, as the reducers compute it)
-//!     SquaredDeviations: *out = block_sum((program(...) - *out)^2 ...)      (f64)
+//!     PairwiseSum: len leaves, out = [seed, n_0, n_1, ...] (f64, then u64 lengths):
+//!               out[1 + k] = block_sum(program(i) over leaf k's n_k elements)  (f64)
+//!               (NumPy's pairwise-sum block, as the reducers compute it; the
+//!               leaves one after another from element 0)
+//!     SquaredDeviations: the same of (program(i) - seed)^2                  (f64)
 //!     Max, Min: *out = maximum/minimum folded from program(0) on           (f64)
 //!     NanMax, NanMin: the same over the values that are not NaN (none: NaN) (f64)
 //!     Prod:     *out = *out * program(0) * program(1) * ...                 (f64)
@@ -259,7 +261,7 @@ impl Translator<'_, '_> {
         match fold {
             Fold::Strip => {}
             Fold::Count if out_dtype == DType::Bool => {}
-            Fold::BlockSum
+            Fold::PairwiseSum
             | Fold::Max
             | Fold::Min
             | Fold::Prod
@@ -301,8 +303,8 @@ impl Translator<'_, '_> {
         match fold {
             Fold::Strip => self.strip_loops(&code, out, len, ptr),
             Fold::Count => self.count_loops(&code, out, len, ptr),
-            Fold::BlockSum => self.block_sum_loops(&code, out, len, ptr, false),
-            Fold::SquaredDeviations => self.block_sum_loops(&code, out, len, ptr, true),
+            Fold::PairwiseSum => self.pairwise_leaves_loop(&code, out, len, ptr, false),
+            Fold::SquaredDeviations => self.pairwise_leaves_loop(&code, out, len, ptr, true),
             Fold::Prod => self.product_loop(&code, out, len, ptr),
             Fold::Max => self.extreme_loop(&code, out, len, ptr, BinaryOp::Maximum, false),
             Fold::Min => self.extreme_loop(&code, out, len, ptr, BinaryOp::Minimum, false),
@@ -483,45 +485,85 @@ impl Translator<'_, '_> {
         self.b.ins().return_(&[]);
     }
 
-    /// `*out = ` the reducers' `block_sum` (NumPy's block of `pairwise_sum`) of
-    /// `program(i)` over `0..len`: with 8 elements or more, accumulator k starts at element
-    /// k and takes every 8th element of the whole groups of 8 (as 4 vectors of 2 lanes, or
-    /// as 8 scalars), the accumulators are added as
-    /// `((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))` and the last `len % 8` elements
-    /// added to that in order; fewer than 8 are added in order to 0. The interpreter's
-    /// additions in the interpreter's order, so its bits. With `deviations`, each value
-    /// `x` is first replaced by `(x - mean) * (x - mean)`, the mean read from `*out`
-    /// ([`Fold::SquaredDeviations`]).
-    fn block_sum_loops(
+    /// The block sums of a lane's pairwise leaves ([`Fold::PairwiseSum`]; with
+    /// `deviations`, [`Fold::SquaredDeviations`]): `out` holds a seed (an f64: the mean
+    /// the deviations are from, else unused), then `leaves` leaf lengths (u64), each
+    /// replaced by [`Translator::block_sum`] of the elements it covers; the leaves follow
+    /// each other from element 0. One call sums every leaf of a lane, so a lane of a
+    /// strip costs one call, not one per leaf of 64 to 128 elements.
+    fn pairwise_leaves_loop(
         &mut self,
         code: &Code,
         out: Value,
-        len: Value,
+        leaves: Value,
         ptr: Type,
         deviations: bool,
     ) -> Result<(), Reason> {
-        const GROUP: usize = 8;
-        let res = self.b.declare_var(types::F64);
-        let acc: Vec<Variable> = (0..GROUP).map(|_| self.b.declare_var(types::F64)).collect();
+        let flags = MemFlagsData::trusted();
         let vlanes = code.lanes.filter(|l| l.float == types::F64X2);
         let mean = deviations.then(|| {
-            let m = self
-                .b
-                .ins()
-                .load(types::F64, MemFlagsData::trusted(), out, 0);
+            let m = self.b.ins().load(types::F64, flags, out, 0);
             let vm = vlanes.map(|l| self.b.ins().splat(l.float, m));
             (m, vm)
         });
+        let pos = self.b.declare_var(ptr);
+        let zero = self.b.ins().iconst(ptr, 0);
+        self.b.def_var(pos, zero);
+        let done = self.index_block(ptr);
+        let (header, body, k, next) = self.counted_loop(zero, leaves, 1, done, ptr);
+        self.b.switch_to_block(body);
+        // Leaf k's slot: 8 bytes at out + 8 + 8k.
+        let offset = self.b.ins().imul_imm_u(k, 8);
+        let slot = self.b.ins().iadd(out, offset);
+        let n = self.b.ins().load(types::I64, flags, slot, 8);
+        let n = if ptr == types::I64 {
+            n
+        } else {
+            self.b.ins().ireduce(ptr, n)
+        };
+        let from = self.b.use_var(pos);
+        let to = self.b.ins().iadd(from, n);
+        let sum = self.block_sum(code, from, to, ptr, vlanes, mean)?;
+        self.b.ins().store(flags, sum, slot, 8);
+        self.b.def_var(pos, to);
+        self.b.ins().jump(header, &[next.into()]);
+        self.b.switch_to_block(done);
+        self.b.ins().return_(&[]);
+        Ok(())
+    }
+
+    /// The reducers' `block_sum` (NumPy's block of `pairwise_sum`) of `program(i)` over
+    /// `from..to`: with 8 elements or more, accumulator k starts at element `from + k`
+    /// and takes every 8th element of the whole groups of 8 (as 4 vectors of 2 lanes, or
+    /// as 8 scalars), the accumulators are added as
+    /// `((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))` and the last `(to - from) % 8`
+    /// elements added to that in order; fewer than 8 are added in order to 0. The
+    /// interpreter's additions in the interpreter's order, so its bits. With a `mean`
+    /// (scalar, and splat for the vector loop), each value `x` is first replaced by
+    /// `(x - mean) * (x - mean)`. Leaves the builder after the loops; returns the sum.
+    fn block_sum(
+        &mut self,
+        code: &Code,
+        from: Value,
+        to: Value,
+        ptr: Type,
+        vlanes: Option<Lanes>,
+        mean: Option<(Value, Option<Value>)>,
+    ) -> Result<Value, Reason> {
+        const GROUP: usize = 8;
+        let res = self.b.declare_var(types::F64);
+        let acc: Vec<Variable> = (0..GROUP).map(|_| self.b.declare_var(types::F64)).collect();
         let vacc: Vec<Variable> = match vlanes {
             Some(lanes) => (0..GROUP / lanes.n as usize)
                 .map(|_| self.b.declare_var(lanes.float))
                 .collect(),
             None => Vec::new(),
         };
-        // Fewer than 8: straight to the in-order tail from 0, the sum starting at 0.
+        // Fewer than 8: straight to the in-order tail from `from`, the sum starting at 0.
         let groups = self.b.create_block();
         let short = self.b.create_block();
         let tail = self.index_block(ptr);
+        let len = self.b.ins().isub(to, from);
         let long = self
             .b
             .ins()
@@ -530,8 +572,7 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(short);
         let fzero = self.b.ins().f64const(0.0);
         self.b.def_var(res, fzero);
-        let zero = self.b.ins().iconst(ptr, 0);
-        self.b.ins().jump(tail, &[zero.into()]);
+        self.b.ins().jump(tail, &[from.into()]);
 
         // The accumulators start at -0.0, the identity of addition (-0.0 + x is x, the
         // bits of every x, -0.0 and NaN payloads included), so adding the first group to
@@ -548,9 +589,8 @@ impl Translator<'_, '_> {
                 self.b.def_var(v, minus_zeros);
             }
         }
-        let zero = self.b.ins().iconst(ptr, 0);
         let groups_done = self.index_block(ptr);
-        let (header, body, i, end) = self.counted_loop(zero, len, GROUP as i64, groups_done, ptr);
+        let (header, body, i, end) = self.counted_loop(from, to, GROUP as i64, groups_done, ptr);
         self.b.switch_to_block(body);
         self.group_values(code, i, vlanes, &acc, &vacc, mean)?;
         self.b.ins().jump(header, &[end.into()]);
@@ -579,14 +619,13 @@ impl Translator<'_, '_> {
         self.b.ins().jump(tail, &[rest.into()]);
 
         // The last elements (fewer than 8, or all of a short lane), in order.
-        self.scalar_tail(code, tail, len, ptr, |t, _, x, _| {
+        self.scalar_tail(code, tail, to, ptr, |t, _, x, _| {
             let x = t.squared_deviation(x, mean.map(|(m, _)| m));
             let s = t.b.use_var(res);
             let s = t.b.ins().fadd(s, x);
             t.b.def_var(res, s);
         })?;
-        self.store_result(res, out);
-        Ok(())
+        Ok(self.b.use_var(res))
     }
 
     /// `*out = *out * program(0) * program(1) * ...`, one multiplication after another, as

@@ -379,7 +379,7 @@ mod tests {
             !cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
                 || (crate::kernel::codegen::compiled_fold(
                     &squares,
-                    crate::kernel::codegen::Fold::BlockSum
+                    crate::kernel::codegen::Fold::PairwiseSum
                 )
                 .is_some()
                     && crate::kernel::codegen::compiled_fold(

@@ -13,6 +13,7 @@ use crate::dtype::{DType, Element, Num, Scalar};
 use crate::error::{Error, Result};
 use crate::kernel::codegen::{Fold, Leaf, LeafFn};
 use crate::kernel::ops::{maximum, minimum};
+use crate::kernel::pairwise;
 
 /// A typed reduction: how to fold elements into a state, merge states and finish.
 pub(super) trait Reducer: Send + Sync + 'static {
@@ -90,10 +91,7 @@ fn nan_of<T: Element>() -> T {
     T::from_scalar(Scalar::F64(f64::NAN))
 }
 
-/// The elements of one pairwise-summation block (NumPy's `PW_BLOCKSIZE`).
-const PAIRWISE_BLOCK: usize = 128;
-
-/// Sum of `f` over a lane of at most [`PAIRWISE_BLOCK`] elements, exactly as NumPy's
+/// Sum of `f` over a lane of at most [`pairwise::BLOCK`] elements, exactly as NumPy's
 /// `pairwise_sum` sums one block: fewer than 8 elements one after another from zero;
 /// otherwise 8 accumulators started with the first 8 elements, each taking every 8th
 /// element of the whole groups of 8 (vectorisable), combined as
@@ -121,15 +119,16 @@ fn block_sum<T: Copy, A: Num>(lane: &[T], f: impl Fn(T) -> A) -> A {
 }
 
 /// NumPy's pairwise summation of `f` over a lane, in f64: blocks of up to
-/// [`PAIRWISE_BLOCK`] elements summed as [`block_sum`] does, the halves of longer lanes
-/// (split at a multiple of 8) summed recursively and added. The rounding error grows with
-/// the logarithm of the length, not the length; the recursion is log2(n / 128) deep.
+/// [`pairwise::BLOCK`] elements summed as [`block_sum`] does, the halves of longer lanes
+/// (split at [`pairwise::split`], a multiple of 8) summed recursively and added. The
+/// rounding error grows with the logarithm of the length, not the length; the recursion
+/// is log2(n / 128) deep.
 ///
 /// Inlined for a short lane (one block, no recursion), so a reduction over a short axis
 /// does not pay a call per lane.
 #[inline(always)]
 fn pairwise<T: Copy>(lane: &[T], f: impl Fn(T) -> f64 + Copy) -> f64 {
-    if lane.len() <= PAIRWISE_BLOCK {
+    if lane.len() <= pairwise::BLOCK {
         return block_sum(lane, f);
     }
     pairwise_long(lane, f)
@@ -139,32 +138,8 @@ fn pairwise<T: Copy>(lane: &[T], f: impl Fn(T) -> f64 + Copy) -> f64 {
 /// summed recursively and added.
 #[inline(never)]
 fn pairwise_long<T: Copy>(lane: &[T], f: impl Fn(T) -> f64 + Copy) -> f64 {
-    let half = lane.len() / 2 / 8 * 8;
+    let half = pairwise::split(lane.len());
     pairwise(&lane[..half], f) + pairwise(&lane[half..], f)
-}
-
-/// [`pairwise`] of the lane at `offset..offset + len`, its leaves' block sums computed by
-/// `leaf` with `fold` ([`Fold::BlockSum`], or [`Fold::SquaredDeviations`] from the mean
-/// `seed`): the same splits and the same additions, so the same bits.
-fn pairwise_from_leaves(
-    fold: Fold,
-    seed: f64,
-    offset: usize,
-    len: usize,
-    leaf: &mut LeafFn<'_>,
-) -> Result<f64> {
-    if len <= PAIRWISE_BLOCK {
-        return leaf(Leaf {
-            fold,
-            offset,
-            len,
-            seed,
-        })?
-        .block_sum();
-    }
-    let half = len / 2 / 8 * 8;
-    Ok(pairwise_from_leaves(fold, seed, offset, half, leaf)?
-        + pairwise_from_leaves(fold, seed, offset + half, len - half, leaf)?)
 }
 
 /// How a sum accumulates elements of one type: integers and bools in their sum type (exact,
@@ -246,9 +221,9 @@ impl Summand for f64 {
     fn finish_sum(acc: f64) -> f64 {
         acc
     }
-    const COMPILED_FOLDS: &'static [Fold] = &[Fold::BlockSum];
+    const COMPILED_FOLDS: &'static [Fold] = &[Fold::PairwiseSum];
     fn lane_acc_compiled(offset: usize, len: usize, leaf: &mut LeafFn<'_>) -> Result<f64> {
-        pairwise_from_leaves(Fold::BlockSum, 0.0, offset, len, leaf)
+        leaf(Leaf::new(Fold::PairwiseSum, offset, len))?.sum()
     }
 }
 
@@ -531,7 +506,10 @@ impl<T: Element> Reducer for MeanR<T> {
     fn compiled_folds(&self) -> &'static [Fold] {
         // A mean of f64 values sums them as a f64 sum does; nanmean's NaN test is not
         // compiled.
-        folds_if(T::DTYPE == DType::F64 && !self.skip_nan, &[Fold::BlockSum])
+        folds_if(
+            T::DTYPE == DType::F64 && !self.skip_nan,
+            &[Fold::PairwiseSum],
+        )
     }
     fn fold_lane_compiled(
         &self,
@@ -542,7 +520,7 @@ impl<T: Element> Reducer for MeanR<T> {
         leaf: &mut LeafFn<'_>,
     ) -> Result<()> {
         self.has_compiled_fold()?;
-        s.sum += pairwise_from_leaves(Fold::BlockSum, 0.0, offset, len, leaf)?;
+        s.sum += leaf(Leaf::new(Fold::PairwiseSum, offset, len))?.sum()?;
         s.n += len as f64;
         Ok(())
     }
@@ -611,7 +589,7 @@ impl<T: Element> Reducer for MomentsR<T> {
         // test is not compiled.
         folds_if(
             T::DTYPE == DType::F64 && !self.kind.skips_nan(),
-            &[Fold::BlockSum, Fold::SquaredDeviations],
+            &[Fold::PairwiseSum, Fold::SquaredDeviations],
         )
     }
     fn fold_lane_compiled(
@@ -627,8 +605,12 @@ impl<T: Element> Reducer for MomentsR<T> {
             return Ok(());
         }
         let n = len as f64;
-        let mean = pairwise_from_leaves(Fold::BlockSum, 0.0, offset, len, leaf)? / n;
-        let m2 = pairwise_from_leaves(Fold::SquaredDeviations, mean, offset, len, leaf)?;
+        let mean = leaf(Leaf::new(Fold::PairwiseSum, offset, len))?.sum()? / n;
+        let deviations = Leaf {
+            seed: mean,
+            ..Leaf::new(Fold::SquaredDeviations, offset, len)
+        };
+        let m2 = leaf(deviations)?.sum()?;
         s.merge(&Moments { n, mean, m2 });
         Ok(())
     }
