@@ -85,6 +85,11 @@ pub enum Fold {
     Strip,
     /// Counts the true ones (a bool program): one i64, the lane of a `sum` of bools.
     Count,
+    /// Adds them as the reducers sum integers (an integer program): each value widened to
+    /// 64 bits (sign-extended from a signed type, zero-extended from an unsigned one),
+    /// added with wrapping: one i64 (the bits of a u64 sum for unsigned types), the lane
+    /// of an integer `sum`. Wrapping addition is exact, so the order does not matter.
+    IntSum,
     /// Adds them as NumPy's pairwise summation does (an f64 program): each leaf of the
     /// [`pairwise`](crate::kernel::pairwise) tree as the reducers' `block_sum` adds it,
     /// the leaves' sums as the tree adds them: one f64, a lane of a float `sum`. The
@@ -171,6 +176,8 @@ const LEAVES_PER_CALL: usize = 64;
 pub enum FoldValue {
     /// The number of true values.
     Count(i64),
+    /// Their wrapping 64-bit sum ([`Fold::IntSum`]).
+    IntSum(i64),
     /// Their pairwise sum ([`Fold::PairwiseSum`], [`Fold::SquaredDeviations`]).
     Sum(f64),
     /// Their maximum ([`Fold::Max`], [`Fold::NanMax`]) or minimum ([`Fold::Min`],
@@ -189,6 +196,14 @@ impl FoldValue {
         match self {
             FoldValue::Count(c) => Ok(c),
             other => Err(super::internal(format!("{other:?} for a count"))),
+        }
+    }
+
+    /// The integer sum, or an internal error for another fold's value.
+    pub(crate) fn int_sum(self) -> Result<i64> {
+        match self {
+            FoldValue::IntSum(s) => Ok(s),
+            other => Err(super::internal(format!("{other:?} for an integer sum"))),
         }
     }
 
@@ -300,6 +315,9 @@ impl Compiled {
             Fold::Count if len <= i32::MAX as usize => self
                 .fold_one_value(strips, ptrs, offset, len, 0i64)
                 .map(FoldValue::Count),
+            Fold::IntSum => self
+                .fold_one_value(strips, ptrs, offset, len, 0i64)
+                .map(FoldValue::IntSum),
             Fold::PairwiseSum | Fold::SquaredDeviations => self
                 .pairwise_sum(strips, ptrs, offset, len, seed)
                 .map(FoldValue::Sum),
@@ -364,7 +382,7 @@ impl Compiled {
 
     /// Calls the fold function with `start` in its result's place (the seed a seeded fold
     /// reads there), and returns the one result of type `T` it writes there (i64 for
-    /// [`Fold::Count`], [`Best`] for the arg extremes, f64 for the others, as
+    /// [`Fold::Count`] and [`Fold::IntSum`], [`Best`] for the arg extremes, f64 for the others, as
     /// [`Compiled::fold_value`] asks).
     fn fold_one_value<T: Copy>(
         &self,
@@ -388,7 +406,7 @@ impl Compiled {
 
     /// Calls the compiled function on elements `offset..offset + len` of `strips`, the
     /// result to `out`: `len` elements of the output type for [`Fold::Strip`], one i64
-    /// for [`Fold::Count`], one [`Best`] (an f64, then an i64 index) for the arg extremes,
+    /// for [`Fold::Count`] and [`Fold::IntSum`], one [`Best`] (an f64, then an i64 index) for the arg extremes,
     /// `1 + count` u64 slots for the pairwise sums (the seed, then the lengths of `count`
     /// leaves that add up to `len`), one f64 for the other folds, as the callers above
     /// provide (with `len > 0` for the extremes and arg extremes). `count` is the

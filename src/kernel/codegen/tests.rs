@@ -207,6 +207,7 @@ fn check_folds(program: &Program, strips: &[Col<'_>], interpreted: &Value, n: us
             Fold::NanArgMax,
             Fold::NanArgMin,
         ],
+        d if d.is_integer() => &[Fold::IntSum],
         _ => return,
     };
     for &fold in folds {
@@ -318,6 +319,29 @@ fn check_seeded_fold(
                 Fold::Count => {
                     let v: &ArrayD<bool> = interpreted.get(&key).unwrap();
                     FoldValue::Count(v.iter().skip(offset).filter(|&&x| x).count() as i64)
+                }
+                Fold::IntSum => {
+                    // Each value as a 64-bit integer (sign- or zero-extended), added with
+                    // wrapping, as NumPy sums integers into int64/uint64.
+                    let d = program.out_dtype();
+                    let sum = with_dtype!(d, T => {
+                        let v: &ArrayD<T> = interpreted.get(&key).unwrap();
+                        v.iter().skip(offset).fold(0i64, |s, &x| {
+                            let wide = match x.to_scalar() {
+                                Scalar::I8(i) => i64::from(i),
+                                Scalar::I16(i) => i64::from(i),
+                                Scalar::I32(i) => i64::from(i),
+                                Scalar::I64(i) => i,
+                                Scalar::U8(u) => i64::from(u),
+                                Scalar::U16(u) => i64::from(u),
+                                Scalar::U32(u) => i64::from(u),
+                                Scalar::U64(u) => u as i64,
+                                other => unreachable!("an integer program: {other:?}"),
+                            };
+                            s.wrapping_add(wide)
+                        })
+                    });
+                    FoldValue::IntSum(sum)
                 }
                 Fold::PairwiseSum => {
                     let v: &ArrayD<f64> = interpreted.get(&key).unwrap();

@@ -5,6 +5,7 @@
 //! fn(inputs: *const *const u8, out: *mut u8, len: usize)
 //!     Strip:    for i in 0..len { out[i] = program(inputs[0][i], inputs[1][i], ...) }
 //!     Count:    *out = count of i in 0..len where program(...) is true      (i64)
+//!     IntSum:   *out = wrapping sum of program(i) widened to 64 bits         (i64)
 //!     PairwiseSum: len leaves, out = [seed, n_0, n_1, ...] (f64, then u64 lengths):
 //!               out[1 + k] = block_sum(program(i) over leaf k's n_k elements)  (f64)
 //!               (NumPy's pairwise-sum block, as the reducers compute it; the
@@ -261,6 +262,7 @@ impl Translator<'_, '_> {
         match fold {
             Fold::Strip => {}
             Fold::Count if out_dtype == DType::Bool => {}
+            Fold::IntSum if out_dtype.is_integer() => {}
             Fold::PairwiseSum
             | Fold::Max
             | Fold::Min
@@ -303,6 +305,7 @@ impl Translator<'_, '_> {
         match fold {
             Fold::Strip => self.strip_loops(&code, out, len, ptr),
             Fold::Count => self.count_loops(&code, out, len, ptr),
+            Fold::IntSum => self.int_sum_loop(&code, out, len, ptr, out_dtype),
             Fold::PairwiseSum => self.pairwise_leaves_loop(&code, out, len, ptr, false),
             Fold::SquaredDeviations => self.pairwise_leaves_loop(&code, out, len, ptr, true),
             Fold::Prod => self.product_loop(&code, out, len, ptr),
@@ -849,6 +852,39 @@ impl Translator<'_, '_> {
         self.b.def_var(arg.at, i);
         self.b.ins().jump(next, &[]);
         self.b.switch_to_block(next);
+    }
+
+    /// `*out = ` the sum of `program(i)` over `0..len` as the reducers sum integers
+    /// (`dtype`, the program's): each value sign-extended (signed types) or zero-extended
+    /// (unsigned) to 64 bits and added with wrapping, in one scalar loop (integer programs
+    /// have no vector form). Exact, so the interpreter's bits whatever its order.
+    fn int_sum_loop(
+        &mut self,
+        code: &Code,
+        out: Value,
+        len: Value,
+        ptr: Type,
+        dtype: DType,
+    ) -> Result<(), Reason> {
+        let signed = matches!(dtype, DType::I8 | DType::I16 | DType::I32 | DType::I64);
+        let sum = self.b.declare_var(types::I64);
+        let zero64 = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(sum, zero64);
+        let zero = self.b.ins().iconst(ptr, 0);
+        let elements = self.index_block(ptr);
+        self.b.ins().jump(elements, &[zero.into()]);
+        self.scalar_tail(code, elements, len, ptr, |t, _, x, _| {
+            let x = match t.b.func.dfg.value_type(x) {
+                types::I64 => x,
+                _ if signed => t.b.ins().sextend(types::I64, x),
+                _ => t.b.ins().uextend(types::I64, x),
+            };
+            let s = t.b.use_var(sum);
+            let s = t.b.ins().iadd(s, x);
+            t.b.def_var(sum, s);
+        })?;
+        self.store_result(sum, out);
+        Ok(())
     }
 
     /// `*out = ` the f64 accumulator started at `start` and updated by

@@ -315,6 +315,29 @@ mod tests {
             true,
         );
         let with_some_nans = nan_where(&above);
+        // Integer programs: (a - b)^2 * -1000 cast to i32 (negative values, so a
+        // zero-extension would show) and (a - b)^2 * 1000 cast to u16.
+        let as_int = |factor: f64, dtype: DType| {
+            let mut p = squares.clone();
+            p.instrs.push(crate::kernel::program::Instr {
+                op: crate::kernel::program::InstrOp::BinaryScalar(
+                    crate::kernel::ops::BinaryOp::Mul,
+                    crate::dtype::Scalar::F64(factor),
+                    false,
+                ),
+                args: vec![crate::kernel::program::Src::Reg(1)],
+                dtype: DType::F64,
+            });
+            p.instrs.push(crate::kernel::program::Instr {
+                op: crate::kernel::program::InstrOp::Cast(dtype),
+                args: vec![crate::kernel::program::Src::Reg(2)],
+                dtype,
+            });
+            p.output = crate::kernel::program::Src::Reg(3);
+            p
+        };
+        let negative_i32 = as_int(-1000.0, DType::I32);
+        let positive_u16 = as_int(1000.0, DType::U16);
         for shape in [
             vec![5000usize],
             vec![7, 1000],
@@ -362,6 +385,8 @@ mod tests {
                     (ReduceKind::NanArgMin, &with_some_nans),
                     (ReduceKind::NanArgMax, &floored),
                     (ReduceKind::Sum, &below),
+                    (ReduceKind::Sum, &negative_i32),
+                    (ReduceKind::Sum, &positive_u16),
                     (ReduceKind::Any, &below),
                     (ReduceKind::All, &below),
                     (ReduceKind::Any, &never),
@@ -400,6 +425,11 @@ mod tests {
                     && crate::kernel::codegen::compiled_fold(
                         &floored,
                         crate::kernel::codegen::Fold::ArgMin
+                    )
+                    .is_some()
+                    && crate::kernel::codegen::compiled_fold(
+                        &negative_i32,
+                        crate::kernel::codegen::Fold::IntSum
                     )
                     .is_some()
                     && crate::kernel::codegen::compiled_fold(

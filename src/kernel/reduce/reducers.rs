@@ -39,7 +39,7 @@ pub(super) trait Reducer: Send + Sync + 'static {
         }
     }
     /// The compiled folds whose values [`Reducer::fold_lane_compiled`] takes, if this
-    /// reduction can fold lanes from compiled code (sums of bools and f64, f64 means,
+    /// reduction can fold lanes from compiled code (sums of bools, integers and f64, f64 means,
     /// any/all of bools, f64 min/max/nanmin/nanmax/argmin/argmax/nanargmin/nanargmax/
     /// prod/var/std); none (the default): it cannot.
     fn compiled_folds(&self) -> &'static [Fold] {
@@ -180,6 +180,15 @@ macro_rules! exact_summand {
             #[inline(always)]
             fn finish_sum(acc: Self::Acc) -> Self::Sum {
                 acc
+            }
+            const COMPILED_FOLDS: &'static [Fold] = &[Fold::IntSum];
+            fn lane_acc_compiled(
+                offset: usize,
+                len: usize,
+                leaf: &mut LeafFn<'_>,
+            ) -> Result<Self::Acc> {
+                // The wrapping 64-bit sum's bits: an i64, or a u64 for unsigned types.
+                Ok(leaf(Leaf::new(Fold::IntSum, offset, len))?.int_sum()? as Self::Acc)
             }
         }
     )*};
